@@ -1,0 +1,8 @@
+#ifndef NEUROMAP_CREADLINE_SHIM_H
+#define NEUROMAP_CREADLINE_SHIM_H
+
+#include <stdio.h>
+#include <readline/readline.h>
+#include <readline/history.h>
+
+#endif

@@ -1,0 +1,173 @@
+import Glibc
+
+/// How one operation sends the gradient of its output back to its inputs.
+/// The closure returns one gradient per input, each already shaped like that
+/// input, or nil for an input that needs none.
+final class GradFn {
+    let name: String
+    let inputs: [Tensor]
+    let backward: (Tensor) throws -> [Tensor?]
+
+    init(name: String, inputs: [Tensor], backward: @escaping (Tensor) throws -> [Tensor?]) {
+        self.name = name
+        self.inputs = inputs
+        self.backward = backward
+    }
+}
+
+/// Whether operations are recorded for autograd. Turn recording off for
+/// evaluation and analysis, where it would only cost memory.
+public enum GradMode {
+    nonisolated(unsafe) static var enabledFlag = true
+
+    /// Whether operations currently record their backward rule.
+    public static var isEnabled: Bool { enabledFlag }
+
+    /// Runs `body` with recording off (PyTorch's `torch.no_grad()`).
+    public static func withNoGrad<R>(_ body: () throws -> R) rethrows -> R {
+        let saved = enabledFlag
+        enabledFlag = false
+        defer { enabledFlag = saved }
+        return try body()
+    }
+
+    /// Runs `body` with recording on, even inside `withNoGrad`.
+    public static func withGrad<R>(_ body: () throws -> R) rethrows -> R {
+        let saved = enabledFlag
+        enabledFlag = true
+        defer { enabledFlag = saved }
+        return try body()
+    }
+}
+
+extension Tensor {
+    /// Marks this leaf tensor as a parameter whose gradient is wanted (or not,
+    /// to freeze it). Returns self for chaining.
+    ///
+    /// Throws for non-floating-point tensors and for results of operations.
+    @discardableResult
+    public func requiringGrad(_ flag: Bool = true) throws -> Tensor {
+        guard gradFn == nil else {
+            throw EngineError.argument("requiresGrad", "can only be set on a leaf tensor, not on the result of '\(gradFn?.name ?? "?")'")
+        }
+        guard !flag || dtype.isFloatingPoint else {
+            throw EngineError.dtype("requiresGrad", "gradients need a floating-point tensor, got \(dtype.shortName)")
+        }
+        requiresGrad = flag
+        return self
+    }
+
+    /// Whether this tensor is a leaf: made directly, not by a recorded operation.
+    public var isLeaf: Bool { gradFn == nil }
+
+    /// A tensor sharing this one's data but cut from the graph.
+    public func detached() -> Tensor {
+        Tensor(storage: storage, shape: shape, strides: strides, offset: offset, dtype: dtype)
+    }
+
+    /// Records `backward` as the way `self` (the output of `name`) sends its
+    /// gradient to `inputs`, when recording is on and some input needs it.
+    @discardableResult
+    func recording(_ name: String, _ inputs: [Tensor], _ backward: @escaping (Tensor) throws -> [Tensor?]) -> Tensor {
+        guard GradMode.enabledFlag, inputs.contains(where: { $0.requiresGrad }) else { return self }
+        requiresGrad = true
+        gradFn = GradFn(name: name, inputs: inputs, backward: backward)
+        return self
+    }
+
+    /// Sets every gradient to zero in place (keeping the buffers), or drops them.
+    public func zeroGrad(keepBuffer: Bool = true) {
+        guard let g = grad else { return }
+        if keepBuffer && g.isContiguous && g.storage !== storage {
+            memset(g.storage.base + g.offset * g.dtype.byteSize, 0, g.count * g.dtype.byteSize)
+        } else {
+            grad = nil
+        }
+    }
+
+    /// Back-propagates from this tensor, accumulating `grad` on every leaf
+    /// that requires it (and on tensors with `retainsGrad`).
+    ///
+    /// - Parameters:
+    ///   - seed: the gradient of the final quantity with respect to `self`;
+    ///     defaults to 1 and then requires `self` to have one element.
+    ///   - retainGraph: keep the recorded graph so `backward` can run again.
+    public func backward(seed: Tensor? = nil, retainGraph: Bool = false) throws {
+        guard requiresGrad else {
+            throw EngineError.argument("backward", "this tensor does not require grad (no parameter it depends on requires grad)")
+        }
+        let start: Tensor
+        if let seed {
+            guard seed.shape == shape else {
+                throw EngineError.shapes("backward seed", seed.shape, shape)
+            }
+            start = seed.dtype == dtype ? seed : try seed.cast(to: dtype)
+        } else {
+            guard count == 1 else {
+                throw EngineError.shape("backward", "needs a seed gradient for a non-scalar output of shape \(formatShape(shape))")
+            }
+            start = Tensor.full(shape, value: 1, dtype: dtype)
+        }
+
+        let order = topologicalOrder()
+        var pending: [ObjectIdentifier: Tensor] = [ObjectIdentifier(self): start]
+        try GradMode.withNoGrad {
+            for node in order.reversed() {
+                guard let g = pending.removeValue(forKey: ObjectIdentifier(node)) else { continue }
+                if node.gradFn == nil || node.retainsGrad {
+                    try node.accumulateGrad(g)
+                }
+                guard let fn = node.gradFn else { continue }
+                let inputGrads = try fn.backward(g)
+                for (input, inputGrad) in zip(fn.inputs, inputGrads) {
+                    guard input.requiresGrad, let inputGrad else { continue }
+                    let key = ObjectIdentifier(input)
+                    if let existing = pending[key] {
+                        pending[key] = try existing + inputGrad
+                    } else {
+                        pending[key] = inputGrad
+                    }
+                }
+            }
+        }
+        if !retainGraph {
+            for node in order where node.gradFn != nil { node.gradFn = nil }
+        }
+    }
+
+    private func accumulateGrad(_ g: Tensor) throws {
+        guard g.shape == shape else {
+            throw EngineError.shapes("backward (gradient of \(gradFn?.name ?? "leaf"))", g.shape, shape)
+        }
+        if let existing = grad, existing.isContiguous, existing.shape == shape, existing.dtype == g.dtype {
+            try existing.addInPlace(g)
+        } else {
+            // Own copy: `g` may be shared with another input's gradient.
+            grad = g.copied()
+        }
+    }
+
+    /// Every tensor this one depends on that requires grad, inputs before
+    /// outputs, found with an explicit stack (deep graphs do not recurse).
+    func topologicalOrder() -> [Tensor] {
+        var order: [Tensor] = []
+        var visited = Set<ObjectIdentifier>()
+        var stack: [(Tensor, Bool)] = [(self, false)]
+        while let (node, expanded) = stack.popLast() {
+            let key = ObjectIdentifier(node)
+            if expanded {
+                order.append(node)
+                continue
+            }
+            if visited.contains(key) { continue }
+            visited.insert(key)
+            stack.append((node, true))
+            if let fn = node.gradFn {
+                for input in fn.inputs where input.requiresGrad && !visited.contains(ObjectIdentifier(input)) {
+                    stack.append((input, false))
+                }
+            }
+        }
+        return order
+    }
+}

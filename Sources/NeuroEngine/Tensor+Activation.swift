@@ -1,0 +1,136 @@
+/// Last-axis softmax of each row of a contiguous [rows, n] block.
+private func softmaxRows<T: FloatElement>(_ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, rows: Int, n: Int, log: Bool) {
+    for r in 0..<rows {
+        let xr = x + r * n, yr = y + r * n
+        var peak = -T.infinity
+        for i in 0..<n where xr[i] > peak { peak = xr[i] }
+        if !peak.isFinite { peak = 0 }
+        var total: T = 0
+        for i in 0..<n {
+            let e = T.exp(xr[i] - peak)
+            yr[i] = e
+            total += e
+        }
+        if log {
+            let shift = peak + T.log(total)
+            for i in 0..<n { yr[i] = xr[i] - shift }
+        } else {
+            let inv = 1 / total
+            for i in 0..<n { yr[i] *= inv }
+        }
+    }
+}
+
+/// The constant √(2/π) in the tanh approximation of GELU.
+private let geluTanhScale = (2 / Double.pi).squareRoot()
+
+extension Tensor {
+    // MARK: - Pointwise activations
+
+    /// `max(x, 0)`; the gradient at 0 is 0.
+    public func relu() throws -> Tensor {
+        let out = try mapUnary("relu", { $0 > 0 ? $0 : 0 }, { $0 > 0 ? $0 : 0 })
+        return out.recording("relu", [self]) { g in
+            [try Tensor.mapBinary("relu grad", g, out, { $1 > 0 ? $0 : 0 }, { $1 > 0 ? $0 : 0 })]
+        }
+    }
+
+    /// Exact GELU, `x·Φ(x)` with the normal CDF (PyTorch's `gelu`, TransformerLens "gelu").
+    public func gelu() throws -> Tensor {
+        let out = try mapUnary("gelu", { 0.5 * $0 * (1 + Float.erf($0 * Float(0.5.squareRoot()))) },
+                               { 0.5 * $0 * (1 + Double.erf($0 * 0.5.squareRoot())) })
+        return out.recording("gelu", [self]) { [self] g in
+            let slope = try self.mapUnary("gelu grad", { x in
+                let cdf = 0.5 * (1 + Float.erf(x * Float(0.5.squareRoot())))
+                return cdf + x * Float.exp(-0.5 * x * x) / Float((2 * Double.pi).squareRoot())
+            }, { x in
+                let cdf = 0.5 * (1 + Double.erf(x * 0.5.squareRoot()))
+                return cdf + x * Double.exp(-0.5 * x * x) / (2 * Double.pi).squareRoot()
+            })
+            return [try g * slope]
+        }
+    }
+
+    /// The tanh approximation of GELU (TransformerLens "gelu_new", GPT-2):
+    /// `0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))`.
+    public func geluNew() throws -> Tensor {
+        let c = geluTanhScale
+        let out = try mapUnary("gelu_new", { x in 0.5 * x * (1 + Float.tanh(Float(c) * (x + 0.044715 * x * x * x))) },
+                               { x in 0.5 * x * (1 + Double.tanh(c * (x + 0.044715 * x * x * x))) })
+        return out.recording("gelu_new", [self]) { [self] g in
+            let slope = try self.mapUnary("gelu_new grad", { x in
+                let t = Float.tanh(Float(c) * (x + 0.044715 * x * x * x))
+                return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * Float(c) * (1 + 3 * 0.044715 * x * x)
+            }, { x in
+                let t = Double.tanh(c * (x + 0.044715 * x * x * x))
+                return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * 0.044715 * x * x)
+            })
+            return [try g * slope]
+        }
+    }
+
+    // MARK: - Softmax
+
+    /// Softmax along `axis`, stable for large inputs (rows of -inf give NaN, as in PyTorch).
+    public func softmax(axis: Int = -1) throws -> Tensor {
+        try softmaxFamily(axis: axis, log: false)
+    }
+
+    /// Log-softmax along `axis`, computed without forming the softmax first.
+    public func logSoftmax(axis: Int = -1) throws -> Tensor {
+        try softmaxFamily(axis: axis, log: true)
+    }
+
+    private func softmaxFamily(axis: Int, log: Bool) throws -> Tensor {
+        let op = log ? "log softmax" : "softmax"
+        try requireFloat(op)
+        let a = try self.axis(axis, op: op)
+        if rank == 0 { return try softmaxFamilyLast(log: log, op: op) }
+        if a == rank - 1 { return try softmaxFamilyLast(log: log, op: op) }
+        var order = Array(0..<rank)
+        order.swapAt(a, rank - 1)
+        return try permuted(order).softmaxFamilyLast(log: log, op: op).permuted(order)
+    }
+
+    private func softmaxFamilyLast(log: Bool, op: String) throws -> Tensor {
+        let n = rank == 0 ? 1 : shape[rank - 1]
+        let rows = n == 0 ? 0 : count / n
+        let x = contiguousData()
+        let out = Tensor(uninitializedShape: shape, dtype: dtype)
+        if dtype == .float32 {
+            softmaxRows(x.pointer(Float.self), out.pointer(Float.self), rows: rows, n: n, log: log)
+        } else {
+            softmaxRows(x.pointer(Double.self), out.pointer(Double.self), rows: rows, n: n, log: log)
+        }
+        return out.recording(op, [self]) { g in
+            if log {
+                // d/dx log_softmax: g - softmax · Σg
+                return [try g - out.exp() * g.sum(axes: [-1], keepDims: true)]
+            }
+            // d/dx softmax: y · (g - Σ g·y)
+            return [try out * (g - (g * out).sum(axes: [-1], keepDims: true))]
+        }
+    }
+
+    // MARK: - Layer norm
+
+    /// Layer normalisation over the last axis as TransformerLens computes it:
+    /// `(x - mean) / sqrt(mean((x - mean)²) + eps) · weight + bias`
+    /// (`weight` and `bias` of shape [last] are optional, for LNPre).
+    public func layerNorm(weight: Tensor? = nil, bias: Tensor? = nil, eps: Double = 1e-5) throws -> Tensor {
+        try requireFloat("layer norm")
+        guard rank >= 1 else { throw EngineError.shape("layer norm", "needs at least one dimension") }
+        let d = shape[rank - 1]
+        for (name, p) in [("weight", weight), ("bias", bias)] {
+            if let p, p.shape != [d] {
+                throw EngineError.shape("layer norm", "\(name) has shape \(formatShape(p.shape)), expected [\(d)] for input \(formatShape(shape))")
+            }
+        }
+        let centered = try self - mean(axes: [-1], keepDims: true)
+        let scale = try (centered.square().mean(axes: [-1], keepDims: true) + eps).sqrt()   // [..., 1]
+        var out = try centered / scale
+        if let weight { out = try out * weight }
+        if let bias { out = try out + bias }
+        return out
+    }
+}

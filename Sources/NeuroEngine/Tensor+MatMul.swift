@@ -1,0 +1,141 @@
+/// How BLAS should read a 2-D strided view: transposed or not, and with which
+/// leading dimension; nil when the view is not expressible (needs a copy).
+private func blasLayout(rows: Int, cols: Int, rowStride: Int, colStride: Int) -> (trans: Bool, ld: Int)? {
+    if colStride == 1 && (rowStride >= cols || rows == 1) { return (false, Swift.max(rowStride, cols, 1)) }
+    if rowStride == 1 && (colStride >= rows || cols == 1) { return (true, Swift.max(colStride, rows, 1)) }
+    return nil
+}
+
+/// Below this many multiply-adds per matrix product a plain loop beats the
+/// cost of calling into BLAS (attention over 3 positions is the typical case).
+private let smallProductLimit = 2048
+
+/// `c[m, n] = a[m, k] · b[k, n]` for strided operands, by hand.
+@inline(__always)
+private func smallGemm<T: FloatElement>(_ a: UnsafePointer<T>, _ ars: Int, _ acs: Int,
+                                        _ b: UnsafePointer<T>, _ brs: Int, _ bcs: Int,
+                                        _ c: UnsafeMutablePointer<T>, m: Int, n: Int, k: Int) {
+    for i in 0..<m {
+        for j in 0..<n {
+            var s: T = 0
+            for p in 0..<k { s += a[i * ars + p * acs] * b[p * brs + j * bcs] }
+            c[i * n + j] = s
+        }
+    }
+}
+
+extension Tensor {
+    /// Matrix product with PyTorch's `matmul` rules: 1-D operands are vectors,
+    /// leading (batch) dimensions broadcast. Runs on BLAS gemm; transposed
+    /// views are passed to BLAS as such, without copying.
+    ///
+    /// ```swift
+    /// try x.matmul(w)   // [batch, pos, dModel] · [dModel, dMLP] → [batch, pos, dMLP]
+    /// ```
+    public func matmul(_ other: Tensor) throws -> Tensor {
+        let (a0, b0) = try Tensor.promoted(self, other, op: "matmul")
+        guard a0.rank >= 1 && b0.rank >= 1 else {
+            throw EngineError.shape("matmul", "needs tensors of rank 1 or more, got \(formatShape(a0.shape)) and \(formatShape(b0.shape))")
+        }
+        let a = a0.rank == 1 ? try a0.unsqueezed(0) : a0
+        let b = b0.rank == 1 ? try b0.unsqueezed(-1) : b0
+        var out = try Tensor.matmulMatrices(a, b)
+        if a0.rank == 1 { out = try out.squeezed(-2) }
+        if b0.rank == 1 { out = try out.squeezed(-1) }
+        return out
+    }
+
+    /// `matmul` for operands of rank ≥ 2.
+    private static func matmulMatrices(_ a: Tensor, _ b: Tensor) throws -> Tensor {
+        let m = a.shape[a.rank - 2], k = a.shape[a.rank - 1]
+        let k2 = b.shape[b.rank - 2], n = b.shape[b.rank - 1]
+        guard k == k2 else {
+            throw EngineError.shape("matmul", "inner dimensions differ: \(formatShape(a.shape)) · \(formatShape(b.shape)) (\(k) vs \(k2))")
+        }
+        let batchA = Array(a.shape.dropLast(2)), batchB = Array(b.shape.dropLast(2))
+        let batch = try broadcastShapes(batchA, batchB, op: "matmul")
+        let out = Tensor(uninitializedShape: batch + [m, n], dtype: a.dtype)
+        if a.dtype == .float32 { try gemmBatched(Float.self, a, b, out, m: m, n: n, k: k) }
+        else { try gemmBatched(Double.self, a, b, out, m: m, n: n, k: k) }
+
+        return out.recording("matmul", [a, b]) { g in
+            var ga: Tensor? = nil, gb: Tensor? = nil
+            if a.requiresGrad {
+                ga = try g.matmul(b.transposed()).summed(toShape: a.shape)        // [..., m, k]
+            }
+            if b.requiresGrad {
+                if b.rank == 2 && a.rank > 2 {
+                    // Fold the batch into the rows: one gemm instead of a batch and a sum.
+                    let rowsA = try a.reshaped([-1, k]), rowsG = try g.reshaped([-1, n])
+                    gb = try rowsA.transposed().matmul(rowsG)                   // [k, n]
+                } else {
+                    gb = try a.transposed().matmul(g).summed(toShape: b.shape)  // [..., k, n]
+                }
+            }
+            return [ga, gb]
+        }
+    }
+
+    private static func gemmBatched<T: FloatElement>(_: T.Type, _ a: Tensor, _ b: Tensor, _ out: Tensor,
+                                                     m: Int, n: Int, k: Int) throws {
+        let po = out.pointer(T.self)
+        if m == 0 || n == 0 { return }
+        if k == 0 {
+            for i in 0..<out.count { po[i] = 0 }
+            return
+        }
+        // [..., m, k] · [k, n] with a's rows evenly spaced: one gemm over all rows.
+        if b.rank == 2 && a.rank > 2 && a.isContiguous {
+            let rows = a.count / k
+            let lb = try operandLayout(b, T.self)
+            T.gemm(transA: false, transB: lb.trans, m: rows, n: n, k: k, alpha: 1, a: a.pointer(T.self), lda: k,
+                   b: lb.tensor.pointer(T.self), ldb: lb.ld, beta: 0, c: po, ldc: n)
+            return
+        }
+        let batch = Array(out.shape.dropLast(2))
+        let ea = try a.detached().expanded(to: batch + [m, k]).detached()
+        let eb = try b.detached().expanded(to: batch + [k, n]).detached()
+        let la = try operandLayout(ea, T.self), lb = try operandLayout(eb, T.self)
+        let sa = Array(la.tensor.strides.dropLast(2)), sb = Array(lb.tensor.strides.dropLast(2))
+        let pa = la.tensor.pointer(T.self), pb = lb.tensor.pointer(T.self)
+        let small = m * n * k <= smallProductLimit
+        let (ars, acs) = (la.tensor.strides[la.tensor.rank - 2], la.tensor.strides[la.tensor.rank - 1])
+        let (brs, bcs) = (lb.tensor.strides[lb.tensor.rank - 2], lb.tensor.strides[lb.tensor.rank - 1])
+        var index = 0
+        let step = m * n
+        forEachRow(shape: batch.isEmpty ? [1] : batch, strides: batch.isEmpty ? [[0], [0]] : [sa, sb]) { offsets, inner, steps in
+            for i in 0..<inner {
+                let qa = pa + offsets[0] + i * steps[0], qb = pb + offsets[1] + i * steps[1]
+                let qc = po + index * step
+                if small {
+                    smallGemm(qa, ars, acs, qb, brs, bcs, qc, m: m, n: n, k: k)
+                } else {
+                    T.gemm(transA: la.trans, transB: lb.trans, m: m, n: n, k: k, alpha: 1, a: qa, lda: la.ld,
+                           b: qb, ldb: lb.ld, beta: 0, c: qc, ldc: n)
+                }
+                index += 1
+            }
+        }
+    }
+
+    /// The operand as BLAS can read it, copying only when its last two
+    /// dimensions are neither row- nor column-major.
+    private static func operandLayout<T>(_ t: Tensor, _: T.Type) throws -> (tensor: Tensor, trans: Bool, ld: Int) {
+        let r = t.rank
+        let rows = t.shape[r - 2], cols = t.shape[r - 1]
+        if let layout = blasLayout(rows: rows, cols: cols, rowStride: t.strides[r - 2], colStride: t.strides[r - 1]) {
+            return (t, layout.trans, layout.ld)
+        }
+        // Copy only the matrices, keeping broadcast (stride 0) batch dimensions cheap.
+        let dense = t.copied()
+        return (dense, false, Swift.max(cols, 1))
+    }
+
+    /// Outer product of two vectors: `[m] ⊗ [n] → [m, n]`.
+    public func outer(_ other: Tensor) throws -> Tensor {
+        guard rank == 1 && other.rank == 1 else {
+            throw EngineError.shape("outer", "needs two vectors, got \(formatShape(shape)) and \(formatShape(other.shape))")
+        }
+        return try unsqueezed(1) * other.unsqueezed(0)
+    }
+}
