@@ -1,0 +1,122 @@
+import Glibc
+
+// Whole-file reads and crash-safe whole-file writes, on plain POSIX calls.
+// Every failure becomes an `EngineError` of kind `.file` naming the path.
+
+/// Writes `bytes` to `path` so that readers see either the old file or the
+/// complete new one, never a partial write.
+///
+/// The bytes go to a hidden temporary file in the same directory, which is
+/// flushed with `fsync` and then renamed over `path`. On any failure the
+/// temporary file is removed and the error names `path` and the system's
+/// reason, e.g. `"/no/such/dir/x.bin: cannot write: No such file or directory"`.
+/// A new file gets the default permissions (0666 minus the umask); if `path`
+/// is a symbolic link, the link itself is replaced.
+///
+/// ```swift
+/// try writeAtomically(Array("hello\n".utf8), to: "/tmp/greeting.txt")
+/// ```
+public func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+    let slash = path.lastIndex(of: "/")
+    let directory = slash.map { String(path[...$0]) } ?? ""
+    let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+    let suffix = String(UInt64.random(in: 0...UInt64.max), radix: 16)
+    let temporary = directory + "." + name + ".tmp-" + suffix
+
+    let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+    guard fd >= 0 else { throw systemError(path, "cannot write", errno) }
+    do {
+        try writeAll(fd, bytes, path: path)
+        guard fsync(fd) == 0 else { throw systemError(path, "cannot write", errno) }
+    } catch {
+        close(fd)
+        unlink(temporary)
+        throw error
+    }
+    guard close(fd) == 0 else {
+        let code = errno
+        unlink(temporary)
+        throw systemError(path, "cannot write", code)
+    }
+    guard rename(temporary, path) == 0 else {
+        let code = errno
+        unlink(temporary)
+        throw systemError(path, "cannot write", code)
+    }
+    // Make the rename itself durable; a failure here loses nothing already written.
+    let directoryFD = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    if directoryFD >= 0 {
+        _ = fsync(directoryFD)
+        close(directoryFD)
+    }
+}
+
+/// Reads the whole file at `path`.
+///
+/// Throws an `EngineError` of kind `.file` naming the path: `"no such file"`,
+/// `"permission denied"`, `"is a directory"`, or `"cannot read: <reason>"`.
+/// An empty file gives an empty array; pipes and other files without a known
+/// size are read to their end.
+///
+/// ```swift
+/// let bytes = try readFileBytes("/tmp/greeting.txt")   // [104, 101, 108, 108, 111, 10]
+/// ```
+public func readFileBytes(_ path: String) throws -> [UInt8] {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw systemError(path, "cannot read", errno) }
+    defer { close(fd) }
+    var info = stat()
+    guard fstat(fd, &info) == 0 else { throw systemError(path, "cannot read", errno) }
+    if info.st_mode & S_IFMT == S_IFDIR { throw systemError(path, "cannot read", EISDIR) }
+
+    // One spare byte so a file of the announced size ends in a single pass.
+    var buffer = [UInt8](repeating: 0, count: max(Int(info.st_size), 0) + 1)
+    var filled = 0
+    while true {
+        if filled == buffer.count {
+            buffer.append(contentsOf: repeatElement(0, count: max(buffer.count, 1 << 16)))
+        }
+        let got = buffer.withUnsafeMutableBytes { raw -> Int in
+            guard let base = raw.baseAddress else { return 0 }
+            return read(fd, base + filled, raw.count - filled)
+        }
+        if got == 0 { break }
+        if got < 0 {
+            if errno == EINTR { continue }
+            throw systemError(path, "cannot read", errno)
+        }
+        filled += got
+    }
+    buffer.removeSubrange(filled...)
+    return buffer
+}
+
+/// Writes every byte, retrying short writes and interrupted calls.
+private func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws {
+    try bytes.withUnsafeBytes { raw in
+        guard let base = raw.baseAddress else { return }
+        var done = 0
+        while done < raw.count {
+            let wrote = write(fd, base + done, raw.count - done)
+            if wrote < 0 {
+                if errno == EINTR { continue }
+                throw systemError(path, "cannot write", errno)
+            }
+            done += wrote
+        }
+    }
+}
+
+/// A `.file` error for a failed system call. The commonest reasons on reads
+/// get short wording of their own; everything else is `action: strerror`.
+private func systemError(_ path: String, _ action: String, _ code: Int32) -> EngineError {
+    if action == "cannot read" {
+        switch code {
+        case ENOENT: return EngineError.file(path, "no such file")
+        case EACCES: return EngineError.file(path, "permission denied")
+        case EISDIR: return EngineError.file(path, "is a directory")
+        default: break
+        }
+    }
+    return EngineError.file(path, "\(action): \(String(cString: strerror(code)))")
+}
