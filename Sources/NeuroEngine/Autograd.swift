@@ -5,13 +5,37 @@ import Glibc
 /// input, or nil for an input that needs none.
 final class GradFn {
     let name: String
-    let inputs: [Tensor]
-    let backward: (Tensor) throws -> [Tensor?]
+    /// Variable only so `releaseGraph` can take them apart.
+    private(set) var inputs: [Tensor]
+    private(set) var backward: (Tensor) throws -> [Tensor?]
 
     init(name: String, inputs: [Tensor], backward: @escaping (Tensor) throws -> [Tensor?]) {
         self.name = name
         self.inputs = inputs
         self.backward = backward
+    }
+
+    /// Frees the recorded graph behind a dying tensor without recursion.
+    ///
+    /// Left to ARC, freeing a tensor frees its GradFn, which frees its
+    /// inputs, whose GradFns free theirs, and so on: a few nested deinit
+    /// frames per op, which overflows the stack on a chain of ~100,000 ops.
+    /// Here each GradFn nobody else holds gives up its closure and inputs,
+    /// and each input nobody else holds hands its own GradFn to the work
+    /// list before it is freed, so every deinit stays shallow.
+    static func releaseGraph(_ work: inout [GradFn]) {
+        while var fn = work.popLast() {
+            guard isKnownUniquelyReferenced(&fn) else { continue }
+            fn.backward = { _ in [] }   // drop captured tensors so `inputs` holds the last references
+            var inputs = fn.inputs
+            fn.inputs = []
+            for i in inputs.indices where isKnownUniquelyReferenced(&inputs[i]) {
+                if let next = inputs[i].gradFn {
+                    work.append(next)
+                    inputs[i].gradFn = nil
+                }
+            }
+        }
     }
 }
 
@@ -67,6 +91,9 @@ extension Tensor {
 
     /// Records `backward` as the way `self` (the output of `name`) sends its
     /// gradient to `inputs`, when recording is on and some input needs it.
+    /// A closure that uses the output must capture it `[unowned out]`: the
+    /// output owns the closure, so a strong capture would leak the whole graph
+    /// (the closure only runs while the output is alive).
     @discardableResult
     func recording(_ name: String, _ inputs: [Tensor], _ backward: @escaping (Tensor) throws -> [Tensor?]) -> Tensor {
         guard GradMode.enabledFlag, inputs.contains(where: { $0.requiresGrad }) else { return self }

@@ -30,7 +30,7 @@ extension Tensor {
     /// `max(x, 0)`; the gradient at 0 is 0.
     public func relu() throws -> Tensor {
         let out = try mapUnary("relu", { $0 > 0 ? $0 : 0 }, { $0 > 0 ? $0 : 0 })
-        return out.recording("relu", [self]) { g in
+        return out.recording("relu", [self]) { [unowned out] g in
             [try Tensor.mapBinary("relu grad", g, out, { $1 > 0 ? $0 : 0 }, { $1 > 0 ? $0 : 0 })]
         }
     }
@@ -102,7 +102,7 @@ extension Tensor {
         } else {
             softmaxRows(x.pointer(Double.self), out.pointer(Double.self), rows: rows, n: n, log: log)
         }
-        return out.recording(op, [self]) { g in
+        return out.recording(op, [self]) { [unowned out] g in
             if log {
                 // d/dx log_softmax: g - softmax · Σg
                 return [try g - out.exp() * g.sum(axes: [-1], keepDims: true)]

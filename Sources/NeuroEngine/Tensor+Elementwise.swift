@@ -106,7 +106,7 @@ extension Tensor {
     public static func / (a: Tensor, b: Tensor) throws -> Tensor {
         let (x, y) = try promoted(a, b, op: "div")
         let out = try mapBinary("div", x, y, /, /)
-        return out.recording("div", [x, y]) { g in
+        return out.recording("div", [x, y]) { [unowned out] g in
             [x.requiresGrad ? try (g / y).summed(toShape: x.shape) : nil,
              y.requiresGrad ? try (g * out / y).negated().summed(toShape: y.shape) : nil]
         }
@@ -179,13 +179,13 @@ extension Tensor {
     /// `1 / x`.
     public func reciprocal() throws -> Tensor {
         let out = try mapUnary("reciprocal", { 1 / $0 }, { 1 / $0 })
-        return out.recording("reciprocal", [self]) { g in [try (g * out * out).negated()] }
+        return out.recording("reciprocal", [self]) { [unowned out] g in [try (g * out * out).negated()] }
     }
 
     /// `e^x`.
     public func exp() throws -> Tensor {
         let out = try mapUnary("exp", Float.exp, Double.exp)
-        return out.recording("exp", [self]) { g in [try g * out] }
+        return out.recording("exp", [self]) { [unowned out] g in [try g * out] }
     }
 
     /// Natural logarithm (log of a negative number is NaN, of 0 is -inf).
@@ -197,7 +197,7 @@ extension Tensor {
     /// Square root.
     public func sqrt() throws -> Tensor {
         let out = try mapUnary("sqrt", { $0.squareRoot() }, { $0.squareRoot() })
-        return out.recording("sqrt", [self]) { g in [try g / out.scaled(2)] }
+        return out.recording("sqrt", [self]) { [unowned out] g in [try g / out.scaled(2)] }
     }
 
     /// `x * x`.
@@ -232,13 +232,13 @@ extension Tensor {
     /// Hyperbolic tangent.
     public func tanh() throws -> Tensor {
         let out = try mapUnary("tanh", Float.tanh, Double.tanh)
-        return out.recording("tanh", [self]) { g in [try g * (out * out).oneMinus()] }
+        return out.recording("tanh", [self]) { [unowned out] g in [try g * (out * out).oneMinus()] }
     }
 
     /// Logistic sigmoid `1 / (1 + e^-x)`.
     public func sigmoid() throws -> Tensor {
         let out = try mapUnary("sigmoid", { 1 / (1 + Float.exp(-$0)) }, { 1 / (1 + Double.exp(-$0)) })
-        return out.recording("sigmoid", [self]) { g in [try g * out * out.oneMinus()] }
+        return out.recording("sigmoid", [self]) { [unowned out] g in [try g * out * out.oneMinus()] }
     }
 
     /// Limits every element to `[low, high]`; no gradient flows where clamped.

@@ -77,8 +77,10 @@ extension Tensor {
         let picks = try indices.indexValues(bound: shape[a], op: "index add")
         let expected = Array(shape[..<a]) + [picks.count] + Array(shape[(a + 1)...])
         guard source.shape == expected else { throw EngineError.shapes("index add", source.shape, expected) }
-        let out = try indexAdding(axis: a, picks: picks, source: source)
-        return out.recording("index add", [self, source]) { g in
+        // Record the source as cast to this dtype, so its gradient comes back in its own dtype.
+        let src = source.dtype == dtype ? source : try source.cast(to: dtype)
+        let out = try indexAdding(axis: a, picks: picks, source: src)
+        return out.recording("index add", [self, src]) { g in
             [g, try g.indexSelect(axis: a, indices: indices)]
         }
     }
@@ -136,7 +138,10 @@ extension Tensor {
         let picks = try indices.indexValues(bound: n, op: "scatter add")
         let m = indices.shape[a]
         let out = copied()
-        let s = source.dtype == dtype ? source.contiguousData() : try source.cast(to: dtype).contiguousData()
+        // Record `src`, not its contiguous copy: a copy of a strided view is
+        // not part of the graph, and the source's gradient would be lost.
+        let src = source.dtype == dtype ? source : try source.cast(to: dtype)
+        let s = src.contiguousData()
         func run<T: FloatElement>(_: T.Type) {
             let po = out.pointer(T.self), ps = s.pointer(T.self)
             for o in 0..<outer {
@@ -149,7 +154,7 @@ extension Tensor {
             }
         }
         if dtype == .float32 { run(Float.self) } else { run(Double.self) }
-        return out.recording("scatter add", [self, s]) { g in
+        return out.recording("scatter add", [self, src]) { g in
             [g, try g.takeAlong(axis: a, indices: indices)]
         }
     }

@@ -50,7 +50,8 @@ extension Tensor {
 
     /// Inserts a dimension of size 1 at `axis` (which may equal `rank`, or be negative).
     public func unsqueezed(_ axis: Int) throws -> Tensor {
-        let a = try Tensor.normalizeAxis(axis < 0 ? axis + 1 : axis, rank: rank + 1, op: "unsqueeze")
+        // Negative axes count from the end of the result: -1 appends a dimension.
+        let a = try Tensor.normalizeAxis(axis, rank: rank + 1, op: "unsqueeze")
         var newShape = shape
         newShape.insert(1, at: a)
         return try reshaped(newShape)

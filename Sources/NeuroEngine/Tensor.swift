@@ -41,6 +41,14 @@ public final class Tensor {
         self.dtype = dtype
     }
 
+    deinit {
+        // Long recorded chains are freed by a loop, not by nested deinits.
+        guard gradFn != nil else { return }
+        var work = gradFn.map { [$0] } ?? []   // no local binding may keep the GradFn shared
+        gradFn = nil
+        GradFn.releaseGraph(&work)
+    }
+
     /// A new contiguous tensor with uninitialised contents.
     init(uninitializedShape shape: [Int], dtype: DType) {
         let count = shape.reduce(1, *)
