@@ -7,6 +7,7 @@ let package = Package(
     name: "NeuroMap",
     products: [
         .library(name: "NeuroEngine", targets: ["NeuroEngine"]),
+        .library(name: "NeuroModels", targets: ["NeuroModels"]),
         .executable(name: "neuromap-bench", targets: ["NeuroBench"]),
     ],
     dependencies: [],
@@ -27,15 +28,26 @@ let package = Package(
             dependencies: ["CBLAS"],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
+        .target(
+            name: "NeuroModels",
+            dependencies: ["NeuroEngine"],
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
         .executableTarget(
             name: "NeuroBench",
-            dependencies: ["NeuroEngine", "CBLAS"],
+            dependencies: ["NeuroEngine", "NeuroModels", "CBLAS"],
             path: "Sources/NeuroBench",
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
         .testTarget(
             name: "NeuroEngineTests",
             dependencies: ["NeuroEngine", "CReadline"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
+        .testTarget(
+            name: "NeuroModelsTests",
+            dependencies: ["NeuroModels", "NeuroEngine"],
             resources: [.copy("Fixtures")],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),

@@ -1,0 +1,151 @@
+import Foundation
+import NeuroEngine
+
+/// A training run on disk: one safetensors file holding the current weights,
+/// the optimizer state, the loss and accuracy history, the train/test split,
+/// every checkpoint kept in memory, and as JSON metadata the model
+/// configuration, the task and the options. `Trainer.resume(from:)` reads it
+/// back and continues the identical trajectory.
+extension Trainer {
+    static let fileKind = "neuromap-training-run"
+
+    /// Writes the run to `path` atomically (temporary file, then rename).
+    public func save(to path: String) throws {
+        var tensors: [(String, Tensor)] = model.stateDict.map { ("model.\($0.0)", $0.1) }
+        let (optimizerTensors, optimizerMetadata) = optimizer.state()
+        tensors += optimizerTensors.map { ("optimizer.\($0.0)", $0.1) }
+        tensors += [
+            ("history.epoch", try Tensor(ints: history.epochs, shape: [history.count])),
+            ("history.train_loss", try Tensor(float64: history.trainLoss, shape: [history.count])),
+            ("history.test_loss", try Tensor(float64: history.testLoss, shape: [history.count])),
+            ("history.test_accuracy", try Tensor(float64: history.testAccuracy, shape: [history.count])),
+            ("split.train", try Tensor(ints: data.trainIndices, shape: [data.trainIndices.count])),
+            ("split.test", try Tensor(ints: data.testIndices, shape: [data.testIndices.count])),
+        ]
+        for checkpoint in checkpoints {
+            tensors += checkpoint.weights.map { ("checkpoint.\(checkpoint.epoch).\($0.0)", $0.1) }
+        }
+        var metadata: [String: String] = [
+            "kind": Trainer.fileKind, "format": "pt",
+            "config": model.config.json,
+            "task": Trainer.encode(data.task),
+            "train_fraction": "\(data.trainFraction)", "seed": "\(data.seed)",
+            "epoch": "\(epoch)",
+            "checkpoint_epochs": checkpoints.map { "\($0.epoch)" }.joined(separator: ","),
+            "options": "{\"lr\": \(options.learningRate), \"wd\": \(options.weightDecay), \"beta1\": \(options.betas.0), "
+                + "\"beta2\": \(options.betas.1), \"freeze_biases\": \(options.freezeBiases), \"checkpoint_every\": \(options.checkpointEvery)}",
+        ]
+        for (key, value) in optimizerMetadata { metadata["optimizer.\(key)"] = value }
+        try SafeTensors.write(tensors, metadata: metadata, to: path)
+    }
+
+    /// Reads a run written by `save(to:)`: model, data split, optimizer,
+    /// history and checkpoints, ready to `train` further.
+    public static func resume(from path: String) throws -> Trainer {
+        let file = try SafeTensors.read(path)
+        do {
+            return try resume(file)
+        } catch let error as EngineError {
+            throw EngineError(error.kind, "\(path): \(error.message)")
+        }
+    }
+
+    private static func resume(_ file: SafeTensorsFile) throws -> Trainer {
+        let meta = file.metadata
+        guard meta["kind"] == fileKind else {
+            throw EngineError(.file, "not a NeuroMap training run (no 'kind: \(fileKind)' in its metadata); load model weights with load() instead")
+        }
+        func text(_ key: String) throws -> String {
+            guard let value = meta[key] else { throw EngineError(.file, "metadata is missing '\(key)'") }
+            return value
+        }
+        func tensor(_ key: String) throws -> Tensor {
+            guard let value = file.tensors[key] else { throw EngineError(.file, "missing tensor '\(key)'") }
+            return value
+        }
+        let config = try TransformerConfig(json: text("config"))
+        guard let fraction = Double(try text("train_fraction")), let seed = UInt64(try text("seed")),
+              let epoch = Int(try text("epoch")) else {
+            throw EngineError(.file, "metadata 'train_fraction', 'seed' or 'epoch' is not a number")
+        }
+        let data = try decodeDataset(text("task"), fraction: fraction, seed: seed)
+            .withSplit(train: tensor("split.train").toInts(), test: tensor("split.test").toInts())
+        func weights(prefix: String) -> [String: Tensor] {
+            var out: [String: Tensor] = [:]
+            for (key, value) in file.tensors where key.hasPrefix(prefix) { out[String(key.dropFirst(prefix.count))] = value }
+            return out
+        }
+        let model = try HookedTransformer(config: config, weights: weights(prefix: "model."))
+        let trainer = try Trainer(model: model, data: data, options: decodeOptions(text("options")))
+        var optimizerMeta: [String: String] = [:]
+        for (key, value) in meta where key.hasPrefix("optimizer.") { optimizerMeta[String(key.dropFirst(10))] = value }
+        try trainer.optimizer.loadState(tensors: weights(prefix: "optimizer."), metadata: optimizerMeta)
+
+        var history = TrainingHistory()
+        let epochs = try tensor("history.epoch").toInts()
+        let train = try tensor("history.train_loss").toDoubles()
+        let test = try tensor("history.test_loss").toDoubles()
+        let accuracy = try tensor("history.test_accuracy").toDoubles()
+        guard train.count == epochs.count, test.count == epochs.count, accuracy.count == epochs.count else {
+            throw EngineError(.file, "history tensors have different lengths")
+        }
+        for i in 0..<epochs.count { history.append(epoch: epochs[i], train: train[i], test: test[i], accuracy: accuracy[i]) }
+        let checkpointEpochs = try text("checkpoint_epochs").split(separator: ",").map { part -> Int in
+            guard let value = Int(part) else { throw EngineError(.file, "checkpoint epoch '\(part)' is not a number") }
+            return value
+        }
+        let checkpoints = try checkpointEpochs.map { e -> Checkpoint in
+            let table = weights(prefix: "checkpoint.\(e).")
+            return Checkpoint(epoch: e, weights: try model.parameters.map { p in
+                guard let t = table[p.name], t.shape == p.tensor.shape else {
+                    throw EngineError(.file, "checkpoint \(e) is missing '\(p.name)' or has the wrong shape")
+                }
+                return (p.name, t)
+            })
+        }
+        trainer.restore(epoch: epoch, history: history, checkpoints: checkpoints)
+        return trainer
+    }
+
+    // MARK: - Encoding the task and options
+
+    static func encode(_ task: DatasetTask) -> String {
+        switch task {
+        case let .modular(op, p): return "modular:\(op.rawValue):\(p)"
+        case let .addition(p): return "addition:\(p)"
+        case let .symmetricGroup(n): return "symmetric_group:\(n)"
+        }
+    }
+
+    static func decodeDataset(_ text: String, fraction: Double, seed: UInt64) throws -> Dataset {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        switch (parts.first, parts.count) {
+        case ("modular", 3):
+            guard let op = ModularOperation(rawValue: parts[1]), let p = Int(parts[2]) else { break }
+            return try Dataset.modular(op, p: p, trainFraction: fraction, seed: seed)
+        case ("addition", 2):
+            guard let p = Int(parts[1]) else { break }
+            return try Dataset.addition(p: p, trainFraction: fraction, seed: seed)
+        case ("symmetric_group", 2):
+            guard let n = Int(parts[1]) else { break }
+            return try Dataset.symmetricGroup(n: n, trainFraction: fraction, seed: seed)
+        default: break
+        }
+        throw EngineError(.file, "unknown task '\(text)' in metadata")
+    }
+
+    static func decodeOptions(_ json: String) throws -> TrainingOptions {
+        guard let data = json.data(using: .utf8), let object = try? JSONSerialization.jsonObject(with: data),
+              let dict = object as? [String: Any] else {
+            throw EngineError(.file, "metadata 'options' is not a JSON object")
+        }
+        func number(_ key: String) throws -> Double {
+            guard let value = (dict[key] as? NSNumber)?.doubleValue else { throw EngineError(.file, "options: missing '\(key)'") }
+            return value
+        }
+        return TrainingOptions(learningRate: try number("lr"), weightDecay: try number("wd"),
+                               betas: (try number("beta1"), try number("beta2")),
+                               freezeBiases: dict["freeze_biases"] as? Bool ?? true,
+                               checkpointEvery: Int(try number("checkpoint_every")))
+    }
+}
