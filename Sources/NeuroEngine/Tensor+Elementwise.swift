@@ -53,6 +53,9 @@ extension Tensor {
     }
 
     /// Elementwise binary operation with broadcasting; not recorded.
+    /// Always inlined, so each caller's closures are inlined into the loops
+    /// instead of being called once per element.
+    @inline(__always)
     static func mapBinary(_ op: String, _ a: Tensor, _ b: Tensor,
                           _ f32: (Float, Float) -> Float, _ f64: (Double, Double) -> Double) throws -> Tensor {
         let outShape = try broadcastShapes(a.shape, b.shape, op: op)
@@ -61,7 +64,8 @@ extension Tensor {
         return out
     }
 
-    /// Elementwise unary operation; not recorded.
+    /// Elementwise unary operation; not recorded. Always inlined, like `mapBinary`.
+    @inline(__always)
     func mapUnary(_ op: String, _ f32: (Float) -> Float, _ f64: (Double) -> Double) throws -> Tensor {
         try requireFloat(op)
         let x = contiguousData()

@@ -131,6 +131,56 @@ extension Tensor {
         return (dense, false, Swift.max(cols, 1))
     }
 
+    /// `x · weight + bias` over the last axis: [..., in] · [in, out] + [out] →
+    /// [..., out]. Same numbers as `matmul` then `+`, but BLAS adds the bias
+    /// while it multiplies, saving a pass over the output.
+    ///
+    /// ```swift
+    /// try x.linear(wIn, bias: bIn)   // [batch, pos, d_model] → [batch, pos, d_mlp]
+    /// ```
+    public func linear(_ weight: Tensor, bias: Tensor? = nil) throws -> Tensor {
+        let (x0, w) = try Tensor.promoted(self, weight, op: "linear")
+        guard w.rank == 2, x0.rank >= 1, x0.shape[x0.rank - 1] == w.shape[0] else {
+            throw EngineError.shape("linear", "cannot apply a \(formatShape(weight.shape)) weight to \(formatShape(shape)); the last dimension must equal the weight's first")
+        }
+        let (inputs, outputs) = (w.shape[0], w.shape[1])
+        var b: Tensor? = nil
+        if let bias {
+            guard bias.shape == [outputs] else {
+                throw EngineError.shape("linear", "bias \(formatShape(bias.shape)) does not match \(outputs) outputs")
+            }
+            b = try bias.cast(to: w.dtype)
+        }
+        let x = try x0.reshaped([-1, inputs])                                            // [rows, in]
+        let rows = x.shape[0]
+        let out = Tensor(uninitializedShape: [rows, outputs], dtype: w.dtype)             // [rows, out]
+        if w.dtype == .float32 { try Tensor.gemmWithBias(Float.self, x, w, b, out) } else { try Tensor.gemmWithBias(Double.self, x, w, b, out) }
+        let recorded = out.recording("linear", [x, w] + (b.map { [$0] } ?? [])) { g in
+            [x.requiresGrad ? try g.matmul(w.transposed()) : nil,                         // [rows, in]
+             w.requiresGrad ? try x.transposed().matmul(g) : nil,                         // [in, out]
+             b?.requiresGrad == true ? try g.sum(axes: [0]) : nil]                        // [out]
+        }
+        return try recorded.reshaped(Array(x0.shape.dropLast()) + [outputs])
+    }
+
+    private static func gemmWithBias<T: FloatElement>(_: T.Type, _ x: Tensor, _ w: Tensor, _ bias: Tensor?, _ out: Tensor) throws {
+        let (rows, inputs, outputs) = (x.shape[0], w.shape[0], w.shape[1])
+        let po = out.pointer(T.self)
+        if let bias {
+            let pb = bias.contiguousData().pointer(T.self)
+            for r in 0..<rows { (po + r * outputs).update(from: pb, count: outputs) }
+        }
+        guard rows > 0, outputs > 0 else { return }
+        if inputs == 0 {
+            if bias == nil { po.update(repeating: 0, count: rows * outputs) }
+            return
+        }
+        let lx = try operandLayout(x, T.self), lw = try operandLayout(w, T.self)
+        T.gemm(transA: lx.trans, transB: lw.trans, m: rows, n: outputs, k: inputs, alpha: 1,
+               a: lx.tensor.pointer(T.self), lda: lx.ld, b: lw.tensor.pointer(T.self), ldb: lw.ld,
+               beta: bias == nil ? 0 : 1, c: po, ldc: outputs)
+    }
+
     /// Outer product of two vectors: `[m] ⊗ [n] → [m, n]`.
     public func outer(_ other: Tensor) throws -> Tensor {
         guard rank == 1 && other.rank == 1 else {

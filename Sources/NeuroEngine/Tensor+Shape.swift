@@ -10,11 +10,44 @@ extension Tensor {
     public func reshaped(_ newShape: [Int]) throws -> Tensor {
         let target = try resolveShape(newShape)
         if target == shape { return self }
-        let source = contiguous()
-        let view = Tensor(storage: source.storage, shape: target, strides: Tensor.contiguousStrides(target),
-                          offset: source.offset, dtype: dtype)
+        let source: Tensor, viewStrides: [Int]
+        if let strided = stridesForView(target) {
+            (source, viewStrides) = (self, strided)
+        } else {
+            (source, viewStrides) = (contiguous(), Tensor.contiguousStrides(target))
+        }
+        let view = Tensor(storage: source.storage, shape: target, strides: viewStrides, offset: source.offset, dtype: dtype)
         let sourceShape = shape
         return view.recording("reshape", [source]) { g in [try g.reshaped(sourceShape)] }
+    }
+
+    /// Strides that show this tensor's elements in `target`'s shape without
+    /// copying, or nil when the layout does not allow it (PyTorch's rule:
+    /// dimensions can be merged or split only within runs that are
+    /// contiguous with one another).
+    func stridesForView(_ target: [Int]) -> [Int]? {
+        if count <= 1 || isContiguous { return Tensor.contiguousStrides(target) }
+        var result = [Int](repeating: 0, count: target.count)
+        var viewAxis = target.count - 1
+        var chunkStride = strides[rank - 1]
+        var tensorElements = 1, viewElements = 1
+        for axis in stride(from: rank - 1, through: 0, by: -1) {
+            tensorElements *= shape[axis]
+            let chunkEnds = axis == 0 || (shape[axis - 1] != 1 && strides[axis - 1] != tensorElements * chunkStride)
+            guard chunkEnds else { continue }
+            while viewAxis >= 0 && (viewElements < tensorElements || target[viewAxis] == 1) {
+                result[viewAxis] = viewElements * chunkStride
+                viewElements *= target[viewAxis]
+                viewAxis -= 1
+            }
+            if viewElements != tensorElements { return nil }
+            if axis > 0 {
+                chunkStride = strides[axis - 1]
+                tensorElements = 1
+                viewElements = 1
+            }
+        }
+        return viewAxis == -1 ? result : nil
     }
 
     private func resolveShape(_ requested: [Int]) throws -> [Int] {

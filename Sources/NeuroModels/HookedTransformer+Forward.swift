@@ -110,7 +110,7 @@ extension HookedTransformer {
             resid = try block(l, resid, f, lastOnly: trimLast && l == last)
         }
         let x = try f.pass(.unembedIn, nil, normalize(resid, lnFinalW, lnFinalB, .lnFinalScale, .lnFinalNormalized, nil, f))
-        var logits = try f.pass(.unembedOut, nil, x.matmul(unembedW) + unembedB)                        // [batch, pos, d_vocab_out]
+        var logits = try f.pass(.unembedOut, nil, x.linear(unembedW, bias: unembedB))                        // [batch, pos, d_vocab_out]
         if positions == .last { logits = try logits.select(axis: 1, index: -1) }                         // [batch, d_vocab_out]
         if tokens.rank == 1 { logits = try logits.squeezed(0) }
         return (logits, f.cache)
@@ -184,15 +184,15 @@ extension HookedTransformer {
         if lastOnly {
             let wKV = try Tensor.concat([merged(w.wK), merged(w.wV)], axis: 1)                            // [d_model, 2·head·d_head]
             let bKV = try Tensor.concat([w.bK.reshaped([h * e]), w.bV.reshaped([h * e])], axis: 0)
-            let kv = try (x.matmul(wKV) + bKV).reshaped([b, p, 2, h, e])
+            let kv = try x.linear(wKV, bias: bKV).reshaped([b, p, 2, h, e])
             k = try kv.select(axis: 2, index: 0)                                                         // [batch, pos, head, d_head]
             v = try kv.select(axis: 2, index: 1)
             let xLast = try x.slice(axis: 1, start: p - 1)                                               // [batch, 1, d_model]
-            q = try (xLast.matmul(merged(w.wQ)) + w.bQ.reshaped([h * e])).reshaped([b, 1, h, e])         // [batch, 1, head, d_head]
+            q = try xLast.linear(merged(w.wQ), bias: w.bQ.reshaped([h * e])).reshaped([b, 1, h, e])         // [batch, 1, head, d_head]
         } else {
             let wQKV = try Tensor.concat([merged(w.wQ), merged(w.wK), merged(w.wV)], axis: 1)            // [d_model, 3·head·d_head]
             let bQKV = try Tensor.concat([w.bQ, w.bK, w.bV].map { try $0.reshaped([h * e]) }, axis: 0)
-            let qkv = try (x.matmul(wQKV) + bQKV).reshaped([b, p, 3, h, e])
+            let qkv = try x.linear(wQKV, bias: bQKV).reshaped([b, p, 3, h, e])
             q = try qkv.select(axis: 2, index: 0)                                                        // [batch, pos, head, d_head]
             k = try qkv.select(axis: 2, index: 1)
             v = try qkv.select(axis: 2, index: 2)
@@ -204,16 +204,16 @@ extension HookedTransformer {
         let scores = try f.pass(.attnScores, l, causalMask(raw.scaled(1 / Double(e).squareRoot()), queryOffset: p - queries))
         let pattern = try f.pass(.pattern, l, scores.softmax(axis: -1))                                  // [batch, head, q_pos, k_pos]
         let z = try f.pass(.z, l, pattern.matmul(v.permuted([0, 2, 1, 3])).permuted([0, 2, 1, 3]))        // [batch, q_pos, head, d_head]
-        let attnOut = try f.pass(.attnOut, l, z.reshaped([b, queries, h * e]).matmul(w.wO.reshaped([h * e, d])) + w.bO)  // [batch, q_pos, d_model]
+        let attnOut = try f.pass(.attnOut, l, z.reshaped([b, queries, h * e]).linear(w.wO.reshaped([h * e, d]), bias: w.bO))  // [batch, q_pos, d_model]
         let residQ = lastOnly ? try resid.slice(axis: 1, start: p - 1) : resid
         guard let wIn = w.wIn, let bIn = w.bIn, let wOut = w.wOut, let bOut = w.bOut else {
             return try f.pass(.residPost, l, residQ + attnOut)
         }
         let mid = try f.pass(.residMid, l, residQ + attnOut)                                             // [batch, q_pos, d_model]
         let x2 = try normalize(mid, w.ln2W, w.ln2B, .ln2Scale, .ln2Normalized, l, f)
-        let pre = try f.pass(.mlpPre, l, x2.matmul(wIn) + bIn)                                           // [batch, q_pos, d_mlp]
+        let pre = try f.pass(.mlpPre, l, x2.linear(wIn, bias: bIn))                                           // [batch, q_pos, d_mlp]
         let post = try f.pass(.mlpPost, l, activation(pre))
-        let mlpOut = try f.pass(.mlpOut, l, post.matmul(wOut) + bOut)                                    // [batch, q_pos, d_model]
+        let mlpOut = try f.pass(.mlpOut, l, post.linear(wOut, bias: bOut))                                    // [batch, q_pos, d_model]
         return try f.pass(.residPost, l, mid + mlpOut)
     }
 
