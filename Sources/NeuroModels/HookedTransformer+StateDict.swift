@@ -4,6 +4,12 @@ extension HookedTransformer {
     /// Buffers TransformerLens keeps in its state_dict that carry no weights.
     static let ignoredBufferSuffixes = [".attn.mask", ".attn.IGNORE"]
 
+    /// Whether `name` is one of TransformerLens's buffers (`blocks.N.attn.mask`,
+    /// bool, and `blocks.N.attn.IGNORE`, a -inf scalar).
+    static func isIgnoredBuffer(_ name: String) -> Bool {
+        ignoredBufferSuffixes.contains { name.hasSuffix($0) }
+    }
+
     /// The weights as TransformerLens's `state_dict`: names and tensors in order.
     public var stateDict: [(String, Tensor)] {
         parameters.map { ($0.name, $0.tensor.detached()) }
@@ -22,9 +28,7 @@ extension HookedTransformer {
     /// ```
     public convenience init(stateDict: [String: Tensor], actFn: ActivationFunction? = nil,
                             normalization: NormalizationType? = nil, configJSON: String? = nil) throws {
-        let weights = stateDict.filter { entry in
-            !HookedTransformer.ignoredBufferSuffixes.contains { entry.key.hasSuffix($0) }
-        }
+        let weights = stateDict.filter { !HookedTransformer.isIgnoredBuffer($0.key) }
         var config = try configJSON.map { try TransformerConfig(json: $0) } ?? HookedTransformer.inferConfig(weights)
         if let actFn { config.actFn = actFn }
         if let normalization { config.normalizationType = normalization }
@@ -66,7 +70,8 @@ extension HookedTransformer {
     /// A configuration in the file's metadata (key `config`) is used when present.
     public static func load(_ path: String, actFn: ActivationFunction? = nil,
                             normalization: NormalizationType? = nil) throws -> HookedTransformer {
-        let file = try SafeTensors.read(path)
+        // The bool mask buffers cannot be read as tensors; they carry nothing.
+        let file = try SafeTensors.read(path, skipping: isIgnoredBuffer)
         do {
             return try HookedTransformer(stateDict: file.tensors, actFn: actFn, normalization: normalization,
                                          configJSON: file.metadata["config"])
