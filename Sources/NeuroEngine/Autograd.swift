@@ -40,14 +40,26 @@ final class GradFn {
 }
 
 /// Whether operations are recorded for autograd. Turn recording off for
-/// evaluation and analysis, where it would only cost memory.
+/// evaluation and analysis, where it would only cost memory. The setting is
+/// per thread (as in PyTorch), so one thread can evaluate without gradients
+/// while another trains.
 public enum GradMode {
-    nonisolated(unsafe) static var enabledFlag = true
+    /// A thread-specific slot: unset (nil) means recording is on.
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
 
-    /// Whether operations currently record their backward rule.
+    static var enabledFlag: Bool {
+        get { pthread_getspecific(key) == nil }
+        set { pthread_setspecific(key, newValue ? nil : UnsafeRawPointer(bitPattern: 1)) }
+    }
+
+    /// Whether operations on this thread currently record their backward rule.
     public static var isEnabled: Bool { enabledFlag }
 
-    /// Runs `body` with recording off (PyTorch's `torch.no_grad()`).
+    /// Runs `body` with recording off on this thread (PyTorch's `torch.no_grad()`).
     public static func withNoGrad<R>(_ body: () throws -> R) rethrows -> R {
         let saved = enabledFlag
         enabledFlag = false

@@ -10,18 +10,55 @@ private func blasLayout(rows: Int, cols: Int, rowStride: Int, colStride: Int) ->
 /// cost of calling into BLAS (attention over 3 positions is the typical case).
 private let smallProductLimit = 2048
 
-/// `c[m, n] = a[m, k] · b[k, n]` for strided operands, by hand.
+/// `c[m, n] = a[m, k] · b[k, n]` for strided operands, by hand, with the
+/// loop order that keeps the innermost loop on unit stride when one exists.
 @inline(__always)
 private func smallGemm<T: FloatElement>(_ a: UnsafePointer<T>, _ ars: Int, _ acs: Int,
                                         _ b: UnsafePointer<T>, _ brs: Int, _ bcs: Int,
                                         _ c: UnsafeMutablePointer<T>, m: Int, n: Int, k: Int) {
-    for i in 0..<m {
-        for j in 0..<n {
-            var s: T = 0
-            for p in 0..<k { s += a[i * ars + p * acs] * b[p * brs + j * bcs] }
-            c[i * n + j] = s
+    if bcs == 1 {
+        // Rows of c as sums of rows of b: the inner loop runs along b's rows.
+        for i in 0..<m {
+            let ci = c + i * n
+            for j in 0..<n { ci[j] = 0 }
+            for p in 0..<k {
+                let x = a[i * ars + p * acs], bp = b + p * brs
+                for j in 0..<n { ci[j] += x * bp[j] }
+            }
+        }
+    } else if acs == 1 && brs == 1 {
+        // Dot products of contiguous rows of a with contiguous columns of b.
+        for i in 0..<m {
+            let ai = a + i * ars
+            for j in 0..<n {
+                let bj = b + j * bcs
+                var s: T = 0
+                for p in 0..<k { s += ai[p] * bj[p] }
+                c[i * n + j] = s
+            }
+        }
+    } else {
+        for i in 0..<m {
+            for j in 0..<n {
+                var s: T = 0
+                for p in 0..<k { s += a[i * ars + p * acs] * b[p * brs + j * bcs] }
+                c[i * n + j] = s
+            }
         }
     }
+}
+
+/// Storage offsets of every matrix in a batch, in row-major batch order, for
+/// operands whose batch dimensions have the given shape and strides.
+private func batchOffsets(_ shape: [Int], _ strides: [Int]) -> [Int] {
+    var offsets = [0]
+    for (size, step) in zip(shape, strides) {
+        var next: [Int] = []
+        next.reserveCapacity(offsets.count * size)
+        for o in offsets { for i in 0..<size { next.append(o + i * step) } }
+        offsets = next
+    }
+    return offsets
 }
 
 extension Tensor {
@@ -101,19 +138,15 @@ extension Tensor {
         let small = m * n * k <= smallProductLimit
         let (ars, acs) = (la.tensor.strides[la.tensor.rank - 2], la.tensor.strides[la.tensor.rank - 1])
         let (brs, bcs) = (lb.tensor.strides[lb.tensor.rank - 2], lb.tensor.strides[lb.tensor.rank - 1])
-        var index = 0
+        let offsetsA = batchOffsets(batch, sa), offsetsB = batchOffsets(batch, sb)
         let step = m * n
-        forEachRow(shape: batch.isEmpty ? [1] : batch, strides: batch.isEmpty ? [[0], [0]] : [sa, sb]) { offsets, inner, steps in
-            for i in 0..<inner {
-                let qa = pa + offsets[0] + i * steps[0], qb = pb + offsets[1] + i * steps[1]
-                let qc = po + index * step
-                if small {
-                    smallGemm(qa, ars, acs, qb, brs, bcs, qc, m: m, n: n, k: k)
-                } else {
-                    T.gemm(transA: la.trans, transB: lb.trans, m: m, n: n, k: k, alpha: 1, a: qa, lda: la.ld,
-                           b: qb, ldb: lb.ld, beta: 0, c: qc, ldc: n)
-                }
-                index += 1
+        for index in 0..<offsetsA.count {
+            let qa = pa + offsetsA[index], qb = pb + offsetsB[index], qc = po + index * step
+            if small {
+                smallGemm(qa, ars, acs, qb, brs, bcs, qc, m: m, n: n, k: k)
+            } else {
+                T.gemm(transA: la.trans, transB: lb.trans, m: m, n: n, k: k, alpha: 1, a: qa, lda: la.ld,
+                       b: qb, ldb: lb.ld, beta: 0, c: qc, ldc: n)
             }
         }
     }

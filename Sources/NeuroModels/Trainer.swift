@@ -1,3 +1,4 @@
+import Foundation
 import NeuroEngine
 
 /// Hyperparameters of a full-batch training run (the TransformerLens grokking
@@ -47,6 +48,11 @@ public struct TrainingHistory: Equatable {
 
     /// Number of recorded epochs.
     public var count: Int { epochs.count }
+
+    mutating func removeLast() {
+        guard !epochs.isEmpty else { return }
+        epochs.removeLast(); trainLoss.removeLast(); testLoss.removeLast(); testAccuracy.removeLast()
+    }
 
     mutating func append(epoch: Int, train: Double, test: Double, accuracy: Double) {
         epochs.append(epoch)
@@ -138,6 +144,11 @@ public final class Trainer {
 
     /// Runs `epochs` more epochs. `shouldStop` is polled after every epoch
     /// (Ctrl-C); `progress` is called after every epoch.
+    ///
+    /// The test loss of epoch e is computed with the weights after step e,
+    /// which are also the weights the training forward pass of epoch e + 1
+    /// reads, so the two run at the same time on two threads; the step waits
+    /// for both. The numbers are those of running them one after the other.
     @discardableResult
     public func train(epochs: Int, shouldStop: () -> Bool = { false },
                       progress: (TrainingProgress) -> Void = { _ in }) throws -> TrainingOutcome {
@@ -146,35 +157,47 @@ public final class Trainer {
         let start = monotonicSeconds()
         let target = epoch + epochs
         var done = 0
+        // The training loss of the last step, whose test evaluation is still to come.
+        var pendingLoss: Double? = nil
+        func record(_ trainLoss: Double, _ test: (loss: Double, accuracy: Double)) {
+            history.append(epoch: epoch, train: trainLoss, test: test.loss, accuracy: test.accuracy)
+            if options.checkpointEvery > 0 && epoch % options.checkpointEvery == 0 { keepCheckpoint() }
+            done += 1
+            progress(TrainingProgress(epoch: epoch, totalEpochs: target, trainLoss: trainLoss, testLoss: test.loss,
+                                      testAccuracy: test.accuracy, msPerEpoch: (monotonicSeconds() - start) * 1000 / Double(done)))
+        }
         while epoch < target {
-            let trainLoss = try step()
-            guard trainLoss.isFinite else {
+            let evaluation = pendingLoss.map { _ in BackgroundWork { try self.evaluate(self.data.test) } }
+            let loss = Result { try forwardBackward() }
+            if let trainLoss = pendingLoss, let evaluation {
+                record(trainLoss, try evaluation.wait())
+                if shouldStop() {
+                    optimizer.zeroGrad()
+                    return .interrupted(epoch: epoch)
+                }
+            }
+            let value = try loss.get()
+            guard value.isFinite else {
                 try restoreLastGood()
                 return .diverged(epoch: epoch + 1)
             }
+            try rememberWeights()
+            try optimizer.step()
+            optimizer.zeroGrad()
             epoch += 1
-            done += 1
-            let (testLoss, accuracy) = try evaluate(data.test)
-            history.append(epoch: epoch, train: trainLoss, test: testLoss, accuracy: accuracy)
-            if options.checkpointEvery > 0 && epoch % options.checkpointEvery == 0 { keepCheckpoint() }
-            progress(TrainingProgress(epoch: epoch, totalEpochs: target, trainLoss: trainLoss, testLoss: testLoss,
-                                      testAccuracy: accuracy, msPerEpoch: (monotonicSeconds() - start) * 1000 / Double(done)))
-            if shouldStop() && epoch < target { return .interrupted(epoch: epoch) }
+            pendingLoss = value
         }
+        if let trainLoss = pendingLoss { record(trainLoss, try evaluate(data.test)) }
         return .completed
     }
 
-    /// One full-batch step: forward on the training set, backward, AdamW.
-    /// Returns the loss before the step; on a non-finite loss nothing changes.
-    func step() throws -> Double {
+    /// The training loss of the current weights and, when it is finite, its
+    /// gradients (accumulated on the parameters, not yet applied).
+    private func forwardBackward() throws -> Double {
         let logits = try model.run(data.train.tokens, positions: .last).logits        // [train, d_vocab_out]
         let loss = try Metrics.crossEntropy(logits, labels: data.train.labels)
         let value = try loss.item()
-        guard value.isFinite else { return value }
-        try rememberWeights()
-        try loss.backward()
-        try optimizer.step()
-        optimizer.zeroGrad()
+        if value.isFinite { try loss.backward() }
         return value
     }
 
@@ -194,12 +217,18 @@ public final class Trainer {
         for (copy, p) in zip(lastGood, model.parameters) { try copy.assign(p.tensor.detached()) }
     }
 
+    /// Puts back the weights from before the last step (whose result gave a
+    /// non-finite loss) and forgets that epoch. The optimizer's moments keep
+    /// the last step's update.
     private func restoreLastGood() throws {
-        guard lastGood.count == model.parameters.count else { return }
+        optimizer.zeroGrad()
+        guard lastGood.count == model.parameters.count, epoch > 0 else { return }
         try GradMode.withNoGrad {
             for (copy, p) in zip(lastGood, model.parameters) { try p.tensor.assign(copy) }
         }
-        optimizer.zeroGrad()
+        epoch -= 1
+        history.removeLast()
+        if let last = checkpoints.last, last.epoch > epoch { checkpoints.removeLast() }
     }
 
     private func keepCheckpoint() {
@@ -214,13 +243,31 @@ public final class Trainer {
     }
 }
 
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Seconds on a monotonic clock.
 public func monotonicSeconds() -> Double {
     var ts = timespec()
     clock_gettime(CLOCK_MONOTONIC, &ts)
     return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+}
+
+/// Work started on another thread; `wait` returns its result (or rethrows its error).
+final class BackgroundWork<T> {
+    private var result: Result<T, Error>?
+    private let done = DispatchSemaphore(value: 0)
+
+    init(_ body: @escaping () throws -> T) {
+        let thread = Thread { [self] in
+            result = Result { try body() }
+            done.signal()
+        }
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+
+    func wait() throws -> T {
+        done.wait()
+        guard let result else { throw EngineError(.argument, "background work ended without a result") }
+        return try result.get()
+    }
 }

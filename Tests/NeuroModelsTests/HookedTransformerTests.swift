@@ -44,3 +44,35 @@ final class HookedTransformerTests: XCTestCase {
         XCTAssertEqual(try cache["unembed.hook_out"].shape, [1, 3, 10])
     }
 }
+
+final class ForwardPathTests: XCTestCase {
+    /// Block 0 computed per distinct (token, position) pair must equal the
+    /// direct computation, in values and gradients, with and without caching.
+    func testTokenTablePathMatchesTheDirectPath() throws {
+        let data = try Dataset.modular(.add, p: 7, trainFraction: 0.5, seed: 1)
+        for norm in [NormalizationType.layerNorm, .none] {
+            let config = try TransformerConfig(nLayers: 2, nHeads: 2, dModel: 8, dHead: 4, dMLP: 16, actFn: .gelu,
+                                               normalizationType: norm, dVocab: 8, dVocabOut: 7, nCtx: 3, seed: 2)
+            let model = try HookedTransformer(config: config)
+            XCTAssertNotNil(try TokenTable(data.tokens))
+            let identity = Hook(HookPoint(.embed)) { x, _ in x }   // any hook function forces the direct path
+            for positions in [LogitPositions.all, .last] {
+                let (fast, fastCache) = try model.run(data.tokens, cache: .all, positions: positions)
+                let (direct, directCache) = try model.run(data.tokens, hooks: [identity], cache: .all, positions: positions)
+                assertClose(fast, direct, rtol: 1e-5, atol: 1e-6)
+                XCTAssertEqual(fastCache.points, directCache.points)
+                for point in directCache.points {
+                    assertClose(fastCache[point]!, directCache[point]!, rtol: 1e-5, atol: 1e-6, point.name)
+                }
+            }
+            func gradients(_ hooks: [Hook]) throws -> [[Double]] {
+                let loss = try Metrics.crossEntropy(model.run(data.tokens, hooks: hooks, positions: .last).logits, labels: data.labels)
+                try loss.backward()
+                defer { model.parameters.forEach { $0.tensor.zeroGrad(keepBuffer: false) } }
+                return model.parameters.map { $0.tensor.grad?.toDoubles() ?? [] }
+            }
+            let (fastGrads, directGrads) = (try gradients([]), try gradients([identity]))
+            for (a, b) in zip(fastGrads, directGrads) { assertClose(a, b, rtol: 1e-4, atol: 1e-6) }
+        }
+    }
+}
