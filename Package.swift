@@ -8,9 +8,14 @@ let package = Package(
     products: [
         .library(name: "NeuroEngine", targets: ["NeuroEngine"]),
         .library(name: "NeuroModels", targets: ["NeuroModels"]),
+        .library(name: "NeuroAnalysis", targets: ["NeuroAnalysis"]),
+        .library(name: "NeuroLanguage", targets: ["NeuroLanguage"]),
+        .executable(name: "neuromap", targets: ["neuromap"]),
         .executable(name: "neuromap-bench", targets: ["NeuroBench"]),
     ],
-    dependencies: [],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
     targets: [
         .systemLibrary(
             name: "CBLAS",
@@ -33,6 +38,24 @@ let package = Package(
             dependencies: ["NeuroEngine"],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
+        .target(
+            name: "NeuroAnalysis",
+            dependencies: ["NeuroEngine", "NeuroModels"],
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
+        .target(
+            name: "NeuroLanguage",
+            dependencies: ["NeuroEngine", "NeuroModels", "NeuroAnalysis"],
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
+        .executableTarget(
+            name: "neuromap",
+            dependencies: [
+                "NeuroLanguage", "NeuroEngine", "NeuroModels", "CReadline",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
         .executableTarget(
             name: "NeuroBench",
             dependencies: ["NeuroEngine", "NeuroModels", "CBLAS"],
@@ -43,6 +66,12 @@ let package = Package(
             name: "NeuroEngineTests",
             dependencies: ["NeuroEngine", "CReadline"],
             resources: [.copy("Fixtures")],
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
+        .testTarget(
+            name: "NeuroLanguageTests",
+            dependencies: ["NeuroLanguage", "NeuroEngine", "NeuroModels"],
+            resources: [.copy("Golden")],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
         .testTarget(

@@ -6,7 +6,7 @@ extension HookedTransformer {
 
     /// Whether `name` is one of TransformerLens's buffers (`blocks.N.attn.mask`,
     /// bool, and `blocks.N.attn.IGNORE`, a -inf scalar).
-    static func isIgnoredBuffer(_ name: String) -> Bool {
+    public static func isIgnoredBuffer(_ name: String) -> Bool {
         ignoredBufferSuffixes.contains { name.hasSuffix($0) }
     }
 
@@ -71,7 +71,12 @@ extension HookedTransformer {
     public static func load(_ path: String, actFn: ActivationFunction? = nil,
                             normalization: NormalizationType? = nil) throws -> HookedTransformer {
         // The bool mask buffers cannot be read as tensors; they carry nothing.
-        let file = try SafeTensors.read(path, skipping: isIgnoredBuffer)
+        try load(SafeTensors.read(path, skipping: isIgnoredBuffer), path: path, actFn: actFn, normalization: normalization)
+    }
+
+    /// `load(_:)` for a file already read (read it skipping `isIgnoredBuffer`); `path` names it in errors.
+    public static func load(_ file: SafeTensorsFile, path: String, actFn: ActivationFunction? = nil,
+                            normalization: NormalizationType? = nil) throws -> HookedTransformer {
         do {
             return try HookedTransformer(stateDict: file.tensors, actFn: actFn, normalization: normalization,
                                          configJSON: file.metadata["config"])

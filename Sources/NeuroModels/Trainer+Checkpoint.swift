@@ -9,6 +9,11 @@ import NeuroEngine
 extension Trainer {
     static let fileKind = "neuromap-training-run"
 
+    /// Whether a file read from disk is a training run written by `save(to:)`.
+    public static func isTrainingRun(_ file: SafeTensorsFile) -> Bool {
+        file.metadata["kind"] == fileKind
+    }
+
     /// Writes the run to `path` atomically (temporary file, then rename).
     public func save(to path: String) throws {
         var tensors: [(String, Tensor)] = model.stateDict.map { ("model.\($0.0)", $0.1) }
@@ -42,7 +47,11 @@ extension Trainer {
     /// Reads a run written by `save(to:)`: model, data split, optimizer,
     /// history and checkpoints, ready to `train` further.
     public static func resume(from path: String) throws -> Trainer {
-        let file = try SafeTensors.read(path)
+        try resume(try SafeTensors.read(path), path: path)
+    }
+
+    /// `resume(from:)` for a file already read; `path` names it in errors.
+    public static func resume(_ file: SafeTensorsFile, path: String) throws -> Trainer {
         do {
             return try resume(file)
         } catch let error as EngineError {

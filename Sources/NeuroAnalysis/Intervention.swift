@@ -1,0 +1,219 @@
+import NeuroEngine
+import NeuroModels
+
+/// What an intervention measures on the model's last-position outputs.
+public enum Metric: String, CaseIterable, Sendable {
+    /// Fraction of inputs whose argmax is the label (higher is better).
+    case accuracy
+    /// Mean cross-entropy in Float64 (lower is better).
+    case loss
+    /// Mean of (label logit − mean of the other logits) (higher is better).
+    case logitDiff = "logit_diff"
+
+    /// The metric of `logits` against `labels`.
+    public func measure(_ logits: Tensor, labels: Tensor) throws -> Double {
+        switch self {
+        case .accuracy: return try Metrics.accuracy(logits, labels: labels)
+        case .loss: return try Metrics.crossEntropy(logits, labels: labels).item()
+        case .logitDiff:
+            let last = try logits.rank == 3 ? logits.select(axis: 1, index: -1) : logits          // [batch, vocab]
+            let correct = try last.takeAlong(axis: -1, indices: labels.unsqueezed(-1)).squeezed(-1)  // [batch]
+            let n = Double(last.shape[1])
+            let others = try (last.sum(axes: [-1]) - correct) / (n - 1)
+            return try (correct - others).mean().item()
+        }
+    }
+
+    /// The short name used when printing (`acc`, `loss`, `logit diff`).
+    public var label: String {
+        switch self {
+        case .accuracy: return "acc"
+        case .loss: return "loss"
+        case .logitDiff: return "logit diff"
+        }
+    }
+}
+
+/// Which part of an activation an intervention touches: one head, one
+/// position, one neuron, or any combination; all of it when empty.
+public struct ActivationSlice: Equatable, Sendable, CustomStringConvertible {
+    public var head: Int?
+    public var position: Int?
+    public var neuron: Int?
+
+    public init(head: Int? = nil, position: Int? = nil, neuron: Int? = nil) {
+        self.head = head
+        self.position = position
+        self.neuron = neuron
+    }
+
+    public var isWhole: Bool { head == nil && position == nil && neuron == nil }
+
+    public var description: String {
+        [head.map { "head \($0)" }, position.map { "pos \($0)" }, neuron.map { "neuron \($0)" }]
+            .compactMap { $0 }.joined(separator: " ")
+    }
+
+    /// The axes of an activation at `site` that hold heads, positions and neurons.
+    static func axes(_ site: HookSite) -> (head: Int?, position: Int?, neuron: Int?) {
+        switch site {
+        case .q, .k, .v, .z: return (2, 1, 3)                       // [batch, pos, head, d_head]
+        case .attnScores, .pattern: return (1, 2, nil)              // [batch, head, query_pos, key_pos]
+        default: return (nil, 1, 2)                                  // [batch, pos, features]
+        }
+    }
+
+    /// A 0/1 mask, broadcastable to the activation, that is 1 on the slice.
+    func mask(for point: HookPoint, shape: [Int]) throws -> Tensor {
+        let axes = ActivationSlice.axes(point.site)
+        var maskShape = [Int](repeating: 1, count: shape.count)
+        var picks: [(axis: Int, index: Int)] = []
+        for (name, index, axis) in [("head", head, axes.head), ("pos", position, axes.position), ("neuron", neuron, axes.neuron)] {
+            guard let index else { continue }
+            guard let axis, axis < shape.count else {
+                throw EngineError(.argument, "\(point.name) has no \(name) dimension; its shape is \(point.site.dimensions)")
+            }
+            let size = shape[axis]
+            guard index >= -size && index < size else {
+                throw EngineError(.index, "\(name) \(index) is out of range for \(point.name), which has \(size) along that dimension")
+            }
+            maskShape[axis] = size
+            picks.append((axis, index < 0 ? index + size : index))
+        }
+        var strides = [Int](repeating: 1, count: maskShape.count)
+        for axis in stride(from: maskShape.count - 2, through: 0, by: -1) { strides[axis] = strides[axis + 1] * maskShape[axis + 1] }
+        var values = [Float](repeating: 0, count: maskShape.reduce(1, *))
+        for flat in 0..<values.count {
+            var remainder = flat, inside = true
+            for axis in 0..<maskShape.count {
+                let coordinate = remainder / strides[axis]
+                remainder %= strides[axis]
+                if let pick = picks.first(where: { $0.axis == axis }), pick.index != coordinate { inside = false }
+            }
+            values[flat] = inside ? 1 : 0
+        }
+        return try Tensor(values, shape: maskShape)
+    }
+
+    /// `original` with the slice taken from `replacement` (both the activation's shape).
+    func blend(_ original: Tensor, _ replacement: Tensor, at point: HookPoint) throws -> Tensor {
+        if isWhole { return replacement }
+        return try Tensor.where(mask(for: point, shape: original.shape), replacement, original)
+    }
+}
+
+/// The result of one intervention: the metric without it, with it, and
+/// (for patching) on the corrupted inputs, and the effect.
+public struct InterventionResult: Sendable {
+    public enum Kind: String, Sendable { case patch, ablate, hook }
+    public let kind: Kind
+    public let point: HookPoint
+    public let slice: ActivationSlice
+    public let metric: Metric
+    public let clean: Double
+    /// The metric on the corrupted inputs (patching only).
+    public let corrupted: Double?
+    /// The metric with the intervention.
+    public let intervened: Double
+    /// How the intervention was described: `corrupt(a+1)`, `mean`, `fn(x)`.
+    public let detail: String
+
+    /// Patching: the share of the corruption's effect that flows through the
+    /// site, (clean − patched) / (clean − corrupted). Otherwise the change
+    /// clean − intervened (positive when the metric got worse, for accuracy
+    /// and logit difference; for loss the sign is flipped so worse is positive).
+    public var effect: Double {
+        if let corrupted {
+            let gap = clean - corrupted
+            return gap == 0 ? 0 : (clean - intervened) / gap
+        }
+        return metric == .loss ? intervened - clean : clean - intervened
+    }
+}
+
+/// Runs interventions on a model over a batch of inputs.
+public enum Intervention {
+    /// Noising patch: runs the clean inputs with the activation at `point`
+    /// (or its slice) taken from the corrupted inputs.
+    ///
+    /// ```swift
+    /// let r = try Intervention.patch(model, clean: data.tokens, corrupted: shifted, labels: data.labels, at: embed)
+    /// ```
+    public static func patch(_ model: HookedTransformer, clean: Tensor, corrupted: Tensor, labels: Tensor,
+                             at point: HookPoint, slice: ActivationSlice = ActivationSlice(), metric: Metric = .accuracy,
+                             detail: String = "") throws -> InterventionResult {
+        guard clean.shape == corrupted.shape else {
+            throw EngineError(.shape, "patch: corrupted inputs \(formatShape(corrupted.shape)) do not match clean inputs \(formatShape(clean.shape))")
+        }
+        return try GradMode.withNoGrad {
+            let cleanLogits = try model.run(clean, positions: .last).logits
+            let (corruptedLogits, cache) = try model.run(corrupted, cache: .only([point]), positions: .last)
+            guard let source = cache[point] else { throw EngineError(.argument, "patch: \(point.name) was not reached") }
+            let hook = Hook(point) { activation, _ in try slice.blend(activation, source, at: point) }
+            let patched = try model.run(clean, hooks: [hook], positions: .last).logits
+            return InterventionResult(kind: .patch, point: point, slice: slice, metric: metric,
+                                      clean: try metric.measure(cleanLogits, labels: labels),
+                                      corrupted: try metric.measure(corruptedLogits, labels: labels),
+                                      intervened: try metric.measure(patched, labels: labels), detail: detail)
+        }
+    }
+
+    /// How an ablation replaces an activation.
+    public enum AblationMethod: String, CaseIterable, Sendable {
+        /// By zeros.
+        case zero
+        /// By its mean over the inputs.
+        case mean
+        /// By its value on other inputs (a seeded shuffle of the batch).
+        case resample
+    }
+
+    /// Replaces the activation at `point` (or its slice) by zeros, its mean
+    /// over the batch, or its value on other inputs, and measures the change.
+    public static func ablate(_ model: HookedTransformer, tokens: Tensor, labels: Tensor, at point: HookPoint,
+                              method: AblationMethod, slice: ActivationSlice = ActivationSlice(), metric: Metric = .accuracy,
+                              seed: UInt64 = 0) throws -> InterventionResult {
+        try GradMode.withNoGrad {
+            let (cleanLogits, cache) = try model.run(tokens, cache: .only([point]), positions: .last)
+            guard let activation = cache[point] else { throw EngineError(.argument, "ablate: \(point.name) was not reached") }
+            let replacement: Tensor
+            switch method {
+            case .zero: replacement = try Tensor.zeros(activation.shape)
+            case .mean: replacement = try activation.mean(axes: [0], keepDims: true).expanded(to: activation.shape)
+            case .resample:
+                var rng = RandomGenerator(seed: seed)
+                let order = derangement(activation.shape[0], &rng)
+                replacement = try activation.indexSelect(axis: 0, indices: Tensor(ints: order, shape: [order.count]))
+            }
+            let hook = Hook(point) { original, _ in try slice.blend(original, replacement, at: point) }
+            let ablated = try model.run(tokens, hooks: [hook], positions: .last).logits
+            return InterventionResult(kind: .ablate, point: point, slice: slice, metric: metric,
+                                      clean: try metric.measure(cleanLogits, labels: labels), corrupted: nil,
+                                      intervened: try metric.measure(ablated, labels: labels), detail: method.rawValue)
+        }
+    }
+
+    /// Runs with `function` replacing the activation at `point` and measures the change.
+    public static func hook(_ model: HookedTransformer, tokens: Tensor, labels: Tensor, at point: HookPoint,
+                            slice: ActivationSlice = ActivationSlice(), metric: Metric = .accuracy, detail: String = "fn",
+                            function: @escaping (Tensor) throws -> Tensor) throws -> InterventionResult {
+        try GradMode.withNoGrad {
+            let cleanLogits = try model.run(tokens, positions: .last).logits
+            let hook = Hook(point) { original, _ in try slice.blend(original, try function(original), at: point) }
+            let hooked = try model.run(tokens, hooks: [hook], positions: .last).logits
+            return InterventionResult(kind: .hook, point: point, slice: slice, metric: metric,
+                                      clean: try metric.measure(cleanLogits, labels: labels), corrupted: nil,
+                                      intervened: try metric.measure(hooked, labels: labels), detail: detail)
+        }
+    }
+
+    /// A random permutation of 0..<n that moves every index (when n > 1), so
+    /// resampling never hands an input its own activation.
+    static func derangement(_ n: Int, _ rng: inout RandomGenerator) -> [Int] {
+        guard n > 1 else { return Array(0..<n) }
+        // Sattolo's algorithm: a uniformly random single n-cycle.
+        var values = Array(0..<n)
+        for i in stride(from: n - 1, to: 0, by: -1) { values.swapAt(i, rng.nextInt(below: i)) }
+        return values
+    }
+}

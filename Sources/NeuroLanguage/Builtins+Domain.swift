@@ -1,0 +1,394 @@
+import Foundation
+import NeuroEngine
+import NeuroModels
+import NeuroAnalysis
+
+/// Built-ins for models, datasets, training and interventions.
+extension Builtins {
+    static var domain: [Builtin] {
+        [modular, addition, group, transformer, train, use, accuracy, loss, logits, run, load, save, corrupt, patch, ablate, hook, hooks]
+    }
+
+    // MARK: - Datasets
+
+    static let modular = Builtin("modular", "modular(op: \"+\", p: 113, train: 0.3, seed: 598)",
+                                 "modular arithmetic (a op b) mod p over all p² pairs; op is + - * / a^2+b^2 a^3+ab",
+                                 parameters: ["op", "p", "train", "seed"]) { args in
+        let opName = try args.string(0, "op", default: "+")
+        guard let op = ModularOperation(rawValue: opName) else {
+            let names = ModularOperation.allCases.map(\.rawValue)
+            let hint = Suggest.closest(opName, among: names).map { "; did you mean '\($0)'?" } ?? ""
+            throw args.error("unknown operation '\(opName)'\(hint) (one of \(names.joined(separator: ", ")))")
+        }
+        let data = try Dataset.modular(op, p: args.int(1, "p", default: 113), trainFraction: args.number(2, "train", default: 0.3),
+                                       seed: UInt64(clamping: args.int(3, "seed", default: 598)))
+        return args.interpreter.adopt(data)
+    }
+
+    static let addition = Builtin("addition", "addition(p: 113, train: 0.3, seed: 598)",
+                                  "plain a + b for a, b < p (labels up to 2p - 2)", parameters: ["p", "train", "seed"]) { args in
+        let data = try Dataset.addition(p: args.int(0, "p", default: 113), trainFraction: args.number(1, "train", default: 0.3),
+                                        seed: UInt64(clamping: args.int(2, "seed", default: 598)))
+        return args.interpreter.adopt(data)
+    }
+
+    static let group = Builtin("group", "group(n: 4, train: 0.5, seed: 0)",
+                               "composition a ∘ b in the symmetric group S_n (n ≤ 5)", parameters: ["n", "train", "seed"]) { args in
+        let data = try Dataset.symmetricGroup(n: args.int(0, "n", default: 4), trainFraction: args.number(1, "train", default: 0.5),
+                                              seed: UInt64(clamping: args.int(2, "seed", default: 0)))
+        return args.interpreter.adopt(data)
+    }
+
+    // MARK: - Models
+
+    static let transformer = Builtin(
+        "transformer", "transformer(data, layers: 1, heads: 4, d_model: 128, d_mlp: 512, act: \"relu\", norm: \"none\", seed: 0)",
+        "a hooked transformer (TransformerLens layout); vocabulary and context from the dataset (the current one if not given)",
+        parameters: ["data", "layers", "heads", "d_model", "d_head", "d_mlp", "act", "norm", "d_vocab", "d_vocab_out", "n_ctx", "seed"]
+    ) { args in
+        let data = try args.object(0, "data", as: DatasetObject.self, what: "a dataset") ?? args.interpreter.session.data
+        let actName = try args.string(nil, "act", default: "relu")
+        guard let act = ActivationFunction(rawValue: actName) else {
+            throw args.error("unknown activation '\(actName)' (relu, gelu or gelu_new)")
+        }
+        let normName = try args.string(nil, "norm", default: "none")
+        guard let norm = NormalizationType(rawValue: normName) ?? (normName == "LN" ? .layerNorm : nil) else {
+            throw args.error("unknown normalization '\(normName)' (none, LN or LNPre)")
+        }
+        func size(_ name: String, _ fromData: Int?) throws -> Int {
+            if args.value(nil, name) != nil { return try args.int(nil, name) }
+            guard let fromData else { throw args.error("needs '\(name)' or a dataset to take it from") }
+            return fromData
+        }
+        let heads = try args.int(nil, "heads", default: 4)
+        let dModel = try args.int(nil, "d_model", default: 128)
+        let config = try TransformerConfig(
+            nLayers: args.int(nil, "layers", default: 1), nHeads: heads, dModel: dModel,
+            dHead: args.value(nil, "d_head") == nil ? nil : try args.int(nil, "d_head"),
+            dMLP: args.int(nil, "d_mlp", default: 4 * dModel), actFn: act, normalizationType: norm,
+            dVocab: size("d_vocab", data?.dataset.dVocab), dVocabOut: size("d_vocab_out", data?.dataset.dVocabOut),
+            nCtx: size("n_ctx", data?.dataset.nCtx), seed: UInt64(clamping: args.int(nil, "seed", default: 0)))
+        guard config.dHead * config.nHeads > 0 else { throw args.error("d_model \(dModel) is smaller than heads \(heads)") }
+        let model = ModelObject(try HookedTransformer(config: config))
+        args.interpreter.session.model = model
+        return .object(model)
+    }
+
+    // MARK: - Training
+
+    static let train = Builtin(
+        "train", "train(model, data, epochs: 1000, lr: 1e-3, wd: 1.0, checkpoint: 100)",
+        "full-batch AdamW as in the grokking demo; `train model on data epochs 2000 lr 1e-3 wd 1.0`",
+        parameters: ["on", "data", "epochs", "lr", "wd", "checkpoint", "beta1", "beta2", "freeze_biases"]
+    ) { args in
+        let session = args.interpreter.session
+        let model = try args.object(0, "model", as: ModelObject.self, what: "a model") ?? session.requireModel("train")
+        let data = try args.object(1, "on", as: DatasetObject.self, what: "a dataset")
+            ?? args.object(nil, "data", as: DatasetObject.self, what: "a dataset") ?? session.requireData("train")
+        let epochs = try args.int(nil, "epochs", default: 1000)
+        let options = TrainingOptions(learningRate: try args.number(nil, "lr", default: 1e-3),
+                                      weightDecay: try args.number(nil, "wd", default: 1.0),
+                                      betas: (try args.number(nil, "beta1", default: 0.9), try args.number(nil, "beta2", default: 0.98)),
+                                      freezeBiases: try args.bool(nil, "freeze_biases", default: true),
+                                      checkpointEvery: try args.int(nil, "checkpoint", default: 0))
+        let trainer: Trainer
+        if let existing = model.trainer, existing.data.task == data.dataset.task,
+           existing.data.trainIndices == data.dataset.trainIndices, existing.options == options {
+            trainer = existing
+        } else {
+            trainer = try Trainer(model: model.model, data: data.dataset, options: options)
+        }
+        model.trainer = trainer
+        session.model = model
+        session.data = data
+        var lastShown = 0.0
+        let outcome = try trainer.train(epochs: epochs, shouldStop: { Interruption.requested }) { p in
+            let now = monotonicSeconds()
+            guard now - lastShown > 0.1 || p.epoch == p.totalEpochs else { return }
+            lastShown = now
+            session.progress(progressLine(p))
+        }
+        session.progressDone()
+        let result = TrainingObject(trainer: trainer, outcome: outcome, grokkedAt: trainer.history.firstEpoch(testAccuracyAtLeast: 0.99))
+        session.results.append(result)
+        return .object(result)
+    }
+
+    /// `epoch 1200/2000 ━━━━━━━━━╸──────  train 1.2e-06  test 0.41  acc 93.1%  38 ms/ep  ETA 30s`
+    static func progressLine(_ p: TrainingProgress) -> String {
+        let width = 20
+        let done = Double(p.epoch) / Double(max(p.totalEpochs, 1))
+        let full = Int(done * Double(width))
+        let bar = String(repeating: "━", count: full) + (full < width ? "╸" + String(repeating: "─", count: width - full - 1) : "")
+        return String(format: "  epoch %d/%d %@  train %.2g  test %.2g  acc %@  %.1f ms/ep  ETA %@",
+                      p.epoch, p.totalEpochs, bar, p.trainLoss, p.testLoss, Formatter.percent(p.testAccuracy), p.msPerEpoch,
+                      duration(p.secondsRemaining))
+    }
+
+    static func duration(_ seconds: Double) -> String {
+        seconds < 90 ? String(format: "%.0fs", seconds) : String(format: "%dm%02ds", Int(seconds) / 60, Int(seconds) % 60)
+    }
+
+    static let use = Builtin("use", "use(model, on: data)", "make a model and dataset the session's current ones: `use model on data`",
+                             parameters: ["on", "data"]) { args in
+        let session = args.interpreter.session
+        if let model = try args.object(0, "model", as: ModelObject.self, what: "a model") { session.model = model }
+        if let data = try args.object(1, "on", as: DatasetObject.self, what: "a dataset")
+            ?? args.object(nil, "data", as: DatasetObject.self, what: "a dataset") {
+            session.data = data
+        }
+        return .none
+    }
+
+    // MARK: - Evaluation
+
+    /// The model, dataset and split a metric built-in works on.
+    static func evaluationTarget(_ args: CallArguments, defaultSplit: String) throws -> (HookedTransformer, DatasetSplit) {
+        let session = args.interpreter.session
+        let model = try args.object(0, "model", as: ModelObject.self, what: "a model") ?? session.requireModel(args.function)
+        let data = try args.object(1, "data", as: DatasetObject.self, what: "a dataset") ?? session.requireData(args.function)
+        let name = try args.string(nil, "split", default: defaultSplit)
+        switch name {
+        case "train": return (model.model, data.dataset.train)
+        case "test": return (model.model, data.dataset.test)
+        case "all": return (model.model, data.dataset.all)
+        default: throw args.error("unknown split '\(name)' (train, test or all)")
+        }
+    }
+
+    static func lastLogits(_ model: HookedTransformer, _ split: DatasetSplit) throws -> Tensor {
+        try GradMode.withNoGrad { try model.run(split.tokens, positions: .last).logits }
+    }
+
+    static let accuracy = Builtin("accuracy", "accuracy(model, data, split: \"test\")",
+                                  "fraction of inputs whose last-position argmax is the label", parameters: ["model", "data", "split"]) { args in
+        let (model, split) = try evaluationTarget(args, defaultSplit: "test")
+        return .number(try Metrics.accuracy(lastLogits(model, split), labels: split.labels))
+    }
+
+    static let loss = Builtin("loss", "loss(model, data, split: \"test\")",
+                              "mean cross-entropy of the last position (Float64)", parameters: ["model", "data", "split"]) { args in
+        let (model, split) = try evaluationTarget(args, defaultSplit: "test")
+        return .number(try Metrics.crossEntropy(lastLogits(model, split), labels: split.labels).item())
+    }
+
+    static let logits = Builtin("logits", "logits(model, data, split: \"all\")",
+                                "last-position logits [inputs, d_vocab_out], in grid order for split all", parameters: ["model", "data", "split"]) { args in
+        let (model, split) = try evaluationTarget(args, defaultSplit: "all")
+        return .tensor(try lastLogits(model, split))
+    }
+
+    static let run = Builtin("run", "run(model, data, split: \"all\", hooks: [..])",
+                             "run and cache every activation (or the listed hooks): cache[\"blocks.0.attn.hook_pattern\"]",
+                             parameters: ["model", "data", "split", "hooks"]) { args in
+        let (model, split) = try evaluationTarget(args, defaultSplit: "all")
+        var request = CacheRequest.all
+        if let listed = args.value(nil, "hooks") {
+            guard case .list(let names) = listed else { throw args.error("'hooks' must be a list of hook names") }
+            request = .only(Set(try names.map { item -> HookPoint in
+                guard case .string(let name) = item else { throw args.error("'hooks' must be a list of hook names") }
+                return try model.hooks.languagePoint(name)
+            }))
+        }
+        let (_, cache) = try GradMode.withNoGrad { try model.run(split.tokens, cache: request) }
+        return .object(CacheObject(cache))
+    }
+
+    static let hooks = Builtin("hooks", "hooks(model)", "every hook name of the model, in forward order", parameters: ["model"]) { args in
+        let model = try args.object(0, "model", as: ModelObject.self, what: "a model") ?? args.interpreter.session.requireModel("hooks")
+        return .list(model.model.hookPoints.map { .string($0.name) })
+    }
+
+    // MARK: - Files
+
+    static let load = Builtin("load", "load(\"model.safetensors\", act: \"relu\")",
+                              "a model from TransformerLens-named safetensors weights, or a saved training run; .npy files load as tensors",
+                              parameters: ["path", "act", "norm"]) { args in
+        let path = try args.string(0, "path")
+        guard FileManager.default.fileExists(atPath: path) else { throw args.error("no such file '\(path)'") }
+        if path.hasSuffix(".npy") { return .tensor(try NPY.read(path)) }
+        let act = try args.value(nil, "act").map { _ in try args.string(nil, "act") }.map { name -> ActivationFunction in
+            guard let act = ActivationFunction(rawValue: name) else { throw args.error("unknown activation '\(name)'") }
+            return act
+        }
+        let norm = try args.value(nil, "norm").map { _ in try args.string(nil, "norm") }.map { name -> NormalizationType in
+            guard let norm = NormalizationType(rawValue: name) else { throw args.error("unknown normalization '\(name)'") }
+            return norm
+        }
+        let file = try SafeTensors.read(path, skipping: HookedTransformer.isIgnoredBuffer)
+        let session = args.interpreter.session
+        if Trainer.isTrainingRun(file) {
+            let trainer = try Trainer.resume(file, path: path)
+            let model = ModelObject(trainer.model, trainer: trainer)
+            session.model = model
+            session.data = DatasetObject(trainer.data)
+            return .object(model)
+        }
+        let model = ModelObject(try HookedTransformer.load(file, path: path, actFn: act, normalization: norm))
+        session.model = model
+        return .object(model)
+    }
+
+    static let save = Builtin("save", "save(value, \"path\")",
+                              "write a tensor (.npy or .safetensors), a model or its training run (.safetensors), atomically",
+                              parameters: ["value", "to", "path", "run"]) { args in
+        let value = try args.required(0, "value")
+        let path = try args.value(1, "path") != nil ? args.string(1, "path") : args.string(nil, "to")
+        switch value {
+        case .tensor(let t):
+            if path.hasSuffix(".npy") { try NPY.write(t, to: path) } else { try SafeTensors.write([("tensor", t)], to: path) }
+        case .object(let model as ModelObject):
+            if try args.bool(nil, "run", default: false), let trainer = model.trainer {
+                try trainer.save(to: path)
+            } else {
+                try model.model.save(to: path)
+            }
+        case .object(let training as TrainingObject):
+            try training.trainer.save(to: path)
+        default:
+            throw args.error("cannot save a \(value.typeName) yet (tensors, models and training runs can be saved)")
+        }
+        args.interpreter.output("saved \(value.typeName) to \(path)")
+        return .none
+    }
+
+    // MARK: - Interventions
+
+    static let corrupt = Builtin("corrupt", "corrupt(a + 1) or corrupt(a: b, b: a)",
+                                 "a change to the inputs, written in the dataset's fields; results are taken mod p",
+                                 parameters: [], lazy: true) { args in
+        var changes: [(field: String, expression: Expr)] = []
+        for argument in args.expressions {
+            if let label = argument.label {
+                changes.append((label, argument.value))
+            } else {
+                let mentioned = fieldsMentioned(argument.value).filter { ["a", "b"].contains($0) }
+                guard mentioned.count == 1, let field = mentioned.first else {
+                    throw args.error("cannot tell which field '\(render(argument.value))' replaces; name it, as in corrupt(a: \(render(argument.value)))")
+                }
+                changes.append((field, argument.value))
+            }
+        }
+        guard !changes.isEmpty else { throw args.error("needs an expression, such as corrupt(a + 1)") }
+        let text = args.expressions.map { ($0.label.map { "\($0): " } ?? "") + render($0.value) }.joined(separator: ", ")
+        return .object(CorruptionObject(changes: changes, environment: args.environment, text: text))
+    }
+
+    /// The resolved site, slice and metric of an intervention built-in.
+    static func interventionTarget(_ args: CallArguments) throws -> (ModelObject, Dataset, HookPoint, ActivationSlice, Metric) {
+        let session = args.interpreter.session
+        let model = try args.object(nil, "model", as: ModelObject.self, what: "a model") ?? session.requireModel(args.function)
+        let data = try args.object(nil, "data", as: DatasetObject.self, what: "a dataset") ?? session.requireData(args.function)
+        let site = try args.string(0, "site")
+        let point = try model.model.hooks.languagePoint(site)
+        func optionalInt(_ name: String) throws -> Int? { args.value(nil, name) == nil ? nil : try args.int(nil, name) }
+        let slice = ActivationSlice(head: try optionalInt("head"), position: try optionalInt("pos"), neuron: try optionalInt("neuron"))
+        let metricName = try args.string(nil, "metric", default: "accuracy")
+        guard let metric = Metric(rawValue: metricName) else {
+            throw args.error("unknown metric '\(metricName)' (\(Metric.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        return (model, data.dataset, point, slice, metric)
+    }
+
+    static let interventionParameters = ["site", "with", "head", "pos", "neuron", "metric", "model", "data", "seed"]
+
+    static let patch = Builtin("patch", "patch(\"embed\", with: corrupt(a + 1), head: 0, pos: 2, neuron: 5, metric: \"accuracy\")",
+                               "run clean inputs with one activation taken from corrupted inputs: `patch embed with corrupt(a+1)`",
+                               parameters: interventionParameters) { args in
+        let (model, data, point, slice, metric) = try interventionTarget(args)
+        guard case .object(let corruption as CorruptionObject)? = args.value(1, "with") else {
+            throw args.error("needs 'with: corrupt(…)', the inputs to take the activation from")
+        }
+        let corrupted = try corruptedTokens(corruption, data, args.interpreter)
+        let result = try Intervention.patch(model.model, clean: data.tokens, corrupted: corrupted, labels: data.labels, at: point,
+                                            slice: slice, metric: metric, detail: corruption.summary)
+        return args.interpreter.adopt(result)
+    }
+
+    static let ablate = Builtin("ablate", "ablate(\"mlp_post 0\", with: \"mean\", neuron: 5)",
+                                "replace an activation by zero, its mean or other inputs' values: `ablate mlp_post 0 with mean`",
+                                parameters: interventionParameters) { args in
+        let (model, data, point, slice, metric) = try interventionTarget(args)
+        let methodName = try args.string(1, "with", default: "mean")
+        guard let method = Intervention.AblationMethod(rawValue: methodName) else {
+            throw args.error("unknown ablation '\(methodName)' (zero, mean or resample)")
+        }
+        let result = try Intervention.ablate(model.model, tokens: data.tokens, labels: data.labels, at: point, method: method,
+                                             slice: slice, metric: metric, seed: UInt64(clamping: try args.int(nil, "seed", default: 0)))
+        return args.interpreter.adopt(result)
+    }
+
+    static let hook = Builtin("hook", "hook(\"mlp_post 0\", with: fn(x) { x * 0 })",
+                              "run with a function replacing an activation: `hook blocks.0.mlp.hook_post with fn(x) { x * 0 }`",
+                              parameters: interventionParameters) { args in
+        let (model, data, point, slice, metric) = try interventionTarget(args)
+        guard case .function(let function)? = args.value(1, "with") else {
+            throw args.error("needs 'with: fn(x) { … }', a function from the activation to its replacement")
+        }
+        let interpreter = args.interpreter
+        let result = try Intervention.hook(model.model, tokens: data.tokens, labels: data.labels, at: point, slice: slice,
+                                           metric: metric, detail: function.name) { activation in
+            let replaced = try interpreter.apply(function, positional: [.tensor(activation)], range: args.range)
+            guard case .tensor(let tensor) = replaced else {
+                throw RuntimeError("the hook function must return a tensor, got \(replaced.typeName)", at: args.range)
+            }
+            return tensor
+        }
+        return args.interpreter.adopt(result)
+    }
+
+    /// The dataset's tokens with the corruption applied to its fields (mod p).
+    static func corruptedTokens(_ corruption: CorruptionObject, _ data: Dataset, _ interpreter: Interpreter) throws -> Tensor {
+        let scope = Environment(parent: corruption.environment)
+        for (name, values) in zip(data.fieldNames, data.fieldValues) {
+            scope.define(name, .tensor(try Tensor(float64: values.map(Double.init), shape: [values.count])))
+        }
+        scope.define("p", .number(Double(data.modulus)))
+        var fields = data.fieldValues
+        for (field, expression) in corruption.changes {
+            guard let index = data.fieldNames.firstIndex(of: field) else {
+                throw RuntimeError("corrupt: the dataset has no field '\(field)' (its fields are \(data.fieldNames.joined(separator: ", ")))", at: expression.range)
+            }
+            let value = try interpreter.evaluate(expression, in: scope)
+            let tensor = try value.asTensor()
+            let values = tensor.count == 1 ? [Double](repeating: try tensor.item(), count: data.count) : tensor.toDoubles()
+            guard values.count == data.count else {
+                throw RuntimeError("corrupt: '\(field)' must get \(data.count) values, got \(values.count)", at: expression.range)
+            }
+            guard values.allSatisfy({ $0.isFinite && $0 == $0.rounded() }) else {
+                throw RuntimeError("corrupt: '\(field)' must stay whole numbers", at: expression.range)
+            }
+            fields[index] = values.map { Int(floorMod($0, Double(data.modulus))) }
+        }
+        return try data.tokens(fields: fields)
+    }
+
+    /// Names a corruption expression reads.
+    static func fieldsMentioned(_ expr: Expr) -> Set<String> {
+        switch expr.kind {
+        case .variable(let name): return [name]
+        case .unary(_, let e): return fieldsMentioned(e)
+        case .binary(_, let a, let b), .logical(_, let a, let b), .range(let a, let b): return fieldsMentioned(a).union(fieldsMentioned(b))
+        case .call(let f, let arguments): return arguments.reduce(fieldsMentioned(f)) { $0.union(fieldsMentioned($1.value)) }
+        case .list(let items): return items.reduce([]) { $0.union(fieldsMentioned($1)) }
+        case .index(let e, _), .field(let e, _): return fieldsMentioned(e)
+        default: return []
+        }
+    }
+}
+
+extension Interpreter {
+    /// A new dataset becomes the session's current one.
+    func adopt(_ data: Dataset) -> Value {
+        let object = DatasetObject(data)
+        session.data = object
+        return .object(object)
+    }
+
+    /// An intervention's result is kept for reports and returned.
+    func adopt(_ result: InterventionResult) -> Value {
+        let object = InterventionObject(result)
+        session.results.append(object)
+        return .object(object)
+    }
+}

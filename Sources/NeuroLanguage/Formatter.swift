@@ -1,0 +1,91 @@
+import Foundation
+import NeuroEngine
+
+/// How values look when printed: compact, so a tensor of a million numbers is one line.
+public enum Formatter {
+    /// A number the way people write it: `3`, `0.25`, `1e-07`.
+    public static func number(_ n: Double) -> String {
+        if n.isNaN { return "nan" }
+        if n.isInfinite { return n > 0 ? "inf" : "-inf" }
+        if n == n.rounded(), Swift.abs(n) < 1e15 { return String(Int(n)) }
+        return String(format: "%.6g", n)
+    }
+
+    /// A fraction as a percentage with one decimal: `99.2%`.
+    public static func percent(_ fraction: Double) -> String {
+        String(format: "%.1f%%", fraction * 100)
+    }
+
+    /// The text `print` shows: strings bare, everything else as `display` would.
+    public static func printed(_ value: Value) -> String {
+        if case .string(let s) = value { return s }
+        return display(value)
+    }
+
+    /// The REPL's echo of a value.
+    public static func display(_ value: Value, depth: Int = 0) -> String {
+        switch value {
+        case .number(let n): return number(n)
+        case .string(let s): return depth == 0 ? s : "\"\(s)\""
+        case .bool(let b): return b ? "true" : "false"
+        case .none: return "none"
+        case .range(let a, let b): return "\(a)..\(b)"
+        case .list(let items):
+            let shown = items.prefix(20).map { display($0, depth: depth + 1) }.joined(separator: ", ")
+            return "[" + shown + (items.count > 20 ? ", … (\(items.count) items)" : "") + "]"
+        case .record(let r):
+            return "{" + r.pairs.map { "\($0.0): \(display($0.1, depth: depth + 1))" }.joined(separator: ", ") + "}"
+        case .tensor(let t): return tensor(t)
+        case .function(let f):
+            switch f.body {
+            case .builtin(let b): return "<built-in \(b.signature)>"
+            case .user(let decl, _): return "<fn \(f.name)(\(decl.parameters.map(\.name).joined(separator: ", ")))>"
+            }
+        case .object(let o): return o.summary
+        }
+    }
+
+    /// Small tensors in full; large ones as shape, dtype and statistics.
+    public static func tensor(_ t: Tensor) -> String {
+        let head = "tensor \(t.dtype.shortName) \(formatShape(t.shape))"
+        if t.count == 0 { return head + " (empty)" }
+        if t.rank == 0, let v = try? t.item() { return number(v) }
+        if t.count <= 12 {
+            return head + " " + nested(t.toDoubles(), shape: t.shape)
+        }
+        let values = t.toDoubles()
+        let finite = values.filter(\.isFinite)
+        guard !finite.isEmpty else { return head + "  (no finite values)" }
+        let mean = finite.reduce(0, +) / Double(finite.count)
+        let std = (finite.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(finite.count)).squareRoot()
+        var text = head + "  mean \(number(round4(mean)))  std \(number(round4(std)))  min \(number(round4(finite.min() ?? 0)))  max \(number(round4(finite.max() ?? 0)))"
+        if finite.count < values.count { text += "  (\(values.count - finite.count) NaN/inf)" }
+        return text
+    }
+
+    private static func round4(_ x: Double) -> Double {
+        guard x != 0, x.isFinite else { return x }
+        let digits = 4 - Int(Foundation.floor(Foundation.log10(Swift.abs(x)))) - 1
+        let scale = Foundation.pow(10, Double(max(min(digits, 12), -12)))
+        return (x * scale).rounded() / scale
+    }
+
+    private static func nested(_ values: [Double], shape: [Int]) -> String {
+        guard let first = shape.first else { return number(values.first ?? 0) }
+        let inner = shape.dropFirst().reduce(1, *)
+        let parts = (0..<first).map { i in nested(Array(values[(i * inner)..<((i + 1) * inner)]), shape: Array(shape.dropFirst())) }
+        return "[" + parts.joined(separator: ", ") + "]"
+    }
+
+    /// Rows of cells as an aligned text table with a header rule.
+    public static func table(_ header: [String], _ rows: [[String]]) -> String {
+        let all = [header] + rows
+        let widths = header.indices.map { i in all.map { i < $0.count ? $0[i].count : 0 }.max() ?? 0 }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { i, c in c.padding(toLength: widths[i], withPad: " ", startingAt: 0) }.joined(separator: "  ")
+                .trimmingCharacters(in: .whitespaces)
+        }
+        return ([line(header), widths.map { String(repeating: "─", count: $0) }.joined(separator: "  ")] + rows.map(line))
+            .map { "  " + $0 }.joined(separator: "\n")
+    }
+}

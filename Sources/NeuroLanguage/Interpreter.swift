@@ -1,0 +1,417 @@
+import Foundation
+import NeuroEngine
+import NeuroModels
+
+/// Set from a signal handler when the user presses Ctrl-C; long-running
+/// work polls it and stops at the next safe point.
+public enum Interruption {
+    private static let flag: UnsafeMutablePointer<Int32> = {
+        let pointer = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+        pointer.pointee = 0
+        return pointer
+    }()
+
+    /// Whether an interrupt is pending.
+    public static var requested: Bool { flag.pointee != 0 }
+    /// Raises the flag (safe to call from a signal handler once `flag` exists).
+    public static func request() { flag.pointee = 1 }
+    /// Lowers the flag, before running the next command.
+    public static func clear() { flag.pointee = 0 }
+    /// Touches the flag so it is allocated before a signal handler uses it.
+    public static func prepare() { _ = flag }
+}
+
+/// How a statement ended.
+enum Flow {
+    case normal
+    case returned(Value)
+    case broke
+    case continued
+}
+
+/// Runs programs. One interpreter serves the REPL, `neuromap run` and
+/// `neuromap -e`: globals, the session's current model and data, and every
+/// result persist between calls to `run`.
+public final class Interpreter {
+    public let globals = Environment()
+    public private(set) var builtins: [String: Builtin] = [:]
+    /// Where `print` and command results go.
+    public var output: (String) -> Void = { print($0) }
+    /// The current model and dataset, results so far, and other session state.
+    public let session = Session()
+    /// Values from `--set name=value`: a top-level assignment to `name` takes this instead.
+    public var overrides: [String: Value] = [:]
+    /// Overrides a script has used, to report those it never assigns.
+    public private(set) var usedOverrides: Set<String> = []
+    /// The directory `import` resolves relative paths against.
+    public var baseDirectory = FileManager.default.currentDirectoryPath
+    /// The user functions being called, innermost last.
+    private var callStack: [(name: String, range: SourceRange)] = []
+    private var importing: Set<String> = []
+    static let maxCallDepth = 180
+
+    public init() {
+        for builtin in Builtins.all { register(builtin) }
+    }
+
+    /// Makes a built-in available by its name.
+    public func register(_ builtin: Builtin) {
+        builtins[builtin.name] = builtin
+    }
+
+    /// Parses without running; the diagnostics of every syntax error.
+    public static func parse(_ source: String) -> (program: [Stmt], diagnostics: [Diagnostic], incomplete: Bool) {
+        var parser = Parser(source: source)
+        let program = parser.parseProgram()
+        return (program, parser.diagnostics, parser.endedEarly)
+    }
+
+    /// Runs a program. Returns the value of a final bare expression (for the
+    /// REPL to echo), or nil.
+    @discardableResult
+    public func run(_ program: [Stmt]) throws -> Value? {
+        var last: Value? = nil
+        for statement in program {
+            last = nil
+            switch statement.kind {
+            case .expression(let expr):
+                last = try evaluate(expr, globals)
+            default:
+                if case .returned = try execute(statement, globals, topLevel: true) {
+                    throw RuntimeError("'return' outside a function", at: statement.range)
+                }
+            }
+        }
+        return last
+    }
+
+    // MARK: - Statements
+
+    func execute(_ statement: Stmt, _ env: Environment, topLevel: Bool = false) throws -> Flow {
+        try checkInterrupt(statement.range)
+        switch statement.kind {
+        case .expression(let expr):
+            _ = try evaluate(expr, env)
+        case .command(let expr):
+            let value = try evaluate(expr, env)
+            if case .none = value {} else { output(Formatter.display(value)) }
+        case .assign(let target, let valueExpr, let compound):
+            var value = try evaluate(valueExpr, env)
+            if topLevel, env === globals, case .variable(let name) = target.kind, let override = overrides[name] {
+                value = override
+                usedOverrides.insert(name)
+            }
+            if let op = compound {
+                value = try Operators.binary(op, evaluate(target, env), value, at: statement.range)
+            }
+            try assign(target, value, env)
+        case .function(let decl):
+            guard let name = decl.name else { break }
+            env.define(name, .function(Function(name: name, body: .user(decl, env))))
+        case .ifElse(let condition, let then, let otherwise):
+            if try evaluate(condition, env).isTruthy {
+                return try executeBlock(then, Environment(parent: env))
+            } else if let otherwise {
+                return try executeBlock(otherwise, Environment(parent: env))
+            }
+        case .forIn(let variable, let sequenceExpr, let body):
+            let items = try iterate(evaluate(sequenceExpr, env), at: sequenceExpr.range)
+            for item in items {
+                try checkInterrupt(statement.range)
+                let scope = Environment(parent: env)
+                scope.define(variable, item)
+                switch try executeBlock(body, scope) {
+                case .broke: return .normal
+                case .returned(let v): return .returned(v)
+                default: continue
+                }
+            }
+        case .whileLoop(let condition, let body):
+            while try evaluate(condition, env).isTruthy {
+                try checkInterrupt(statement.range)
+                switch try executeBlock(body, Environment(parent: env)) {
+                case .broke: return .normal
+                case .returned(let v): return .returned(v)
+                default: continue
+                }
+            }
+        case .returnValue(let expr):
+            return .returned(try expr.map { try evaluate($0, env) } ?? .none)
+        case .breakLoop: return .broke
+        case .continueLoop: return .continued
+        case .importFile(let path):
+            try importFile(path, at: statement.range)
+        }
+        return .normal
+    }
+
+    func executeBlock(_ statements: [Stmt], _ env: Environment) throws -> Flow {
+        for statement in statements {
+            let flow = try execute(statement, env)
+            if case .normal = flow { continue }
+            return flow
+        }
+        return .normal
+    }
+
+    private func checkInterrupt(_ range: SourceRange) throws {
+        if Interruption.requested { throw RuntimeError("interrupted", at: range) }
+    }
+
+    private func iterate(_ value: Value, at range: SourceRange) throws -> [Value] {
+        switch value {
+        case .list(let items): return items
+        case .range(let a, let b): return (a..<max(a, b)).map { .number(Double($0)) }
+        case .string(let s): return s.map { .string(String($0)) }
+        case .record(let r): return r.keys.map { .string($0) }
+        case .tensor(let t):
+            guard t.rank >= 1 else { throw RuntimeError("cannot loop over a scalar tensor", at: range) }
+            return try (0..<t.shape[0]).map { .tensor(try t.select(axis: 0, index: $0)) }
+        default: throw RuntimeError("cannot loop over a \(value.typeName)", at: range)
+        }
+    }
+
+    private func importFile(_ path: String, at range: SourceRange) throws {
+        let full = path.hasPrefix("/") ? path : (baseDirectory as NSString).appendingPathComponent(path)
+        guard !importing.contains(full) else { throw RuntimeError("import cycle: '\(path)' is already being imported", at: range) }
+        guard let source = try? String(contentsOfFile: full, encoding: .utf8) else {
+            throw RuntimeError("cannot read '\(path)' (looked at \(full))", at: range)
+        }
+        let parsed = Interpreter.parse(source)
+        if let first = parsed.diagnostics.first {
+            throw RuntimeError("in imported file '\(path)' at \(first.range.start): \(first.message)", at: range)
+        }
+        importing.insert(full)
+        defer { importing.remove(full) }
+        do {
+            for statement in parsed.program { _ = try execute(statement, globals) }
+        } catch var error as RuntimeError {
+            if let inner = error.range { error.message = "in imported file '\(path)' at \(inner.start): \(error.message)" }
+            error.range = range
+            throw error
+        }
+    }
+
+    // MARK: - Assignment
+
+    private func assign(_ target: Expr, _ value: Value, _ env: Environment) throws {
+        switch target.kind {
+        case .variable(let name):
+            if builtins[name] != nil && env.lookup(name) == nil && env === globals {
+                // Shadowing a built-in at top level is allowed but easy to do by accident.
+                session.notes.append("note: '\(name)' now names a variable, hiding the built-in")
+            }
+            env.assign(name, value)
+        case .index(let base, let items):
+            guard items.count == 1, case .single(let keyExpr) = items[0] else {
+                throw RuntimeError("assignment supports one index, like x[i] = v", at: target.range)
+            }
+            let container = try evaluate(base, env)
+            let key = try evaluate(keyExpr, env)
+            try assign(base, try Operators.setIndex(container, key, value, at: target.range), env)
+        case .field(let base, let name):
+            guard case .record(var record) = try evaluate(base, env) else {
+                throw RuntimeError("only record fields can be assigned", at: target.range)
+            }
+            record[name] = value
+            try assign(base, .record(record), env)
+        default:
+            throw RuntimeError("cannot assign to this expression", at: target.range)
+        }
+    }
+
+    // MARK: - Expressions
+
+    func evaluate(_ expr: Expr, _ env: Environment) throws -> Value {
+        switch expr.kind {
+        case .number(let n): return .number(n)
+        case .string(let s): return .string(s)
+        case .bool(let b): return .bool(b)
+        case .none: return .none
+        case .variable(let name):
+            if let value = env.lookup(name) { return value }
+            if let builtin = builtins[name] { return .function(Function(name: name, body: .builtin(builtin))) }
+            throw RuntimeError(unknownName(name, env), at: expr.range)
+        case .list(let items):
+            return .list(try items.map { try evaluate($0, env) })
+        case .record(let entries):
+            var record = Record()
+            for (key, valueExpr) in entries { record[key] = try evaluate(valueExpr, env) }
+            return .record(record)
+        case .unary(let op, let operand):
+            return try Operators.unary(op, evaluate(operand, env), at: expr.range)
+        case .binary(let op, let left, let right):
+            return try Operators.binary(op, evaluate(left, env), evaluate(right, env), at: expr.range)
+        case .logical(let isAnd, let left, let right):
+            let l = try evaluate(left, env)
+            if isAnd { return l.isTruthy ? try evaluate(right, env) : l }
+            return l.isTruthy ? l : try evaluate(right, env)
+        case .range(let start, let end):
+            let a = try Operators.integer(evaluate(start, env), what: "range start", at: start.range)
+            let b = try Operators.integer(evaluate(end, env), what: "range end", at: end.range)
+            return .range(a, b)
+        case .call(let calleeExpr, let arguments):
+            return try call(calleeExpr, arguments, env, range: expr.range)
+        case .index(let base, let items):
+            let container = try evaluate(base, env)
+            let keys = try items.map { item -> IndexKey in
+                switch item {
+                case .single(let e): return .single(try evaluate(e, env))
+                case .slice(let a, let b, let c):
+                    func bound(_ e: Expr?) throws -> Int? {
+                        guard let e else { return nil }
+                        return try Operators.integer(evaluate(e, env), what: "slice bound", at: e.range)
+                    }
+                    return .slice(try bound(a), try bound(b), try bound(c))
+                }
+            }
+            return try Operators.index(container, keys, at: expr.range)
+        case .field(let base, let name):
+            return try Operators.field(evaluate(base, env), name, interpreter: self, at: expr.range)
+        case .function(let decl):
+            return .function(Function(name: "fn", body: .user(decl, env)))
+        case .site(let name, let layer):
+            guard let layer else { return .string(name) }
+            let l = try Operators.integer(evaluate(layer, env), what: "layer", at: layer.range)
+            return .string("\(name) \(l)")
+        }
+    }
+
+    private func unknownName(_ name: String, _ env: Environment) -> String {
+        let candidates = env.allNames + Array(builtins.keys) + Keyword.allCases.map(\.rawValue)
+        let suggestion = Suggest.closest(name, among: candidates)
+        return "unknown name '\(name)'" + (suggestion.map { "; did you mean '\($0)'?" } ?? "")
+    }
+
+    // MARK: - Calls
+
+    private func call(_ calleeExpr: Expr, _ arguments: [Argument], _ env: Environment, range: SourceRange) throws -> Value {
+        let callee = try evaluate(calleeExpr, env)
+        guard case .function(let function) = callee else {
+            throw RuntimeError("\(describe(calleeExpr)) is a \(callee.typeName), not a function", at: calleeExpr.range)
+        }
+        if case .builtin(let builtin) = function.body, builtin.lazy {
+            return try callBuiltin(builtin, function: function, positional: [], named: [], expressions: arguments, env, range: range)
+        }
+        var positional: [Value] = []
+        var named: [(label: String, value: Value)] = []
+        for argument in arguments {
+            let value = try evaluate(argument.value, env)
+            if let label = argument.label {
+                if named.contains(where: { $0.label == label }) {
+                    throw RuntimeError("argument '\(label)' is given twice", at: argument.value.range)
+                }
+                named.append((label, value))
+            } else {
+                guard named.isEmpty else {
+                    throw RuntimeError("positional arguments must come before named ones", at: argument.value.range)
+                }
+                positional.append(value)
+            }
+        }
+        return try apply(function, positional: positional, named: named, range: range, env: env)
+    }
+
+    /// Calls a function value with evaluated arguments (also used by built-ins
+    /// that take functions, such as `hook … with fn(x) { … }`).
+    public func apply(_ function: Function, positional: [Value], named: [(label: String, value: Value)] = [],
+                      range: SourceRange, env: Environment? = nil) throws -> Value {
+        let positional = function.receiver.map { [$0] + positional } ?? positional
+        switch function.body {
+        case .builtin(let builtin):
+            return try callBuiltin(builtin, function: function, positional: positional, named: named, expressions: [],
+                                   env ?? globals, range: range)
+        case .user(let decl, let closure):
+            guard callStack.count < Interpreter.maxCallDepth else {
+                throw RuntimeError("too many nested calls (more than \(Interpreter.maxCallDepth)); is '\(function.name)' recursing without end?", at: range)
+            }
+            let scope = Environment(parent: closure)
+            guard positional.count <= decl.parameters.count else {
+                throw RuntimeError("\(function.name)() takes \(decl.parameters.count) argument\(decl.parameters.count == 1 ? "" : "s"), got \(positional.count)", at: range)
+            }
+            for (label, _) in named where !decl.parameters.contains(where: { $0.name == label }) {
+                let hint = Suggest.closest(label, among: decl.parameters.map(\.name)).map { "; did you mean '\($0)'?" } ?? ""
+                throw RuntimeError("\(function.name)() has no parameter '\(label)'\(hint)", at: range)
+            }
+            for (i, parameter) in decl.parameters.enumerated() {
+                if let given = named.first(where: { $0.label == parameter.name })?.value ?? (i < positional.count ? positional[i] : nil) {
+                    scope.define(parameter.name, given)
+                } else if let fallback = parameter.defaultValue {
+                    scope.define(parameter.name, try evaluate(fallback, closure))
+                } else {
+                    throw RuntimeError("\(function.name)() is missing argument '\(parameter.name)'", at: range)
+                }
+            }
+            callStack.append((function.name, range))
+            defer { callStack.removeLast() }
+            do {
+                return try runBody(decl.body, scope)
+            } catch var error as RuntimeError {
+                if error.callStack.count < callStack.count { error.callStack.append((function.name, range)) }
+                throw error
+            }
+        }
+    }
+
+    /// A function body's value: what `return` gives, else its last expression.
+    private func runBody(_ body: [Stmt], _ scope: Environment) throws -> Value {
+        var last: Value = .none
+        for statement in body {
+            if case .expression(let expr) = statement.kind {
+                last = try evaluate(expr, scope)
+                continue
+            }
+            last = .none
+            switch try execute(statement, scope) {
+            case .returned(let value): return value
+            case .broke, .continued: throw RuntimeError("'break' or 'continue' outside a loop", at: statement.range)
+            case .normal: continue
+            }
+        }
+        return last
+    }
+
+    private func callBuiltin(_ builtin: Builtin, function: Function, positional: [Value], named: [(label: String, value: Value)],
+                             expressions: [Argument], _ env: Environment, range: SourceRange) throws -> Value {
+        for (label, _) in named where !builtin.parameters.contains(label) {
+            let hint = Suggest.closest(label, among: builtin.parameters).map { "; did you mean '\($0)'?" } ?? ""
+            let accepted = builtin.parameters.isEmpty ? " (it takes no named arguments)" : ""
+            throw RuntimeError("\(builtin.name): unknown argument '\(label)'\(hint)\(accepted)", at: range)
+        }
+        let arguments = CallArguments(function: builtin.name, positional: positional, named: named, expressions: expressions,
+                                      environment: env, range: range, interpreter: self)
+        do {
+            return try builtin.call(arguments)
+        } catch let error as RuntimeError {
+            throw error.range == nil ? RuntimeError(error.message, at: range) : error
+        } catch let error as EngineError {
+            throw RuntimeError(error.kind == .interrupted ? "interrupted" : "\(builtin.name): \(error.message)", at: range)
+        }
+    }
+
+    /// Evaluates an expression in a given environment (for lazy built-ins).
+    public func evaluate(_ expr: Expr, in env: Environment) throws -> Value {
+        try evaluate(expr, env)
+    }
+
+    private func describe(_ expr: Expr) -> String {
+        switch expr.kind {
+        case .variable(let name): return "'\(name)'"
+        case .field(_, let name): return "field '\(name)'"
+        default: return "this value"
+        }
+    }
+}
+
+/// "Did you mean" suggestions.
+public enum Suggest {
+    /// The candidate closest to `word` by edit distance, if it is close
+    /// enough to be a likely typo (ties go to the alphabetically first).
+    public static func closest(_ word: String, among candidates: [String]) -> String? {
+        let limit = max(1, word.count / 3)
+        let scored = Set(candidates).filter { $0 != word }
+            .map { (name: $0, distance: editDistance(word.lowercased(), $0.lowercased())) }
+            .filter { $0.distance <= limit }
+        return scored.min { $0.distance != $1.distance ? $0.distance < $1.distance : $0.name < $1.name }?.name
+    }
+}

@@ -1,0 +1,316 @@
+import Foundation
+import NeuroEngine
+import NeuroModels
+import NeuroAnalysis
+
+/// A model in the language: a hooked transformer plus its training so far.
+public final class ModelObject: NativeObject, IndexableObject {
+    public let model: HookedTransformer
+    /// The trainer of the last `train` on this model (kept so training continues with the same optimizer state).
+    public var trainer: Trainer?
+
+    public init(_ model: HookedTransformer, trainer: Trainer? = nil) {
+        self.model = model
+        self.trainer = trainer
+    }
+
+    public var typeName: String { "model" }
+
+    /// TransformerLens's stacked weight properties (`model.W_Q` is [layers, heads, d_model, d_head]).
+    static let stacked = ["W_Q", "W_K", "W_V", "W_O", "b_Q", "b_K", "b_V", "b_O", "W_in", "b_in", "W_out", "b_out"]
+
+    public var fieldNames: [String] {
+        ["W_E", "W_pos", "W_U", "b_U"] + ModelObject.stacked + ["config", "hooks", "parameters", "history", "W_logit"]
+    }
+
+    public func field(_ name: String) throws -> Value? {
+        let c = model.config
+        switch name {
+        case "W_E": return model.parameter("embed.W_E").map { .tensor($0.detached()) }
+        case "W_pos": return model.parameter("pos_embed.W_pos").map { .tensor($0.detached()) }
+        case "W_U": return model.parameter("unembed.W_U").map { .tensor($0.detached()) }
+        case "b_U": return model.parameter("unembed.b_U").map { .tensor($0.detached()) }
+        case _ where ModelObject.stacked.contains(name):
+            let module = name.hasPrefix("W_in") || name.hasPrefix("b_in") || name.hasPrefix("W_out") || name.hasPrefix("b_out") ? "mlp" : "attn"
+            let layers = (0..<c.nLayers).compactMap { model.parameter("blocks.\($0).\(module).\(name)")?.detached() }
+            guard layers.count == c.nLayers else {
+                throw EngineError(.argument, "this model has no \(name) (it is attention-only)")
+            }
+            return .tensor(try Tensor.stack(layers, axis: 0))
+        case "W_logit":
+            // W_out · W_U of each layer: how each neuron writes to each logit.
+            let layers = try (0..<c.nLayers).map { l -> Tensor in
+                guard let wOut = model.parameter("blocks.\(l).mlp.W_out"), let wU = model.parameter("unembed.W_U") else {
+                    throw EngineError(.argument, "W_logit needs an MLP; this model is attention-only")
+                }
+                return try GradMode.withNoGrad { try wOut.matmul(wU) }
+            }
+            return .tensor(c.nLayers == 1 ? layers[0] : try Tensor.stack(layers, axis: 0))
+        case "config": return .record(ModelObject.configRecord(c))
+        case "hooks": return .list(model.hookPoints.map { .string($0.name) })
+        case "parameters": return .record(Record(model.parameters.map { ($0.name, .tensor($0.tensor.detached())) }))
+        case "history":
+            guard let trainer else { return .none }
+            return .object(TrainingObject(trainer: trainer, outcome: nil, grokkedAt: nil))
+        default: return nil
+        }
+    }
+
+    /// `model["blocks.0.attn.W_Q"]`: a parameter by its state_dict name.
+    public func index(_ keys: [Value]) throws -> Value {
+        guard keys.count == 1, case .string(let name) = keys[0] else {
+            throw EngineError(.argument, "a model is indexed by a parameter name, like model[\"embed.W_E\"]")
+        }
+        guard let t = model.parameter(name) else {
+            let hint = closestNames(to: name, among: model.parameters.map(\.name), limit: 1).first.map { "; did you mean '\($0)'?" } ?? ""
+            throw EngineError(.argument, "no parameter '\(name)'\(hint)")
+        }
+        return .tensor(t.detached())
+    }
+
+    static func configRecord(_ c: TransformerConfig) -> Record {
+        Record([("n_layers", .number(Double(c.nLayers))), ("n_heads", .number(Double(c.nHeads))),
+                ("d_model", .number(Double(c.dModel))), ("d_head", .number(Double(c.dHead))),
+                ("d_mlp", .number(Double(c.dMLP))), ("act_fn", .string(c.actFn.rawValue)),
+                ("normalization_type", .string(c.normalizationType.rawValue)), ("d_vocab", .number(Double(c.dVocab))),
+                ("d_vocab_out", .number(Double(c.dVocabOut))), ("n_ctx", .number(Double(c.nCtx)))])
+    }
+
+    public var summary: String {
+        let c = model.config
+        var text = "transformer: \(c.nLayers) layer\(c.nLayers == 1 ? "" : "s"), \(c.nHeads) heads, d_model \(c.dModel), "
+            + (c.attentionOnly ? "attention only" : "d_mlp \(c.dMLP) \(c.actFn.rawValue)")
+            + ", norm \(c.normalizationType.rawValue), vocab \(c.dVocab)→\(c.dVocabOut), n_ctx \(c.nCtx)"
+            + " (\(c.parameterCount) parameters)"
+        if let trainer, trainer.epoch > 0 { text += ", trained \(trainer.epoch) epochs" }
+        return text
+    }
+}
+
+/// A dataset in the language.
+public final class DatasetObject: NativeObject {
+    public let dataset: Dataset
+
+    public init(_ dataset: Dataset) {
+        self.dataset = dataset
+    }
+
+    public var typeName: String { "dataset" }
+    public var fieldNames: [String] { ["train", "test", "all", "tokens", "labels", "p", "size", "task"] + dataset.fieldNames }
+
+    public func field(_ name: String) throws -> Value? {
+        switch name {
+        case "train": return .object(SplitObject(dataset.train))
+        case "test": return .object(SplitObject(dataset.test))
+        case "all": return .object(SplitObject(dataset.all))
+        case "tokens": return .tensor(dataset.tokens)
+        case "labels": return .tensor(dataset.labels)
+        case "p": return .number(Double(dataset.modulus))
+        case "size": return .number(Double(dataset.count))
+        case "task": return .string(dataset.task.description)
+        default:
+            guard let i = dataset.fieldNames.firstIndex(of: name) else { return nil }
+            return .tensor(try Tensor(ints: dataset.fieldValues[i], shape: [dataset.count]))
+        }
+    }
+
+    public var summary: String {
+        "dataset \(dataset.task): \(dataset.count) inputs, \(dataset.train.count) train / \(dataset.test.count) test, vocab \(dataset.dVocab)→\(dataset.dVocabOut)"
+    }
+}
+
+/// The train, test or whole split of a dataset.
+public final class SplitObject: NativeObject {
+    public let split: DatasetSplit
+
+    public init(_ split: DatasetSplit) {
+        self.split = split
+    }
+
+    public var typeName: String { "split" }
+    public var fieldNames: [String] { ["tokens", "labels", "indices", "size"] }
+
+    public func field(_ name: String) throws -> Value? {
+        switch name {
+        case "tokens": return .tensor(split.tokens)
+        case "labels": return .tensor(split.labels)
+        case "indices": return .tensor(try Tensor(ints: split.indices, shape: [split.count]))
+        case "size": return .number(Double(split.count))
+        default: return nil
+        }
+    }
+
+    public var summary: String { "\(split.name) split: \(split.count) inputs" }
+}
+
+/// The activations of one run, by hook name.
+public final class CacheObject: NativeObject, IndexableObject {
+    public let cache: ActivationCache
+
+    public init(_ cache: ActivationCache) {
+        self.cache = cache
+    }
+
+    public var typeName: String { "cache" }
+    public var fieldNames: [String] { ["names", "size"] }
+
+    public func field(_ name: String) throws -> Value? {
+        switch name {
+        case "names": return .list(cache.points.map { .string($0.name) })
+        case "size": return .number(Double(cache.count))
+        default: return nil
+        }
+    }
+
+    /// `cache["blocks.0.attn.hook_pattern"]`, `cache["pattern 0"]`, `cache["pattern", 0]`.
+    public func index(_ keys: [Value]) throws -> Value {
+        switch keys.count {
+        case 1:
+            guard case .string(let name) = keys[0] else { throw EngineError(.argument, "a cache is indexed by a hook name") }
+            return .tensor(try cache.tensor(for: name))
+        case 2:
+            guard case .string(let name) = keys[0], case .number(let layer) = keys[1] else {
+                throw EngineError(.argument, "a cache is indexed like cache[\"pattern\", 0]")
+            }
+            return .tensor(try cache.tensor(name, layer: Int(layer)))
+        default:
+            throw EngineError(.argument, "a cache takes a hook name, or a short name and a layer")
+        }
+    }
+
+    public var summary: String {
+        let first = cache.points.first.flatMap { cache[$0] }.map { formatShape($0.shape) } ?? "[]"
+        return "cache of \(cache.count) activations (batch \(first.dropFirst().prefix { $0 != "," })); index it by hook name"
+    }
+}
+
+extension ActivationCache {
+    /// An activation by full name, TransformerLens short form (`pattern0`) or
+    /// the language's short form (`pattern 0`, `mlp_post 0`).
+    func tensor(for name: String) throws -> Tensor {
+        try self[point: try resolver.languagePoint(name)]
+    }
+
+    subscript(point point: HookPoint) -> Tensor {
+        get throws {
+            guard let value = self[point] else {
+                throw EngineError(.argument, "'\(point.name)' was not cached")
+            }
+            return value
+        }
+    }
+}
+
+extension HookResolver {
+    /// Resolves the language's spellings of a hook: a full name, or a short
+    /// name with the layer after a space (`pattern 0`, `mlp_post 0`, `resid_pre -1`).
+    func languagePoint(_ name: String) throws -> HookPoint {
+        let parts = name.split(separator: " ").map(String.init)
+        if parts.count == 2, let layer = Int(parts[1]) { return try point(short: parts[0], layer: layer) }
+        if parts.count == 3, let layer = Int(parts[1]) { return try point(short: parts[0], layer: layer, layerType: parts[2]) }
+        return try point(named: name)
+    }
+}
+
+/// A training run's outcome and curves.
+public final class TrainingObject: NativeObject {
+    public let trainer: Trainer
+    public let outcome: TrainingOutcome?
+    public let grokkedAt: Int?
+
+    init(trainer: Trainer, outcome: TrainingOutcome?, grokkedAt: Int?) {
+        self.trainer = trainer
+        self.outcome = outcome
+        self.grokkedAt = grokkedAt
+    }
+
+    public var typeName: String { "training" }
+    public var fieldNames: [String] { ["epochs", "train_loss", "test_loss", "test_acc", "grokked_at", "checkpoints"] }
+
+    public func field(_ name: String) throws -> Value? {
+        let h = trainer.history
+        func series(_ values: [Double]) throws -> Value { .tensor(try Tensor(float64: values, shape: [values.count])) }
+        switch name {
+        case "epochs": return .number(Double(trainer.epoch))
+        case "train_loss": return try series(h.trainLoss)
+        case "test_loss": return try series(h.testLoss)
+        case "test_acc": return try series(h.testAccuracy)
+        case "grokked_at": return h.firstEpoch(testAccuracyAtLeast: 0.99).map { .number(Double($0)) } ?? .none
+        case "checkpoints": return .list(trainer.checkpoints.map { .number(Double($0.epoch)) })
+        default: return nil
+        }
+    }
+
+    public var summary: String {
+        let h = trainer.history
+        guard let last = h.epochs.last else { return "training: no epochs yet" }
+        var text = "trained to epoch \(last): train loss \(String(format: "%.3g", h.trainLoss.last ?? .nan)), "
+            + "test loss \(String(format: "%.3g", h.testLoss.last ?? .nan)), test acc \(Formatter.percent(h.testAccuracy.last ?? 0))"
+        if let grokked = h.firstEpoch(testAccuracyAtLeast: 0.99) { text += "; test acc ≥ 99% from epoch \(grokked)" }
+        switch outcome {
+        case .interrupted(let e)?: text += " (interrupted at epoch \(e))"
+        case .diverged(let e)?: text += " (stopped: loss became NaN or infinite at epoch \(e); kept the last good weights)"
+        default: break
+        }
+        return text
+    }
+}
+
+/// `corrupt(a+1)`: a change to a dataset's input fields, kept as an expression.
+public final class CorruptionObject: NativeObject {
+    /// Field name → the expression giving its new values.
+    public let changes: [(field: String, expression: Expr)]
+    public let environment: Environment
+    public let text: String
+
+    init(changes: [(field: String, expression: Expr)], environment: Environment, text: String) {
+        self.changes = changes
+        self.environment = environment
+        self.text = text
+    }
+
+    public var typeName: String { "corruption" }
+    public var fieldNames: [String] { [] }
+    public func field(_ name: String) throws -> Value? { nil }
+    public var summary: String { "corrupt(\(text))" }
+}
+
+/// The printed result of `patch`, `ablate` or `hook`.
+public final class InterventionObject: NativeObject {
+    public let result: InterventionResult
+
+    public init(_ result: InterventionResult) {
+        self.result = result
+    }
+
+    public var typeName: String { "intervention" }
+    public var fieldNames: [String] { ["clean", "corrupted", "patched", "value", "effect", "site", "metric"] }
+
+    public func field(_ name: String) throws -> Value? {
+        switch name {
+        case "clean": return .number(result.clean)
+        case "corrupted": return result.corrupted.map { .number($0) } ?? .none
+        case "patched", "value": return .number(result.intervened)
+        case "effect": return .number(result.effect)
+        case "site": return .string(result.point.name)
+        case "metric": return .string(result.metric.rawValue)
+        default: return nil
+        }
+    }
+
+    public var summary: String {
+        let r = result
+        func show(_ v: Double) -> String { r.metric == .accuracy ? Formatter.percent(v) : String(format: "%.4g", v) }
+        let slice = r.slice.isWhole ? "" : " [\(r.slice)]"
+        let label = r.metric.label
+        switch r.kind {
+        case .patch:
+            return "\(r.point.name)\(slice) ← \(r.detail): clean \(label) \(show(r.clean))  →  patched \(label) \(show(r.intervened))"
+                + "   (corrupted \(show(r.corrupted ?? .nan)), effect \(Formatter.percent(r.effect)))"
+        case .ablate, .hook:
+            let verb = r.kind == .ablate ? "\(r.detail)-ablated" : "hooked"
+            let change = r.metric == .accuracy ? "\(String(format: "%.1f", r.effect * 100)) points" : String(format: "%.4g", r.effect)
+            return "\(r.point.name)\(slice): clean \(label) \(show(r.clean))  →  \(verb) \(label) \(show(r.intervened))   (worse by \(change))"
+        }
+    }
+}

@@ -1,0 +1,286 @@
+import NeuroEngine
+
+/// One position of an index expression, evaluated.
+enum IndexKey {
+    case single(Value)
+    case slice(Int?, Int?, Int?)
+}
+
+/// What the operators do on each kind of value.
+enum Operators {
+    static func integer(_ value: Value, what: String, at range: SourceRange) throws -> Int {
+        if case .number(let n) = value, n.isFinite, n == n.rounded(), Swift.abs(n) < 1e15 { return Int(n) }
+        if case .tensor(let t) = value, t.count == 1, let n = try? t.item(), n == n.rounded(), Swift.abs(n) < 1e15 { return Int(n) }
+        throw RuntimeError("\(what) must be a whole number, got \(Formatter.display(value))", at: range)
+    }
+
+    // MARK: - Arithmetic
+
+    static func unary(_ op: UnaryOperator, _ value: Value, at range: SourceRange) throws -> Value {
+        switch (op, value) {
+        case (.not, _): return .bool(!value.isTruthy)
+        case (.negate, .number(let n)): return .number(-n)
+        case (.negate, .tensor(let t)): return .tensor(try engine(at: range) { try t.negated() })
+        default: throw RuntimeError("cannot negate a \(value.typeName)", at: range)
+        }
+    }
+
+    static func binary(_ op: BinaryOperator, _ left: Value, _ right: Value, at range: SourceRange) throws -> Value {
+        switch (left, right) {
+        case (.number(let a), .number(let b)): return try numbers(op, a, b, at: range)
+        case (.string(let a), .string(let b)):
+            switch op {
+            case .add: return .string(a + b)
+            case .equal: return .bool(a == b)
+            case .notEqual: return .bool(a != b)
+            case .less: return .bool(a < b)
+            case .lessEqual: return .bool(a <= b)
+            case .greater: return .bool(a > b)
+            case .greaterEqual: return .bool(a >= b)
+            default: break
+            }
+        case (.list(let a), .list(let b)) where op == .add: return .list(a + b)
+        case (.tensor, _), (_, .tensor):
+            if op == .equal || op == .notEqual, !isNumeric(left) || !isNumeric(right) { return .bool(op == .notEqual) }
+            return .tensor(try tensors(op, left.asTensor(), right.asTensor(), at: range))
+        default: break
+        }
+        switch op {
+        case .equal: return .bool(equal(left, right))
+        case .notEqual: return .bool(!equal(left, right))
+        default:
+            throw RuntimeError("cannot apply '\(op.rawValue)' to a \(left.typeName) and a \(right.typeName)", at: range)
+        }
+    }
+
+    private static func isNumeric(_ v: Value) -> Bool {
+        switch v {
+        case .number, .tensor, .bool, .list: return true
+        default: return false
+        }
+    }
+
+    private static func numbers(_ op: BinaryOperator, _ a: Double, _ b: Double, at range: SourceRange) throws -> Value {
+        switch op {
+        case .add: return .number(a + b)
+        case .subtract: return .number(a - b)
+        case .multiply: return .number(a * b)
+        case .divide:
+            guard b != 0 else { throw RuntimeError("division by zero", at: range) }
+            return .number(a / b)
+        case .modulo:
+            guard b != 0 else { throw RuntimeError("modulo by zero", at: range) }
+            return .number(floorMod(a, b))
+        case .power: return .number(Foundation_pow(a, b))
+        case .matmul: throw RuntimeError("'@' multiplies matrices; use '*' for numbers", at: range)
+        case .equal: return .bool(a == b)
+        case .notEqual: return .bool(a != b)
+        case .less: return .bool(a < b)
+        case .lessEqual: return .bool(a <= b)
+        case .greater: return .bool(a > b)
+        case .greaterEqual: return .bool(a >= b)
+        }
+    }
+
+    private static func tensors(_ op: BinaryOperator, _ a: Tensor, _ b: Tensor, at range: SourceRange) throws -> Tensor {
+        try engine(at: range) {
+            let (x, y) = (a.dtype.isFloatingPoint ? a : try a.cast(to: .float32), b.dtype.isFloatingPoint ? b : try b.cast(to: .float32))
+            switch op {
+            case .add: return try x + y
+            case .subtract: return try x - y
+            case .multiply: return try x * y
+            case .divide: return try x / y
+            case .matmul: return try x.matmul(y)
+            case .power:
+                guard y.count == 1 else { throw EngineError(.argument, "'^' needs a number exponent; got a tensor of shape \(formatShape(y.shape))") }
+                return try x.pow(y.item())
+            case .modulo:
+                let shape = try Tensor.broadcastShapes(x.shape, y.shape, op: "%")
+                let values = zip(try x.expanded(to: shape).toDoubles(), try y.expanded(to: shape).toDoubles()).map(floorMod)
+                return try Tensor(float64: values, shape: shape).cast(to: x.dtype)
+            case .equal: return try x.equal(y)
+            case .notEqual: return try x.notEqual(y)
+            case .less: return try x.less(y)
+            case .lessEqual: return try x.lessEqual(y)
+            case .greater: return try x.greater(y)
+            case .greaterEqual: return try x.greaterEqual(y)
+            }
+        }
+    }
+
+    static func equal(_ a: Value, _ b: Value) -> Bool {
+        switch (a, b) {
+        case (.number(let x), .number(let y)): return x == y
+        case (.string(let x), .string(let y)): return x == y
+        case (.bool(let x), .bool(let y)): return x == y
+        case (.none, .none): return true
+        case (.range(let a1, let b1), .range(let a2, let b2)): return a1 == a2 && b1 == b2
+        case (.list(let x), .list(let y)): return x.count == y.count && zip(x, y).allSatisfy { equal($0, $1) }
+        case (.record(let x), .record(let y)):
+            return x.keys == y.keys && x.keys.allSatisfy { k in equal(x[k] ?? .none, y[k] ?? .none) }
+        case (.object(let x), .object(let y)): return x === y
+        case (.function(let x), .function(let y)): return x === y
+        default: return false
+        }
+    }
+
+    /// Runs engine code, turning its errors into runtime errors at `range`.
+    static func engine<T>(at range: SourceRange? = nil, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as EngineError {
+            throw RuntimeError(error.message, at: range)
+        }
+    }
+
+    // MARK: - Indexing
+
+    static func index(_ container: Value, _ keys: [IndexKey], at range: SourceRange) throws -> Value {
+        switch container {
+        case .tensor(let t): return .tensor(try tensorIndex(t, keys, at: range))
+        case .list(let items):
+            return try sequenceIndex(items.count, keys, at: range, single: { items[$0] }, slice: { .list($0.map { items[$0] }) })
+        case .string(let s):
+            let chars = Array(s)
+            return try sequenceIndex(chars.count, keys, at: range, single: { .string(String(chars[$0])) },
+                                     slice: { .string(String($0.map { chars[$0] })) })
+        case .range(let a, let b):
+            let values = Array(a..<max(a, b))
+            return try sequenceIndex(values.count, keys, at: range, single: { .number(Double(values[$0])) },
+                                     slice: { .list($0.map { .number(Double(values[$0])) }) })
+        case .record(let r):
+            guard keys.count == 1, case .single(.string(let key)) = keys[0] else {
+                throw RuntimeError("a record is indexed by one field name, like r[\"lr\"]", at: range)
+            }
+            guard let v = r[key] else {
+                let hint = Suggest.closest(key, among: r.keys).map { "; did you mean '\($0)'?" } ?? ""
+                throw RuntimeError("record has no field '\(key)'\(hint)", at: range)
+            }
+            return v
+        case .object(let object):
+            guard let indexable = object as? IndexableObject else {
+                throw RuntimeError("a \(object.typeName) cannot be indexed", at: range)
+            }
+            let values = try keys.map { key -> Value in
+                guard case .single(let v) = key else { throw RuntimeError("a \(object.typeName) cannot be sliced", at: range) }
+                return v
+            }
+            do {
+                return try indexable.index(values)
+            } catch let error as EngineError {
+                throw RuntimeError(error.message, at: range)
+            }
+        default:
+            throw RuntimeError("a \(container.typeName) cannot be indexed", at: range)
+        }
+    }
+
+    private static func sequenceIndex(_ count: Int, _ keys: [IndexKey], at range: SourceRange,
+                                      single: (Int) -> Value, slice: ([Int]) -> Value) throws -> Value {
+        guard keys.count == 1 else { throw RuntimeError("a list takes one index, got \(keys.count)", at: range) }
+        switch keys[0] {
+        case .single(let v):
+            let i = try integer(v, what: "index", at: range)
+            let resolved = i < 0 ? i + count : i
+            guard resolved >= 0 && resolved < count else {
+                throw RuntimeError("index \(i) is out of range for length \(count)", at: range)
+            }
+            return single(resolved)
+        case .slice(let a, let b, let step):
+            let s = step ?? 1
+            guard s > 0 else { throw RuntimeError("slice step must be positive, got \(s)", at: range) }
+            func clamp(_ v: Int?, _ fallback: Int) -> Int {
+                guard var v else { return fallback }
+                if v < 0 { v += count }
+                return min(max(v, 0), count)
+            }
+            let lo = clamp(a, 0), hi = clamp(b, count)
+            return slice(lo < hi ? Array(stride(from: lo, to: hi, by: s)) : [])
+        }
+    }
+
+    private static func tensorIndex(_ t: Tensor, _ keys: [IndexKey], at range: SourceRange) throws -> Tensor {
+        guard keys.count <= t.rank else {
+            throw RuntimeError("too many indices (\(keys.count)) for a tensor of shape \(formatShape(t.shape))", at: range)
+        }
+        return try engine(at: range) {
+            var result = t
+            var axis = 0
+            for key in keys {
+                switch key {
+                case .single(.tensor(let picks)) where picks.rank >= 1:
+                    result = try result.indexSelect(axis: axis, indices: picks.dtype.isFloatingPoint ? picks.cast(to: .int64) : picks)
+                    axis += picks.rank
+                case .single(.list(let items)):
+                    let picks = try items.map { try integer($0, what: "index", at: range) }
+                    result = try result.indexSelect(axis: axis, indices: Tensor(ints: picks, shape: [picks.count]))
+                    axis += 1
+                case .single(let v):
+                    result = try result.select(axis: axis, index: integer(v, what: "index", at: range))
+                case .slice(let a, let b, let step):
+                    result = try result.slice(axis: axis, start: a, end: b, step: step ?? 1)
+                    axis += 1
+                }
+            }
+            return result
+        }
+    }
+
+    static func setIndex(_ container: Value, _ key: Value, _ value: Value, at range: SourceRange) throws -> Value {
+        switch container {
+        case .list(var items):
+            let i = try integer(key, what: "index", at: range)
+            let resolved = i < 0 ? i + items.count : i
+            guard resolved >= 0 && resolved < items.count else {
+                throw RuntimeError("index \(i) is out of range for length \(items.count)", at: range)
+            }
+            items[resolved] = value
+            return .list(items)
+        case .record(var record):
+            guard case .string(let name) = key else { throw RuntimeError("record keys are strings", at: range) }
+            record[name] = value
+            return .record(record)
+        default:
+            throw RuntimeError("cannot assign into a \(container.typeName) by index", at: range)
+        }
+    }
+
+    // MARK: - Fields
+
+    static func field(_ value: Value, _ name: String, interpreter: Interpreter, at range: SourceRange) throws -> Value {
+        switch value {
+        case .record(let r):
+            if let v = r[name] { return v }
+            let hint = Suggest.closest(name, among: r.keys).map { "; did you mean '\($0)'?" } ?? ""
+            throw RuntimeError("record has no field '\(name)'\(hint)", at: range)
+        case .object(let object):
+            do {
+                if let v = try object.field(name) { return v }
+            } catch let error as EngineError {
+                throw RuntimeError(error.message, at: range)
+            }
+            let hint = Suggest.closest(name, among: object.fieldNames).map { "; did you mean '\($0)'?" } ?? ""
+            throw RuntimeError("\(object.typeName) has no field '\(name)'\(hint)", at: range)
+        default:
+            if let member = try Methods.member(value, name, interpreter: interpreter) { return member }
+            let names = Methods.names(for: value)
+            let hint = Suggest.closest(name, among: names).map { "; did you mean '\($0)'?" } ?? ""
+            throw RuntimeError("a \(value.typeName) has no field '\(name)'\(hint)", at: range)
+        }
+    }
+}
+
+/// Objects that answer `x[key]` (a cache by hook name, a result by label).
+public protocol IndexableObject: NativeObject {
+    func index(_ keys: [Value]) throws -> Value
+}
+
+/// `a mod b` with the sign of the divisor, as in Python (`-1 % 5` is 4); NaN for b = 0.
+func floorMod(_ a: Double, _ b: Double) -> Double {
+    guard b != 0 else { return .nan }
+    let r = a.truncatingRemainder(dividingBy: b)
+    return r != 0 && (r < 0) != (b < 0) ? r + b : r
+}
+
+import Foundation
+private func Foundation_pow(_ a: Double, _ b: Double) -> Double { pow(a, b) }

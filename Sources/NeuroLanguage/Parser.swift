@@ -1,0 +1,534 @@
+/// Binding strength of infix operators, weakest first.
+enum Precedence: Int, Comparable {
+    case lowest
+    case or            // a or b
+    case and           // a and b
+    case not           // not a            (prefix; binds looser than comparisons)
+    case comparison    // == != < <= > >=
+    case range         // a..b
+    case term          // + -
+    case factor        // * / % @
+    case unary         // -a
+    case power         // a ^ b            (right-associative)
+    case postfix       // f(x)  x[i]  x.f
+
+    static func < (a: Precedence, b: Precedence) -> Bool { a.rawValue < b.rawValue }
+}
+
+/// Statements that name a hook site and then say what to do with it:
+/// `patch embed with corrupt(a+1)` is `patch("embed", with: corrupt(a+1))`.
+let siteStatementWords: Set<String> = ["patch", "ablate", "hook"]
+
+/// Words that qualify a site with a slice: `patch z 0 head 1 with …`.
+let siteQualifiers: Set<String> = ["head", "pos", "neuron"]
+
+/// A hand-written recursive-descent parser with Pratt expressions. It
+/// reports every syntax error: after one, it skips to the next statement.
+///
+/// ```swift
+/// var parser = Parser(source: "x = 1 + 2\nprint(x)")
+/// let program = parser.parseProgram()      // parser.diagnostics is empty
+/// ```
+public struct Parser {
+    private var tokens: [Token]
+    private var current = 0
+    private var nesting = 0
+    /// Deeper nesting is refused rather than risking the stack.
+    static let maxNesting = 200
+    public private(set) var diagnostics: [Diagnostic] = []
+    /// Set when an error happened at the end of the input (the REPL then asks for more lines).
+    public private(set) var endedEarly = false
+
+    public init(source: String) {
+        var lexer = Lexer(source)
+        tokens = lexer.tokenize()
+        diagnostics = lexer.diagnostics
+    }
+
+    /// Every statement of the program; syntax errors are in `diagnostics`.
+    public mutating func parseProgram() -> [Stmt] {
+        var statements: [Stmt] = []
+        skipSeparators()
+        while !isAtEnd {
+            if let statement = recovering({ p in try p.statement() }) { statements.append(statement) }
+            skipSeparators()
+        }
+        return statements
+    }
+
+    // MARK: - Statements
+
+    private mutating func statement() throws -> Stmt {
+        let start = peek
+        let statement: Stmt
+        switch start.kind {
+        case .keyword(.fn) where peekNext.kind != .symbol(.leftParen):
+            let decl = try functionDecl(named: true)
+            statement = Stmt(kind: .function(decl), range: decl.range)
+        case .keyword(.if): statement = try ifStatement()
+        case .keyword(.for):
+            advance()
+            let variable = try identifier("a loop variable after 'for'")
+            try consume(.keyword(.in), "expected 'in' after 'for \(variable)'")
+            let sequence = try expression()
+            let body = try block(after: "for … in …")
+            statement = Stmt(kind: .forIn(variable, sequence, body), range: span(start))
+        case .keyword(.while):
+            advance()
+            let condition = try expression()
+            let body = try block(after: "while condition")
+            statement = Stmt(kind: .whileLoop(condition, body), range: span(start))
+        case .keyword(.return):
+            advance()
+            let value = endsStatement(peek) ? nil : try expression()
+            statement = Stmt(kind: .returnValue(value), range: span(start))
+        case .keyword(.break):
+            advance()
+            statement = Stmt(kind: .breakLoop, range: span(start))
+        case .keyword(.continue):
+            advance()
+            statement = Stmt(kind: .continueLoop, range: span(start))
+        case .keyword(.import):
+            advance()
+            guard case .string(let path) = peek.kind else { throw error(at: peek, "expected a file name in quotes after 'import'") }
+            advance()
+            statement = Stmt(kind: .importFile(path), range: span(start))
+        case .identifier(let word) where siteStatementWords.contains(word) && startsSite(peekNext):
+            statement = try siteStatement(word)
+        case .identifier where startsCommandArgument(peekNext):
+            statement = try commandStatement()
+        default:
+            statement = try expressionOrAssignment()
+        }
+        guard endsStatement(peek) else {
+            throw error(at: peek, "expected end of line after \(describe(statement)), found \(peek.display)")
+        }
+        return statement
+    }
+
+    private mutating func expressionOrAssignment() throws -> Stmt {
+        let start = peek
+        let target = try expression()
+        let compound: [Symbol: BinaryOperator?] = [.equal: nil, .plusEqual: .add, .minusEqual: .subtract,
+                                                   .starEqual: .multiply, .slashEqual: .divide]
+        guard case .symbol(let symbol) = peek.kind, let op = compound[symbol] else {
+            return Stmt(kind: .expression(target), range: target.range)
+        }
+        switch target.kind {
+        case .variable, .index, .field: break
+        default: throw error(at: start, "cannot assign to this expression; assign to a name, an index or a field")
+        }
+        advance()
+        let value = try expression()
+        return Stmt(kind: .assign(target: target, value: value, compound: op), range: span(start))
+    }
+
+    /// `name arg word value …` is the call `name(arg, word: value, …)`:
+    /// `train model on data epochs 2000`, `fourier model`, `save model to "m.safetensors"`.
+    private mutating func commandStatement() throws -> Stmt {
+        let start = peek
+        let name = try identifier("a command")
+        var arguments = [Argument(label: nil, value: try expression())]
+        arguments += try commandOptions()
+        let callee = Expr(kind: .variable(name), range: start.range)
+        return Stmt(kind: .command(Expr(kind: .call(callee, arguments), range: span(start))), range: span(start))
+    }
+
+    /// Trailing `word value` pairs of a command.
+    private mutating func commandOptions() throws -> [Argument] {
+        var options: [Argument] = []
+        while case .identifier(let word) = peek.kind {
+            advance()
+            guard startsExpression(peek) else { throw error(at: peek, "expected a value after '\(word)', found \(peek.display)") }
+            options.append(Argument(label: word, value: try expression()))
+        }
+        return options
+    }
+
+    /// `patch SITE with VALUE`, `ablate SITE with mean`, `hook SITE with fn(x) { … }`,
+    /// with optional `head H`, `pos P`, `neuron N` after the site.
+    private mutating func siteStatement(_ word: String) throws -> Stmt {
+        let start = peek
+        advance()
+        var arguments = [Argument(label: nil, value: try site())]
+        while case .identifier(let qualifier) = peek.kind, siteQualifiers.contains(qualifier) {
+            advance()
+            arguments.append(Argument(label: qualifier, value: try expression(.term)))
+        }
+        guard case .identifier("with") = peek.kind else {
+            throw error(at: peek, "expected 'with' after the hook name in '\(word)', found \(peek.display)")
+        }
+        advance()
+        var value = try expression()
+        // `ablate … with mean` names a method: a bare word reads as its name.
+        if word == "ablate", case .variable(let method) = value.kind, ["mean", "zero", "resample"].contains(method) {
+            value = Expr(kind: .string(method), range: value.range)
+        }
+        arguments.append(Argument(label: "with", value: value))
+        arguments += try commandOptions()
+        let callee = Expr(kind: .variable(word), range: start.range)
+        return Stmt(kind: .command(Expr(kind: .call(callee, arguments), range: span(start))), range: span(start))
+    }
+
+    /// A hook name: `blocks.0.mlp.hook_post`, `embed`, `pattern 0`, `mlp_post (l + 1)`.
+    private mutating func site() throws -> Expr {
+        let start = peek
+        var name = try identifier("a hook name")
+        while peek.kind == .symbol(.dot) {
+            advance()
+            switch peek.kind {
+            case .identifier(let part): name += ".\(part)"
+            case .number(let n) where n == n.rounded() && n >= 0: name += ".\(Int(n))"
+            default: throw error(at: peek, "expected the rest of the hook name after '\(name).'")
+            }
+            advance()
+        }
+        var layer: Expr? = nil
+        switch peek.kind {
+        case .number, .symbol(.leftParen), .symbol(.minus):
+            layer = try expression(.unary)
+        case .identifier(let word) where word != "with" && !siteQualifiers.contains(word):
+            layer = try expression(.unary)
+        default: break
+        }
+        return Expr(kind: .site(name: name, layer: layer), range: span(start))
+    }
+
+    private mutating func ifStatement() throws -> Stmt {
+        let start = peek
+        advance()
+        let condition = try expression()
+        let then = try block(after: "if condition")
+        var otherwise: [Stmt]? = nil
+        if peek.kind == .keyword(.else) || (peek.kind == .newline && peekNext.kind == .keyword(.else)) {
+            if peek.kind == .newline { advance() }
+            advance()
+            if peek.kind == .keyword(.if) {
+                otherwise = [try ifStatement()]
+            } else {
+                otherwise = try block(after: "else")
+            }
+        }
+        return Stmt(kind: .ifElse(condition, then, otherwise), range: span(start))
+    }
+
+    private mutating func block(after context: String) throws -> [Stmt] {
+        guard peek.kind == .symbol(.leftBrace) else { throw error(at: peek, "expected '{' after \(context), found \(peek.display)") }
+        nesting += 1
+        defer { nesting -= 1 }
+        guard nesting <= Parser.maxNesting else { throw error(at: peek, "blocks nested too deeply (more than \(Parser.maxNesting) levels)") }
+        let open = peek
+        advance()
+        var statements: [Stmt] = []
+        skipSeparators()
+        while peek.kind != .symbol(.rightBrace) {
+            if isAtEnd { throw error(at: peek, "expected '}' to close the block opened at \(open.start)") }
+            if let statement = recovering({ p in try p.statement() }) { statements.append(statement) }
+            skipSeparators()
+        }
+        advance()
+        return statements
+    }
+
+    private mutating func functionDecl(named: Bool) throws -> FunctionDecl {
+        let start = peek
+        advance()   // fn
+        let name = named ? try identifier("a function name after 'fn'") : nil
+        try consume(.symbol(.leftParen), "expected '(' after \(name.map { "'fn \($0)'" } ?? "'fn'")")
+        var parameters: [Parameter] = []
+        while peek.kind != .symbol(.rightParen) {
+            let parameter = try identifier("a parameter name")
+            var defaultValue: Expr? = nil
+            if peek.kind == .symbol(.colon) || peek.kind == .symbol(.equal) {
+                advance()
+                defaultValue = try expression()
+            }
+            if parameters.contains(where: { $0.name == parameter }) {
+                throw error(at: previous, "parameter '\(parameter)' appears twice")
+            }
+            parameters.append(Parameter(name: parameter, defaultValue: defaultValue))
+            if peek.kind != .symbol(.comma) { break }
+            advance()
+        }
+        try consume(.symbol(.rightParen), "expected ')' after parameters")
+        let body = try block(after: "the parameters of \(name.map { "'\($0)'" } ?? "a function")")
+        return FunctionDecl(name: name, parameters: parameters, body: body, range: span(start))
+    }
+
+    // MARK: - Expressions
+
+    /// An expression whose operators bind at least as tightly as `minimum`.
+    mutating func expression(_ minimum: Precedence = .lowest) throws -> Expr {
+        var left = try prefix()
+        while let precedence = infixPrecedence(peek.kind), precedence > minimum {
+            left = try infix(left, precedence)
+        }
+        return left
+    }
+
+    /// How tightly an infix token binds; `^` is right-associative (its right
+    /// operand is parsed at `.unary`, so a further `^` joins it).
+    private func infixPrecedence(_ kind: TokenKind) -> Precedence? {
+        switch kind {
+        case .keyword(.or): return .or
+        case .keyword(.and): return .and
+        case .symbol(.equalEqual), .symbol(.bangEqual), .symbol(.less), .symbol(.lessEqual),
+             .symbol(.greater), .symbol(.greaterEqual): return .comparison
+        case .symbol(.dotDot): return .range
+        case .symbol(.plus), .symbol(.minus): return .term
+        case .symbol(.star), .symbol(.slash), .symbol(.percent), .symbol(.at): return .factor
+        case .symbol(.caret): return .power
+        case .symbol(.leftParen), .symbol(.leftBracket), .symbol(.dot): return .postfix
+        default: return nil
+        }
+    }
+
+    private mutating func prefix() throws -> Expr {
+        let token = peek
+        nesting += 1
+        defer { nesting -= 1 }
+        guard nesting <= Parser.maxNesting else { throw error(at: token, "expression nested too deeply (more than \(Parser.maxNesting) levels)") }
+        switch token.kind {
+        case .number(let value): advance(); return Expr(kind: .number(value), range: token.range)
+        case .string(let value): advance(); return Expr(kind: .string(value), range: token.range)
+        case .keyword(.true): advance(); return Expr(kind: .bool(true), range: token.range)
+        case .keyword(.false): advance(); return Expr(kind: .bool(false), range: token.range)
+        case .keyword(.none): advance(); return Expr(kind: .none, range: token.range)
+        case .identifier(let name): advance(); return Expr(kind: .variable(name), range: token.range)
+        case .symbol(.minus):
+            advance()
+            let operand = try expression(.unary)
+            return Expr(kind: .unary(.negate, operand), range: span(token))
+        case .keyword(.not):
+            advance()
+            let operand = try expression(.not)
+            return Expr(kind: .unary(.not, operand), range: span(token))
+        case .symbol(.leftParen):
+            advance()
+            let inner = try expression()
+            try consume(.symbol(.rightParen), "expected ')' to close '(' at \(token.start)")
+            return Expr(kind: inner.kind, range: span(token))
+        case .symbol(.leftBracket):
+            advance()
+            let items = try commaList(until: .rightBracket, what: "list item") { p in try p.expression() }
+            return Expr(kind: .list(items), range: span(token))
+        case .symbol(.leftBrace):
+            return try record()
+        case .keyword(.fn):
+            let decl = try functionDecl(named: false)
+            return Expr(kind: .function(decl), range: decl.range)
+        default:
+            throw error(at: token, "expected an expression, found \(token.display)")
+        }
+    }
+
+    private mutating func record() throws -> Expr {
+        let open = peek
+        advance()
+        let entries = try commaList(until: .rightBrace, what: "record field") { p -> (key: String, value: Expr) in
+            let key: String
+            switch p.peek.kind {
+            case .identifier(let name): key = name
+            case .string(let name): key = name
+            default: throw p.error(at: p.peek, "expected a field name in the record, found \(p.peek.display)")
+            }
+            p.advance()
+            try p.consume(.symbol(.colon), "expected ':' after record field '\(key)'")
+            return (key, try p.expression())
+        }
+        return Expr(kind: .record(entries), range: span(open))
+    }
+
+    private mutating func infix(_ left: Expr, _ precedence: Precedence) throws -> Expr {
+        let token = peek
+        advance()
+        let start = left.range.start
+        func range() -> SourceRange { SourceRange(start, previous.range.end) }
+        switch token.kind {
+        case .keyword(.or), .keyword(.and):
+            let right = try expression(precedence)
+            return Expr(kind: .logical(isAnd: token.kind == .keyword(.and), left, right), range: range())
+        case .symbol(.dotDot):
+            let right = try expression(.range)
+            return Expr(kind: .range(left, right), range: range())
+        case .symbol(.leftParen):
+            let arguments = try commaList(until: .rightParen, what: "argument") { p -> Argument in
+                if case .identifier(let label) = p.peek.kind, p.peekNext.kind == .symbol(.colon) {
+                    p.advance(); p.advance()
+                    return Argument(label: label, value: try p.expression())
+                }
+                return Argument(label: nil, value: try p.expression())
+            }
+            return Expr(kind: .call(left, arguments), range: range())
+        case .symbol(.leftBracket):
+            let items = try commaList(until: .rightBracket, what: "index") { p in try p.indexItem() }
+            if items.isEmpty { throw error(at: previous, "expected an index inside '[]'") }
+            return Expr(kind: .index(left, items), range: range())
+        case .symbol(.dot):
+            let name = try identifier("a field name after '.'")
+            return Expr(kind: .field(left, name), range: range())
+        case .symbol(let symbol):
+            guard let op = BinaryOperator(rawValue: symbol.rawValue) else { throw error(at: token, "unexpected \(token.display)") }
+            let right = try expression(op == .power ? .unary : precedence)
+            return Expr(kind: .binary(op, left, right), range: range())
+        default:
+            throw error(at: token, "unexpected \(token.display)")
+        }
+    }
+
+    private mutating func indexItem() throws -> IndexItem {
+        func bound(_ p: inout Parser) throws -> Expr? {
+            p.peek.kind == .symbol(.colon) || p.peek.kind == .symbol(.comma) || p.peek.kind == .symbol(.rightBracket)
+                ? nil : try p.expression()
+        }
+        let first = try bound(&self)
+        guard peek.kind == .symbol(.colon) else {
+            guard let first else { throw error(at: peek, "expected an index, found \(peek.display)") }
+            return .single(first)
+        }
+        advance()
+        let end = try bound(&self)
+        var step: Expr? = nil
+        if peek.kind == .symbol(.colon) {
+            advance()
+            step = try bound(&self)
+        }
+        return .slice(first, end, step)
+    }
+
+    /// Items separated by commas up to the closing symbol (a trailing comma and newlines are fine).
+    private mutating func commaList<T>(until close: Symbol, what: String, _ item: (inout Parser) throws -> T) throws -> [T] {
+        var items: [T] = []
+        skipNewlines()
+        while peek.kind != .symbol(close) {
+            if isAtEnd { throw error(at: peek, "expected '\(close.rawValue)' to close the \(what)s") }
+            items.append(try item(&self))
+            skipNewlines()
+            if peek.kind == .symbol(.comma) {
+                advance()
+                skipNewlines()
+            } else if peek.kind != .symbol(close) {
+                throw error(at: peek, "expected ',' or '\(close.rawValue)' after \(what), found \(peek.display)")
+            }
+        }
+        advance()
+        return items
+    }
+
+    // MARK: - Helpers
+
+    private var peek: Token { tokens[current] }
+    private var peekNext: Token { tokens[min(current + 1, tokens.count - 1)] }
+    private var previous: Token { tokens[max(current - 1, 0)] }
+    private var isAtEnd: Bool { peek.kind == .end }
+
+    private mutating func advance() {
+        if current < tokens.count - 1 { current += 1 }
+    }
+
+    private mutating func consume(_ kind: TokenKind, _ message: String) throws {
+        guard peek.kind == kind else { throw error(at: peek, "\(message), found \(peek.display)") }
+        advance()
+    }
+
+    private mutating func identifier(_ what: String) throws -> String {
+        guard case .identifier(let name) = peek.kind else {
+            if case .keyword(let keyword) = peek.kind {
+                throw error(at: peek, "expected \(what), found the keyword '\(keyword.rawValue)'")
+            }
+            throw error(at: peek, "expected \(what), found \(peek.display)")
+        }
+        advance()
+        return name
+    }
+
+    private func span(_ start: Token) -> SourceRange { SourceRange(start.start, previous.range.end) }
+
+    private func endsStatement(_ token: Token) -> Bool {
+        switch token.kind {
+        case .newline, .end, .symbol(.semicolon), .symbol(.rightBrace): return true
+        default: return false
+        }
+    }
+
+    private func startsExpression(_ token: Token) -> Bool {
+        switch token.kind {
+        case .number, .string, .identifier: return true
+        case .keyword(let k): return [.true, .false, .none, .not, .fn].contains(k)
+        case .symbol(let s): return [.leftParen, .leftBracket, .leftBrace, .minus].contains(s)
+        default: return false
+        }
+    }
+
+    /// A command's first argument: a value that cannot continue an expression.
+    private func startsCommandArgument(_ token: Token) -> Bool {
+        switch token.kind {
+        case .number, .string, .identifier: return true
+        case .keyword(let k): return [.true, .false, .none, .not, .fn].contains(k)
+        case .symbol(.leftBrace): return true
+        default: return false
+        }
+    }
+
+    private func startsSite(_ token: Token) -> Bool {
+        if case .identifier = token.kind { return true }
+        return false
+    }
+
+    private mutating func skipNewlines() {
+        while peek.kind == .newline { advance() }
+    }
+
+    private mutating func skipSeparators() {
+        while peek.kind == .newline || peek.kind == .symbol(.semicolon) { advance() }
+    }
+
+    private func describe(_ statement: Stmt) -> String {
+        switch statement.kind {
+        case .assign: return "the assignment"
+        case .command(let e):
+            if case .call(let callee, _) = e.kind, case .variable(let name) = callee.kind { return "'\(name) …'" }
+            return "the command"
+        case .expression: return "the expression"
+        default: return "the statement"
+        }
+    }
+
+    fileprivate func error(at token: Token, _ message: String) -> Diagnostic {
+        Diagnostic(message: message, range: token.range)
+    }
+
+    /// Runs one statement's parse; on an error, records it, skips to the
+    /// next statement and returns nil.
+    private mutating func recovering(_ parse: (inout Parser) throws -> Stmt) -> Stmt? {
+        let start = current
+        do {
+            return try parse(&self)
+        } catch let diagnostic as Diagnostic {
+            diagnostics.append(diagnostic)
+            if peek.kind == .end { endedEarly = true }
+            synchronize(from: start)
+            return nil
+        } catch {
+            return nil
+        }
+    }
+
+    /// Skips to the end of the current statement, keeping brackets balanced.
+    private mutating func synchronize(from start: Int) {
+        var depth = 0
+        if current == start { advance() }
+        while !isAtEnd {
+            switch peek.kind {
+            case .symbol(.leftBrace): depth += 1
+            case .symbol(.rightBrace):
+                if depth == 0 { return }
+                depth -= 1
+            case .newline, .symbol(.semicolon):
+                if depth == 0 { return }
+            default: break
+            }
+            advance()
+        }
+    }
+}

@@ -1,0 +1,144 @@
+import NeuroEngine
+
+/// A value in the NeuroMap language.
+public enum Value {
+    case number(Double)
+    case string(String)
+    case bool(Bool)
+    case none
+    case list([Value])
+    case record(Record)
+    /// `a..b`: the integers from a up to, not including, b.
+    case range(Int, Int)
+    case tensor(Tensor)
+    case function(Function)
+    /// A model, dataset, cache or analysis result.
+    case object(NativeObject)
+
+    /// The type's name as errors and `type(x)` show it.
+    public var typeName: String {
+        switch self {
+        case .number: return "number"
+        case .string: return "string"
+        case .bool: return "bool"
+        case .none: return "none"
+        case .list: return "list"
+        case .record: return "record"
+        case .range: return "range"
+        case .tensor: return "tensor"
+        case .function: return "function"
+        case .object(let object): return object.typeName
+        }
+    }
+
+    /// Truth in `if` and `while`: false, none, 0, "" and [] are false.
+    public var isTruthy: Bool {
+        switch self {
+        case .bool(let b): return b
+        case .none: return false
+        case .number(let n): return n != 0
+        case .string(let s): return !s.isEmpty
+        case .list(let items): return !items.isEmpty
+        case .range(let a, let b): return b > a
+        default: return true
+        }
+    }
+}
+
+/// Fields in insertion order: `{lr: 1e-3, wd: 1.0}`.
+public struct Record {
+    public private(set) var keys: [String] = []
+    private var values: [String: Value] = [:]
+
+    public init(_ pairs: [(String, Value)] = []) {
+        for (key, value) in pairs { self[key] = value }
+    }
+
+    public subscript(key: String) -> Value? {
+        get { values[key] }
+        set {
+            if values[key] == nil, newValue != nil { keys.append(key) }
+            if newValue == nil { keys.removeAll { $0 == key } }
+            values[key] = newValue
+        }
+    }
+
+    public var pairs: [(String, Value)] { keys.compactMap { key in values[key].map { (key, $0) } } }
+}
+
+/// A callable: a user function (with the environment it closes over) or a built-in.
+public final class Function {
+    public enum Body {
+        case user(FunctionDecl, Environment)
+        case builtin(Builtin)
+    }
+
+    public let name: String
+    public let body: Body
+    /// For methods reached through a field (`t.sum`), the value they act on.
+    public let receiver: Value?
+
+    public init(name: String, body: Body, receiver: Value? = nil) {
+        self.name = name
+        self.body = body
+        self.receiver = receiver
+    }
+}
+
+/// An object the engine provides: model, dataset, cache, analysis result.
+/// Fields are read with `.name`; results print as compact tables.
+public protocol NativeObject: AnyObject {
+    var typeName: String { get }
+    /// The names `field(_:)` answers, for completion and "did you mean".
+    var fieldNames: [String] { get }
+    /// The field's value, or nil when there is no such field.
+    func field(_ name: String) throws -> Value?
+    /// How the REPL and `print` show it.
+    var summary: String { get }
+}
+
+/// A variable scope; function calls and blocks chain to their parent.
+public final class Environment {
+    private var values: [String: Value] = [:]
+    public let parent: Environment?
+
+    public init(parent: Environment? = nil) {
+        self.parent = parent
+    }
+
+    /// The value of `name` here or in an enclosing scope.
+    public func lookup(_ name: String) -> Value? {
+        values[name] ?? parent?.lookup(name)
+    }
+
+    /// Assigns to the nearest scope that has `name`, or defines it here.
+    public func assign(_ name: String, _ value: Value) {
+        var scope: Environment? = self
+        while let s = scope {
+            if s.values[name] != nil {
+                s.values[name] = value
+                return
+            }
+            scope = s.parent
+        }
+        values[name] = value
+    }
+
+    /// Defines `name` in this scope (shadowing outer ones).
+    public func define(_ name: String, _ value: Value) {
+        values[name] = value
+    }
+
+    /// Removes `name` from this scope.
+    public func remove(_ name: String) {
+        values[name] = nil
+    }
+
+    /// Every name visible from here.
+    public var allNames: [String] {
+        Array(Set(values.keys).union(parent?.allNames ?? []))
+    }
+
+    /// Names defined in this scope, sorted.
+    public var localNames: [String] { values.keys.sorted() }
+}

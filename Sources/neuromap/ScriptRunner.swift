@@ -1,0 +1,98 @@
+import Foundation
+import NeuroLanguage
+import NeuroEngine
+
+/// Exit codes of `neuromap` (sysexits.h where they fit).
+enum ExitStatus {
+    static let success: Int32 = 0
+    static let runtimeError: Int32 = 1
+    static let syntaxError: Int32 = 65
+    static let missingFile: Int32 = 66
+}
+
+/// Parses and runs source text, printing diagnostics the way compilers do.
+/// Shared by `neuromap run`, `neuromap check`, `neuromap -e` and the REPL.
+final class ScriptRunner {
+    let interpreter: Interpreter
+    let isTerminal: Bool
+
+    init(interpreter: Interpreter = Interpreter()) {
+        self.interpreter = interpreter
+        self.isTerminal = isatty(STDOUT_FILENO) != 0
+        interpreter.output = { line in
+            FileHandle.standardOutput.write(Data((line + "\n").utf8))
+        }
+        if isTerminal {
+            interpreter.session.progress = { line in
+                FileHandle.standardOutput.write(Data(("\r" + line + "\u{1B}[K").utf8))
+            }
+            interpreter.session.progressDone = { FileHandle.standardOutput.write(Data("\n".utf8)) }
+        }
+    }
+
+    /// Writes to standard error.
+    static func report(_ text: String) {
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+
+    /// Runs `source` (named `file` in messages); returns the exit status.
+    /// With `echo`, the value of a final bare expression is printed (the REPL, `-e`).
+    func execute(_ source: String, file: String, echo: Bool = false, checkOnly: Bool = false) -> Int32 {
+        let parsed = Interpreter.parse(source)
+        if !parsed.diagnostics.isEmpty {
+            for diagnostic in parsed.diagnostics { ScriptRunner.report(diagnostic.render(file: file, source: source)) }
+            let count = parsed.diagnostics.count
+            ScriptRunner.report("\(count) syntax error\(count == 1 ? "" : "s") in \(file)\n")
+            return ExitStatus.syntaxError
+        }
+        if checkOnly {
+            let problems = NameCheck.unresolved(parsed.program, interpreter: interpreter)
+            for diagnostic in problems { ScriptRunner.report(diagnostic.render(file: file, source: source)) }
+            return problems.isEmpty ? ExitStatus.success : ExitStatus.syntaxError
+        }
+        Interruption.clear()
+        do {
+            let value = try onLargeStack { try self.interpreter.run(parsed.program) }
+            if echo, let value, !isNone(value) { interpreter.output(Formatter.display(value)) }
+            for note in interpreter.session.notes { ScriptRunner.report(note + "\n") }
+            interpreter.session.notes.removeAll()
+            return ExitStatus.success
+        } catch let error as RuntimeError {
+            interpreter.session.progressDone()
+            ScriptRunner.report(error.diagnostic.render(file: file, source: source))
+            return ExitStatus.runtimeError
+        } catch {
+            ScriptRunner.report("\(file): error: \(error)\n")
+            return ExitStatus.runtimeError
+        }
+    }
+
+    private func isNone(_ value: Value) -> Bool {
+        if case .none = value { return true }
+        return false
+    }
+
+    /// Runs `body` on a thread with a 256 MB stack, so deep (but bounded)
+    /// recursion in scripts cannot overflow the main thread's stack.
+    private func onLargeStack<T>(_ body: @escaping () throws -> T) throws -> T {
+        var result: Result<T, Error>?
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            result = Result { try body() }
+            done.signal()
+        }
+        thread.stackSize = 256 << 20
+        thread.start()
+        done.wait()
+        guard let result else { throw RuntimeError("the script stopped without a result") }
+        return try result.get()
+    }
+}
+
+/// Ctrl-C raises the interruption flag; the running command stops at its next safe point.
+enum SignalHandling {
+    static func install() {
+        Interruption.prepare()
+        signal(SIGINT) { _ in Interruption.request() }
+    }
+}
