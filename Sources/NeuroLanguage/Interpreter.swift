@@ -48,6 +48,8 @@ public final class Interpreter {
     /// The user functions being called, innermost last.
     private var callStack: [(name: String, range: SourceRange)] = []
     private var importing: Set<String> = []
+    /// Names the standard library defined (hidden from `:vars`).
+    public internal(set) var standardNames: Set<String> = []
     static let maxCallDepth = 180
 
     public init() {

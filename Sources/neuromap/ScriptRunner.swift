@@ -19,6 +19,7 @@ final class ScriptRunner {
     init(interpreter: Interpreter = Interpreter()) {
         self.interpreter = interpreter
         self.isTerminal = isatty(STDOUT_FILENO) != 0
+        for problem in interpreter.loadStandardLibrary() { ScriptRunner.report(problem) }
         interpreter.output = { line in
             FileHandle.standardOutput.write(Data((line + "\n").utf8))
         }
