@@ -75,6 +75,11 @@ let package = Package(
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
         .testTarget(
+            name: "NeuroAnalysisTests",
+            dependencies: ["NeuroAnalysis", "NeuroModels", "NeuroEngine"],
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
+        .testTarget(
             name: "NeuroModelsTests",
             dependencies: ["NeuroModels", "NeuroEngine"],
             resources: [.copy("Fixtures")],

@@ -71,6 +71,11 @@ public struct TrainingHistory: Equatable {
 public struct Checkpoint {
     public let epoch: Int
     public let weights: [(String, Tensor)]
+
+    public init(epoch: Int, weights: [(String, Tensor)]) {
+        self.epoch = epoch
+        self.weights = weights
+    }
 }
 
 /// One epoch's numbers, handed to the progress callback.
