@@ -77,6 +77,7 @@ let package = Package(
         .testTarget(
             name: "NeuroAnalysisTests",
             dependencies: ["NeuroAnalysis", "NeuroModels", "NeuroEngine"],
+            resources: [.copy("Fixtures")],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
         .testTarget(

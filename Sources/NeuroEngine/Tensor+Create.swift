@@ -61,7 +61,12 @@ extension Tensor {
         guard step != 0, step.isFinite, start.isFinite, end.isFinite else {
             throw EngineError.argument("arange", "needs finite bounds and a non-zero step, got \(start)..<\(end) by \(step)")
         }
-        let n = Swift.max(0, Int(((end - start) / step).rounded(.up)))
+        // Checked as a Double first: arange(1e300) has more elements than Int can count.
+        let count = Swift.max(0, ((end - start) / step).rounded(.up))
+        guard count <= Double(maxElements) else {
+            throw EngineError.argument("arange", "\(start)..<\(end) by \(step) has too many elements to allocate")
+        }
+        let n = Int(count)
         try checkAllocation([n], op: "arange")
         let values = (0..<n).map { start + Double($0) * step }
         if dtype.isFloatingPoint {

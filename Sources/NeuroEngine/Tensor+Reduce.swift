@@ -65,6 +65,8 @@ extension Tensor {
         guard Set(resolved).count == resolved.count else {
             throw EngineError.argument(op, "axis listed twice in \(axes)")
         }
+        // A scalar accepts axis 0 or -1, as in PyTorch, but has no dimension to reduce.
+        if rank == 0 { return [] }
         return resolved.sorted()
     }
 

@@ -87,6 +87,8 @@ public struct CallArguments {
         let v = try required(index, name)
         do {
             return try v.asTensor()
+        } catch let error as EngineError {
+            throw self.error(error.message)   // numbers that make no tensor: rows of different lengths, too many
         } catch {
             throw self.error("'\(name)' must be a tensor (or numbers), got \(v.typeName)")
         }
@@ -113,7 +115,9 @@ extension Value {
         case .tensor(let t): return t
         case .number(let n): return Tensor(scalar: n)
         case .bool(let b): return Tensor(scalar: b ? 1 : 0)
-        case .range(let a, let b): return try Tensor(Array(a..<max(a, b)).map(Float.init), shape: [max(0, b - a)])
+        case .range(let a, let b):
+            guard b - a <= Builtins.maxListLength else { throw EngineError(.argument, "the range \(a)..\(b) is too long for a tensor") }
+            return try Tensor(Array(a..<max(a, b)).map(Float.init), shape: [max(0, b - a)])
         case .list(let items):
             if items.isEmpty { return try Tensor([], shape: [0]) }
             let rows = try items.map { try $0.asTensor() }

@@ -245,8 +245,10 @@ extension Builtins {
             }
         case .object(let training as TrainingObject):
             try training.trainer.save(to: path)
+        case .object(let result as ResultValue):
+            try result.save(to: path)
         default:
-            throw args.error("cannot save a \(value.typeName) yet (tensors, models and training runs can be saved)")
+            throw args.error("cannot save a \(value.typeName) (tensors, models, training runs and analysis results can be saved)")
         }
         args.interpreter.output("saved \(value.typeName) to \(path)")
         return .none

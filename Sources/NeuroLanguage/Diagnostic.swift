@@ -18,17 +18,17 @@ public struct Diagnostic: Error, Equatable, Sendable, CustomStringConvertible {
     public func render(file: String, source: String) -> String {
         let start = range.start
         var out = "\(file):\(start.line):\(start.column): error: \(message)\n"
-        let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
+        // Lines as the lexer counts them: split at "\n" bytes (a Swift
+        // Character would keep "\r\n" whole), without the "\r" of CRLF files.
+        let lines = source.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
         if start.line >= 1 && start.line <= lines.count {
-            let text = String(lines[start.line - 1])
-            out += "  \(text)\n"
-            let width: Int
-            if range.end.line == start.line && range.end.column > start.column {
-                width = range.end.column - start.column
-            } else {
-                width = 1
-            }
-            out += "  " + String(repeating: " ", count: max(0, start.column - 1)) + String(repeating: "^", count: max(1, width)) + "\n"
+            let text = Array(String(decoding: lines[start.line - 1], as: UTF8.self).unicodeScalars.filter { $0 != "\r" }.map(Character.init))
+            out += "  \(String(text))\n"
+            // Under the place, keeping the line's tabs so the caret lines up;
+            // a range running past the line is underlined to its end.
+            let lead = text.prefix(max(0, start.column - 1)).map { $0 == "\t" ? "\t" : " " }.joined()
+            let end = range.end.line == start.line ? range.end.column : text.count + 1
+            out += "  " + lead + String(repeating: "^", count: max(1, end - start.column)) + "\n"
         }
         for note in notes { out += "  note: \(note)\n" }
         return out
@@ -41,6 +41,9 @@ public struct RuntimeError: Error, CustomStringConvertible {
     public var range: SourceRange?
     /// User functions being called when it happened, innermost first.
     public var callStack: [(name: String, range: SourceRange)]
+    /// Whether `range` is in a standard-library file (while the error passes
+    /// through library functions on its way out to the script's code).
+    var raisedInLibrary = false
 
     public init(_ message: String, at range: SourceRange? = nil) {
         self.message = message
@@ -53,7 +56,34 @@ public struct RuntimeError: Error, CustomStringConvertible {
     /// As a diagnostic, pointing at the failing expression and listing the calls.
     public var diagnostic: Diagnostic {
         let where_ = range ?? SourceRange(SourceLocation(line: 1, column: 1, offset: 0), SourceLocation(line: 1, column: 1, offset: 0))
-        return Diagnostic(message: message, range: where_,
-                          notes: callStack.map { "in \($0.name)() called at \($0.range.start)" })
+        return Diagnostic(message: message, range: where_, notes: RuntimeError.callNotes(callStack))
+    }
+
+    /// Most notes a call chain prints: runaway recursion is 180 calls deep.
+    static let maxCallNotes = 12
+
+    /// One note per call, innermost first; a call repeated in a row is one
+    /// note with a count, and a long chain keeps its two ends.
+    ///
+    /// ```
+    /// in f() called at 2:5 (180 times)
+    /// ```
+    static func callNotes(_ calls: [(name: String, range: SourceRange)]) -> [String] {
+        var notes: [(text: String, count: Int)] = []
+        for call in calls {
+            let text = "in \(call.name)() called at \(call.range.start)"
+            if let last = notes.last, last.text == text {
+                notes[notes.count - 1].count += 1
+            } else {
+                notes.append((text, 1))
+            }
+        }
+        var lines = notes.map { $0.count == 1 ? $0.text : "\($0.text) (\($0.count) times)" }
+        if lines.count > maxCallNotes {
+            let kept = maxCallNotes / 2
+            let hidden = lines.count - 2 * kept
+            lines = Array(lines.prefix(kept)) + ["… \(hidden) more calls …"] + Array(lines.suffix(kept))
+        }
+        return lines
     }
 }

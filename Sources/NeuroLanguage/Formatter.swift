@@ -24,6 +24,27 @@ public enum Formatter {
 
     /// The REPL's echo of a value.
     public static func display(_ value: Value, depth: Int = 0) -> String {
+        var budget = displayBudget
+        return display(value, depth: depth, budget: &budget)
+    }
+
+    /// How many values one display shows at most, and how deep it opens
+    /// nested lists and records: a list built as `x = [x, x]` in a loop
+    /// shares its parts, so it is cheap to make but exponential to print.
+    static let displayBudget = 2_000
+    static let maxDisplayDepth = 64
+
+    private static func display(_ value: Value, depth: Int, budget: inout Int) -> String {
+        /// Items while the budget lasts, then `…`.
+        func shown(_ values: [Value], _ label: (Int) -> String = { _ in "" }) -> [String] {
+            var parts: [String] = []
+            for (i, item) in values.enumerated() {
+                guard budget > 0 else { return parts + ["…"] }
+                budget -= 1
+                parts.append(label(i) + display(item, depth: depth + 1, budget: &budget))
+            }
+            return parts
+        }
         switch value {
         case .number(let n): return number(n)
         case .string(let s): return depth == 0 ? s : "\"\(s)\""
@@ -31,10 +52,13 @@ public enum Formatter {
         case .none: return "none"
         case .range(let a, let b): return "\(a)..\(b)"
         case .list(let items):
-            let shown = items.prefix(20).map { display($0, depth: depth + 1) }.joined(separator: ", ")
-            return "[" + shown + (items.count > 20 ? ", … (\(items.count) items)" : "") + "]"
+            guard depth < maxDisplayDepth else { return "[…]" }
+            let parts = shown(Array(items.prefix(20))).joined(separator: ", ")
+            return "[" + parts + (items.count > 20 ? ", … (\(items.count) items)" : "") + "]"
         case .record(let r):
-            return "{" + r.pairs.map { "\($0.0): \(display($0.1, depth: depth + 1))" }.joined(separator: ", ") + "}"
+            guard depth < maxDisplayDepth else { return "{…}" }
+            let pairs = r.pairs
+            return "{" + shown(pairs.map(\.1)) { "\(pairs[$0].0): " }.joined(separator: ", ") + "}"
         case .tensor(let t): return tensor(t)
         case .function(let f):
             switch f.body {

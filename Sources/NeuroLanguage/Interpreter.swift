@@ -46,11 +46,18 @@ public final class Interpreter {
     /// The directory `import` resolves relative paths against.
     public var baseDirectory = FileManager.default.currentDirectoryPath
     /// The user functions being called, innermost last.
-    private var callStack: [(name: String, range: SourceRange)] = []
+    private var callStack: [(name: String, range: SourceRange, library: Bool)] = []
     private var importing: Set<String> = []
     /// Names the standard library defined (hidden from `:vars`).
-    public internal(set) var standardNames: Set<String> = []
+    public internal(set) var standardNames: Set<String> = [] {
+        didSet { libraryFunctions = standardNames.compactMap { if case .function(let f)? = globals.lookup($0) { return f }; return nil } }
+    }
+    /// The standard library's functions as it defined them (a script may define others over their names).
+    private var libraryFunctions: [Function] = []
     static let maxCallDepth = 180
+    /// Statements, loop turns and calls left before the run stops with an
+    /// error; nil (the default) for no limit. The fuzzer sets it so no input runs forever.
+    public var stepBudget: Int?
 
     public init() {
         for builtin in Builtins.all { register(builtin) }
@@ -158,17 +165,22 @@ public final class Interpreter {
 
     private func checkInterrupt(_ range: SourceRange) throws {
         if Interruption.requested { throw RuntimeError("interrupted", at: range) }
+        if let steps = stepBudget {
+            guard steps > 0 else { throw RuntimeError("step budget exhausted", at: range) }
+            stepBudget = steps - 1
+        }
     }
 
-    private func iterate(_ value: Value, at range: SourceRange) throws -> [Value] {
+    private func iterate(_ value: Value, at range: SourceRange) throws -> AnySequence<Value> {
         switch value {
-        case .list(let items): return items
-        case .range(let a, let b): return (a..<max(a, b)).map { .number(Double($0)) }
-        case .string(let s): return s.map { .string(String($0)) }
-        case .record(let r): return r.keys.map { .string($0) }
+        case .list(let items): return AnySequence(items)
+        // Lazily: `for i in 0..1e12 { … break }` must not build the whole list first.
+        case .range(let a, let b): return AnySequence((a..<max(a, b)).lazy.map { .number(Double($0)) })
+        case .string(let s): return AnySequence(s.map { .string(String($0)) })
+        case .record(let r): return AnySequence(r.keys.map { .string($0) })
         case .tensor(let t):
             guard t.rank >= 1 else { throw RuntimeError("cannot loop over a scalar tensor", at: range) }
-            return try (0..<t.shape[0]).map { .tensor(try t.select(axis: 0, index: $0)) }
+            return AnySequence(try (0..<t.shape[0]).map { .tensor(try t.select(axis: 0, index: $0)) })
         default: throw RuntimeError("cannot loop over a \(value.typeName)", at: range)
         }
     }
@@ -324,6 +336,7 @@ public final class Interpreter {
             return try callBuiltin(builtin, function: function, positional: positional, named: named, expressions: [],
                                    env ?? globals, range: range)
         case .user(let decl, let closure):
+            try checkInterrupt(range)   // a body of bare expressions never reaches `execute`
             guard callStack.count < Interpreter.maxCallDepth else {
                 throw RuntimeError("too many nested calls (more than \(Interpreter.maxCallDepth)); is '\(function.name)' recursing without end?", at: range)
             }
@@ -344,15 +357,26 @@ public final class Interpreter {
                     throw RuntimeError("\(function.name)() is missing argument '\(parameter.name)'", at: range)
                 }
             }
-            callStack.append((function.name, range))
+            let library = isLibrary(function), calledFromLibrary = callStack.last?.library ?? false
+            callStack.append((function.name, range, library))
             defer { callStack.removeLast() }
             do {
                 return try runBody(decl.body, scope)
             } catch var error as RuntimeError {
-                if error.callStack.count < callStack.count { error.callStack.append((function.name, range)) }
+                if error.callStack.isEmpty { error.raisedInLibrary = library }
+                error.callStack.append((function.name, range))   // each call adds itself once, on the way out
+                if error.raisedInLibrary && !calledFromLibrary {
+                    // Its place is in a standard-library file, not the caller's: point at the call instead.
+                    error = RuntimeError("\(function.name)(): \(error.message)", at: range)
+                }
                 throw error
             }
         }
+    }
+
+    /// Whether `function` is the standard library's own (not one a script defined over its name).
+    private func isLibrary(_ function: Function) -> Bool {
+        libraryFunctions.contains { $0 === function }
     }
 
     /// A function body's value: what `return` gives, else its last expression.
@@ -412,7 +436,7 @@ public enum Suggest {
     public static func closest(_ word: String, among candidates: [String]) -> String? {
         let limit = max(1, word.count / 3)
         let scored = Set(candidates).filter { $0 != word }
-            .map { (name: $0, distance: editDistance(word.lowercased(), $0.lowercased())) }
+            .map { (name: $0, distance: typoDistance(word.lowercased(), $0.lowercased())) }
             .filter { $0.distance <= limit }
         return scored.min { $0.distance != $1.distance ? $0.distance < $1.distance : $0.name < $1.name }?.name
     }

@@ -1,13 +1,15 @@
 /// Turns source text into tokens. Newlines are tokens (they end statements)
-/// except inside parentheses and brackets, where expressions may span lines.
-/// Comments run from `#` to the end of the line.
+/// except inside parentheses and brackets, where expressions may span lines —
+/// but inside braces within those (`map(xs, fn(x) { … })`) they end
+/// statements again. Comments run from `#` to the end of the line.
 public struct Lexer {
     private let bytes: [UInt8]
     private let source: String
     private var index = 0
     private var line = 1
     private var column = 1
-    private var depth = 0
+    /// The brackets open here, innermost last: `(`, `[` or `{`.
+    private var open: [Symbol] = []
     /// Whether the last token can be followed by `.field` (a name, a number, a closing bracket).
     private var afterOperand = false
     public private(set) var diagnostics: [Diagnostic] = []
@@ -60,19 +62,29 @@ public struct Lexer {
     }
 
     private mutating func next() -> Token {
-        skipSpaceAndComments()
-        let start = location
-        guard let byte = peek() else { return make(.end, from: start) }
-        if byte == UInt8(ascii: "\n") {
-            _ = advance()
-            if depth > 0 { return next() }
-            return make(.newline, from: start)
+        // A loop, not recursion, past skipped newlines and stray characters:
+        // a file of a million of them must not exhaust the stack.
+        while true {
+            skipSpaceAndComments()
+            let start = location
+            guard let byte = peek() else { return make(.end, from: start) }
+            if byte == UInt8(ascii: "\n") {
+                _ = advance()
+                if open.last == .leftParen || open.last == .leftBracket {
+                    // A line starting with a statement keyword cannot continue an
+                    // expression: the bracket was never closed. Ending the line
+                    // here lets the error point at it, not at the end of the file.
+                    guard startsStatement() else { continue }
+                    while let last = open.last, last != .leftBrace { open.removeLast() }
+                }
+                return make(.newline, from: start)
+            }
+            // `.5` is a number, but in `blocks.0.mlp` the dot reads a field.
+            if isDigit(byte) || (byte == UInt8(ascii: ".") && !afterOperand && peek(1).map(isDigit) == true) { return number(start) }
+            if isIdentifierStart(byte) { return identifier(start) }
+            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'") { return string(start, quote: byte) }
+            if let token = symbol(start) { return token }
         }
-        // `.5` is a number, but in `blocks.0.mlp` the dot reads a field.
-        if isDigit(byte) || (byte == UInt8(ascii: ".") && !afterOperand && peek(1).map(isDigit) == true) { return number(start) }
-        if isIdentifierStart(byte) { return identifier(start) }
-        if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'") { return string(start, quote: byte) }
-        return symbol(start)
     }
 
     private mutating func skipSpaceAndComments() {
@@ -149,7 +161,8 @@ public struct Lexer {
         return make(.string(String(decoding: value, as: UTF8.self)), from: start)
     }
 
-    private mutating func symbol(_ start: SourceLocation) -> Token {
+    /// A symbol, or nil for a character that is none (reported, then skipped).
+    private mutating func symbol(_ start: SourceLocation) -> Token? {
         // Longest match first: two-character symbols before one-character ones.
         if let first = peek(), let second = peek(1) {
             let pair = String(decoding: [first, second], as: UTF8.self)
@@ -164,14 +177,33 @@ public struct Lexer {
         let one = text(from: start)
         guard let symbol = Symbol(rawValue: one) else {
             diagnostics.append(Diagnostic(message: "unexpected character '\(one)'", range: SourceRange(start, location)))
-            return next()
+            return nil
         }
         switch symbol {
-        case .leftParen, .leftBracket: depth += 1
-        case .rightParen, .rightBracket: depth = max(0, depth - 1)
+        case .leftParen, .leftBracket, .leftBrace: open.append(symbol)
+        case .rightParen, .rightBracket:
+            if open.last == .leftParen || open.last == .leftBracket { open.removeLast() }
+        case .rightBrace:
+            // Closes its `{` and any bracket left open inside it.
+            if let brace = open.lastIndex(of: .leftBrace) { open.removeSubrange(brace...) }
         default: break
         }
         return make(.symbol(symbol), from: start)
+    }
+
+    /// Whether the line ahead starts with a word that only starts statements:
+    /// `if`, `for`, `while`, `return`, `import`, `break`, `continue`, or `fn`
+    /// followed by a name (`fn(` is a function value, which may be an argument).
+    private func startsStatement() -> Bool {
+        var i = index
+        while i < bytes.count, bytes[i] == UInt8(ascii: " ") || bytes[i] == UInt8(ascii: "\t") { i += 1 }
+        let wordStart = i
+        while i < bytes.count, isIdentifierStart(bytes[i]) || isDigit(bytes[i]) { i += 1 }
+        let word = String(decoding: bytes[wordStart..<i], as: UTF8.self)
+        if ["if", "for", "while", "return", "import", "break", "continue"].contains(word) { return true }
+        guard word == "fn" else { return false }
+        while i < bytes.count, bytes[i] == UInt8(ascii: " ") || bytes[i] == UInt8(ascii: "\t") { i += 1 }
+        return i < bytes.count && isIdentifierStart(bytes[i])
     }
 
     private func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }

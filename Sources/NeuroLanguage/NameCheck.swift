@@ -81,7 +81,7 @@ public enum NameCheck {
             switch expr.kind {
             case .variable(let name):
                 guard !isKnown(name) else { return }
-                let candidates = scopes.flatMap { $0 }
+                let candidates = scopes.flatMap { $0 } + Keyword.allCases.map(\.rawValue)
                 let hint = Suggest.closest(name, among: candidates).map { "; did you mean '\($0)'?" } ?? ""
                 problems.append(Diagnostic(message: "unknown name '\(name)'\(hint)", range: expr.range))
             case .call(let callee, let arguments):

@@ -50,7 +50,7 @@ public final class ModelObject: NativeObject, IndexableObject {
         case "hooks": return .list(model.hookPoints.map { .string($0.name) })
         case "parameters": return .record(Record(model.parameters.map { ($0.name, .tensor($0.tensor.detached())) }))
         case "history":
-            guard let trainer else { return .none }
+            guard let trainer else { return Value.none }
             return .object(TrainingObject(trainer: trainer, outcome: nil, grokkedAt: nil))
         default: return nil
         }
@@ -169,8 +169,8 @@ public final class CacheObject: NativeObject, IndexableObject {
             guard case .string(let name) = keys[0] else { throw EngineError(.argument, "a cache is indexed by a hook name") }
             return .tensor(try cache.tensor(for: name))
         case 2:
-            guard case .string(let name) = keys[0], case .number(let layer) = keys[1] else {
-                throw EngineError(.argument, "a cache is indexed like cache[\"pattern\", 0]")
+            guard case .string(let name) = keys[0], case .number(let layer) = keys[1], layer == layer.rounded(), Swift.abs(layer) < 1e15 else {
+                throw EngineError(.argument, "a cache is indexed like cache[\"pattern\", 0], with a whole-number layer")
             }
             return .tensor(try cache.tensor(name, layer: Int(layer)))
         default:
@@ -235,7 +235,7 @@ public final class TrainingObject: NativeObject {
         case "train_loss": return try series(h.trainLoss)
         case "test_loss": return try series(h.testLoss)
         case "test_acc": return try series(h.testAccuracy)
-        case "grokked_at": return h.firstEpoch(testAccuracyAtLeast: 0.99).map { .number(Double($0)) } ?? .none
+        case "grokked_at": return h.firstEpoch(testAccuracyAtLeast: 0.99).map { .number(Double($0)) } ?? Value.none
         case "checkpoints": return .list(trainer.checkpoints.map { .number(Double($0.epoch)) })
         default: return nil
         }
@@ -289,7 +289,7 @@ public final class InterventionObject: NativeObject {
     public func field(_ name: String) throws -> Value? {
         switch name {
         case "clean": return .number(result.clean)
-        case "corrupted": return result.corrupted.map { .number($0) } ?? .none
+        case "corrupted": return result.corrupted.map { .number($0) } ?? Value.none
         case "patched", "value": return .number(result.intervened)
         case "effect": return .number(result.effect)
         case "site": return .string(result.point.name)

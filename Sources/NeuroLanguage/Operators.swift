@@ -41,8 +41,12 @@ enum Operators {
             }
         case (.list(let a), .list(let b)) where op == .add: return .list(a + b)
         case (.tensor, _), (_, .tensor):
-            if op == .equal || op == .notEqual, !isNumeric(left) || !isNumeric(right) { return .bool(op == .notEqual) }
-            return .tensor(try tensors(op, left.asTensor(), right.asTensor(), at: range))
+            guard isNumeric(left) && isNumeric(right) else {
+                if op == .equal || op == .notEqual { return .bool(op == .notEqual) }
+                throw RuntimeError("cannot apply '\(op.rawValue)' to a \(left.typeName) and a \(right.typeName)", at: range)
+            }
+            let (a, b) = try engine(at: range) { (try left.asTensor(), try right.asTensor()) }
+            return .tensor(try tensors(op, a, b, at: range))
         default: break
         }
         switch op {
@@ -55,7 +59,7 @@ enum Operators {
 
     private static func isNumeric(_ v: Value) -> Bool {
         switch v {
-        case .number, .tensor, .bool, .list: return true
+        case .number, .tensor, .bool, .list, .range: return true
         default: return false
         }
     }
@@ -124,12 +128,16 @@ enum Operators {
         }
     }
 
-    /// Runs engine code, turning its errors into runtime errors at `range`.
+    /// Runs engine code, turning its errors into runtime errors at `range`
+    /// (and placing runtime errors that have no place yet there too).
     static func engine<T>(at range: SourceRange? = nil, _ body: () throws -> T) throws -> T {
         do {
             return try body()
         } catch let error as EngineError {
             throw RuntimeError(error.message, at: range)
+        } catch var error as RuntimeError where error.range == nil {
+            error.range = range
+            throw error
         }
     }
 
@@ -145,9 +153,9 @@ enum Operators {
             return try sequenceIndex(chars.count, keys, at: range, single: { .string(String(chars[$0])) },
                                      slice: { .string(String($0.map { chars[$0] })) })
         case .range(let a, let b):
-            let values = Array(a..<max(a, b))
-            return try sequenceIndex(values.count, keys, at: range, single: { .number(Double(values[$0])) },
-                                     slice: { .list($0.map { .number(Double(values[$0])) }) })
+            // Computed, not listed: a range may hold 10^15 numbers.
+            return try sequenceIndex(max(0, b - a), keys, at: range, single: { .number(Double(a + $0)) },
+                                     slice: { .list($0.map { .number(Double(a + $0)) }) })
         case .record(let r):
             guard keys.count == 1, case .single(.string(let key)) = keys[0] else {
                 throw RuntimeError("a record is indexed by one field name, like r[\"lr\"]", at: range)
@@ -195,7 +203,11 @@ enum Operators {
                 return min(max(v, 0), count)
             }
             let lo = clamp(a, 0), hi = clamp(b, count)
-            return slice(lo < hi ? Array(stride(from: lo, to: hi, by: s)) : [])
+            let length = lo < hi ? (hi - lo + s - 1) / s : 0
+            guard length <= Builtins.maxListLength else {
+                throw RuntimeError("slice of \(length) items is too long to make a list (at most \(Builtins.maxListLength))", at: range)
+            }
+            return slice(Array(stride(from: lo, to: hi, by: s)))
         }
     }
 
@@ -206,7 +218,7 @@ enum Operators {
         return try engine(at: range) {
             var result = t
             var axis = 0
-            for key in keys {
+            for (position, key) in keys.enumerated() {
                 switch key {
                 case .single(.tensor(let picks)) where picks.rank >= 1:
                     result = try result.indexSelect(axis: axis, indices: picks.dtype.isFloatingPoint ? picks.cast(to: .int64) : picks)
@@ -216,7 +228,12 @@ enum Operators {
                     result = try result.indexSelect(axis: axis, indices: Tensor(ints: picks, shape: [picks.count]))
                     axis += 1
                 case .single(let v):
-                    result = try result.select(axis: axis, index: integer(v, what: "index", at: range))
+                    let i = try integer(v, what: "index", at: range)
+                    // Checked here to name the dimension as the user counts it, in the original shape.
+                    if axis < result.rank, !(-result.shape[axis]..<result.shape[axis]).contains(i) {
+                        throw RuntimeError("index \(i) is out of range for dimension \(position) (size \(result.shape[axis])) of shape \(formatShape(t.shape))", at: range)
+                    }
+                    result = try result.select(axis: axis, index: i)
                 case .slice(let a, let b, let step):
                     result = try result.slice(axis: axis, start: a, end: b, step: step ?? 1)
                     axis += 1

@@ -33,16 +33,24 @@ public struct Parser {
     private var tokens: [Token]
     private var current = 0
     private var nesting = 0
+    /// Blocks being parsed, and loops among them since the innermost function
+    /// (`break` needs one; a function body starts afresh).
+    private var openBlocks = 0
+    private var openLoops = 0
+    /// Lines where the lexer already reported an error; a parse error there
+    /// is its echo (`x = 1 $ 2`), not news.
+    private var linesWithLexerErrors: Set<Int> = []
     /// Deeper nesting is refused rather than risking the stack.
     static let maxNesting = 200
     public private(set) var diagnostics: [Diagnostic] = []
-    /// Set when an error happened at the end of the input (the REPL then asks for more lines).
+    /// Set when the input ended inside an unclosed bracket or block (the REPL then asks for more lines).
     public private(set) var endedEarly = false
 
     public init(source: String) {
         var lexer = Lexer(source)
         tokens = lexer.tokenize()
         diagnostics = lexer.diagnostics
+        linesWithLexerErrors = Set(lexer.diagnostics.map(\.range.start.line))
     }
 
     /// Every statement of the program; syntax errors are in `diagnostics`.
@@ -53,6 +61,9 @@ public struct Parser {
             if let statement = recovering({ p in try p.statement() }) { statements.append(statement) }
             skipSeparators()
         }
+        // The lexer's errors came first; report all in the order of the text.
+        diagnostics = diagnostics.enumerated()
+            .sorted { ($0.element.range.start.offset, $0.offset) < ($1.element.range.start.offset, $1.offset) }.map(\.element)
         return statements
     }
 
@@ -71,23 +82,21 @@ public struct Parser {
             let variable = try identifier("a loop variable after 'for'")
             try consume(.keyword(.in), "expected 'in' after 'for \(variable)'")
             let sequence = try expression()
-            let body = try block(after: "for … in …")
+            let body = try loopBody(after: "for … in …")
             statement = Stmt(kind: .forIn(variable, sequence, body), range: span(start))
         case .keyword(.while):
             advance()
-            let condition = try expression()
-            let body = try block(after: "while condition")
+            let condition = try condition(after: "while")
+            let body = try loopBody(after: "while condition")
             statement = Stmt(kind: .whileLoop(condition, body), range: span(start))
         case .keyword(.return):
             advance()
             let value = endsStatement(peek) ? nil : try expression()
             statement = Stmt(kind: .returnValue(value), range: span(start))
-        case .keyword(.break):
+        case .keyword(.break), .keyword(.continue):
+            guard openLoops > 0 else { throw error(at: start, "'\(start.text)' outside a loop") }
             advance()
-            statement = Stmt(kind: .breakLoop, range: span(start))
-        case .keyword(.continue):
-            advance()
-            statement = Stmt(kind: .continueLoop, range: span(start))
+            statement = Stmt(kind: start.kind == .keyword(.break) ? .breakLoop : .continueLoop, range: span(start))
         case .keyword(.import):
             advance()
             guard case .string(let path) = peek.kind else { throw error(at: peek, "expected a file name in quotes after 'import'") }
@@ -101,9 +110,23 @@ public struct Parser {
             statement = try expressionOrAssignment()
         }
         guard endsStatement(peek) else {
-            throw error(at: peek, "expected end of line after \(describe(statement)), found \(peek.display)")
+            throw error(at: peek, "expected end of line after \(describe(statement)), found \(peek.display)\(keywordHint(statement))")
         }
         return statement
+    }
+
+    /// "; did you mean 'while'?" when a misspelt keyword is the likely cause:
+    /// the word where the statement should have ended (`x = 1 adn y`), or a
+    /// command's name (`whille x < 3 { … }` reads as the command `whille`).
+    private func keywordHint(_ statement: Stmt) -> String {
+        var word: String? = nil
+        if case .identifier(let found) = peek.kind {
+            word = found
+        } else if case .command(let call) = statement.kind, case .call(let callee, _) = call.kind, case .variable(let name) = callee.kind {
+            word = name
+        }
+        guard let word, word.count >= 3, let keyword = Suggest.closest(word, among: Keyword.allCases.map(\.rawValue)) else { return "" }
+        return "; did you mean '\(keyword)'?"
     }
 
     private mutating func expressionOrAssignment() throws -> Stmt {
@@ -178,7 +201,7 @@ public struct Parser {
             advance()
             switch peek.kind {
             case .identifier(let part): name += ".\(part)"
-            case .number(let n) where n == n.rounded() && n >= 0: name += ".\(Int(n))"
+            case .number(let n) where n == n.rounded() && n >= 0 && n < 1e15: name += ".\(Int(n))"
             default: throw error(at: peek, "expected the rest of the hook name after '\(name).'")
             }
             advance()
@@ -194,16 +217,27 @@ public struct Parser {
         return Expr(kind: .site(name: name, layer: layer), range: span(start))
     }
 
+    /// An `if` or `while` condition. A `{` there is the block come too early
+    /// (`while { … }`), not a record to test.
+    private mutating func condition(after keyword: String) throws -> Expr {
+        if peek.kind == .symbol(.leftBrace) { throw error(at: peek, "expected a condition after '\(keyword)', found '{'") }
+        return try expression()
+    }
+
     private mutating func ifStatement() throws -> Stmt {
         let start = peek
         advance()
-        let condition = try expression()
+        let condition = try condition(after: "if")
         let then = try block(after: "if condition")
         var otherwise: [Stmt]? = nil
         if peek.kind == .keyword(.else) || (peek.kind == .newline && peekNext.kind == .keyword(.else)) {
             if peek.kind == .newline { advance() }
             advance()
             if peek.kind == .keyword(.if) {
+                // Each `else if` nests one level deeper in the tree, as a block does.
+                nesting += 1
+                defer { nesting -= 1 }
+                guard nesting <= Parser.maxNesting else { throw error(at: peek, "blocks nested too deeply (more than \(Parser.maxNesting) levels)") }
                 otherwise = [try ifStatement()]
             } else {
                 otherwise = try block(after: "else")
@@ -212,17 +246,27 @@ public struct Parser {
         return Stmt(kind: .ifElse(condition, then, otherwise), range: span(start))
     }
 
+    private mutating func loopBody(after context: String) throws -> [Stmt] {
+        openLoops += 1
+        defer { openLoops -= 1 }
+        return try block(after: context)
+    }
+
     private mutating func block(after context: String) throws -> [Stmt] {
         guard peek.kind == .symbol(.leftBrace) else { throw error(at: peek, "expected '{' after \(context), found \(peek.display)") }
         nesting += 1
-        defer { nesting -= 1 }
+        openBlocks += 1
+        defer { nesting -= 1; openBlocks -= 1 }
         guard nesting <= Parser.maxNesting else { throw error(at: peek, "blocks nested too deeply (more than \(Parser.maxNesting) levels)") }
         let open = peek
         advance()
         var statements: [Stmt] = []
         skipSeparators()
         while peek.kind != .symbol(.rightBrace) {
-            if isAtEnd { throw error(at: peek, "expected '}' to close the block opened at \(open.start)") }
+            if isAtEnd {
+                endedEarly = true   // more lines may close it (the REPL keeps reading)
+                throw error(at: peek, "expected '}' to close the block opened at \(open.start)")
+            }
             if let statement = recovering({ p in try p.statement() }) { statements.append(statement) }
             skipSeparators()
         }
@@ -251,6 +295,9 @@ public struct Parser {
             advance()
         }
         try consume(.symbol(.rightParen), "expected ')' after parameters")
+        let enclosingLoops = openLoops
+        openLoops = 0
+        defer { openLoops = enclosingLoops }
         let body = try block(after: "the parameters of \(name.map { "'\($0)'" } ?? "a function")")
         return FunctionDecl(name: name, parameters: parameters, body: body, range: span(start))
     }
@@ -260,8 +307,17 @@ public struct Parser {
     /// An expression whose operators bind at least as tightly as `minimum`.
     mutating func expression(_ minimum: Precedence = .lowest) throws -> Expr {
         var left = try prefix()
+        // Each operator of a chain puts what came before one level deeper
+        // (`1 + 2 + 3` is `(1 + 2) + 3`), so a long chain is as deep as heavy
+        // nesting for everything that walks the tree; measure it as it grows.
+        var depth = SyntaxDepth.of([.expr(left)])
         while let precedence = infixPrecedence(peek.kind), precedence > minimum {
+            let op = peek
             left = try infix(left, precedence)
+            depth = 1 + max(depth, SyntaxDepth.of(SyntaxDepth.children(left).dropFirst()))
+            guard nesting + depth <= Parser.maxNesting else {
+                throw error(at: op, "expression nested too deeply (more than \(Parser.maxNesting) levels); split it across variables")
+            }
         }
         return left
     }
@@ -398,21 +454,45 @@ public struct Parser {
 
     /// Items separated by commas up to the closing symbol (a trailing comma and newlines are fine).
     private mutating func commaList<T>(until close: Symbol, what: String, _ item: (inout Parser) throws -> T) throws -> [T] {
+        let opener = previous
         var items: [T] = []
         skipNewlines()
         while peek.kind != .symbol(close) {
-            if isAtEnd { throw error(at: peek, "expected '\(close.rawValue)' to close the \(what)s") }
+            if leavesBrackets(peek) { throw unclosed(opener, close) }
             items.append(try item(&self))
             skipNewlines()
             if peek.kind == .symbol(.comma) {
                 advance()
                 skipNewlines()
+            } else if leavesBrackets(peek) {
+                throw unclosed(opener, close)
             } else if peek.kind != .symbol(close) {
                 throw error(at: peek, "expected ',' or '\(close.rawValue)' after \(what), found \(peek.display)")
             }
         }
         advance()
         return items
+    }
+
+    /// The end of the input, or a word that only starts a statement (`fn`
+    /// only before a name): inside brackets, a sign that one was never closed.
+    private func leavesBrackets(_ token: Token) -> Bool {
+        switch token.kind {
+        case .end: return true
+        case .keyword(.fn): if case .identifier = peekNext.kind { return true }
+        case .keyword(let k): return [.if, .for, .while, .return, .import, .break, .continue].contains(k)
+        default: break
+        }
+        return false
+    }
+
+    /// The error for a bracket never closed. It steps back to the line break
+    /// before the statement word, so recovery resumes at that statement.
+    private mutating func unclosed(_ opener: Token, _ close: Symbol) -> Diagnostic {
+        let diagnostic = error(at: peek, "expected '\(close.rawValue)' to close '\(opener.text)' at \(opener.start), found \(peek.display)")
+        if isAtEnd { endedEarly = true }
+        while current > 0, tokens[current - 1].kind == .newline { current -= 1 }
+        return diagnostic
     }
 
     // MARK: - Helpers
@@ -495,7 +575,13 @@ public struct Parser {
     }
 
     fileprivate func error(at token: Token, _ message: String) -> Diagnostic {
-        Diagnostic(message: message, range: token.range)
+        // Something missing at the end of a line or of the input is pointed at
+        // right after what came before, not past a comment or on the next line.
+        if token.kind == .newline || token.kind == .end, token.range == peek.range,
+           let before = tokens[..<current].last(where: { $0.kind != .newline }) {
+            return Diagnostic(message: message, range: SourceRange(before.range.end, before.range.end))
+        }
+        return Diagnostic(message: message, range: token.range)
     }
 
     /// Runs one statement's parse; on an error, records it, skips to the
@@ -505,8 +591,7 @@ public struct Parser {
         do {
             return try parse(&self)
         } catch let diagnostic as Diagnostic {
-            diagnostics.append(diagnostic)
-            if peek.kind == .end { endedEarly = true }
+            if !linesWithLexerErrors.contains(diagnostic.range.start.line) { diagnostics.append(diagnostic) }
             synchronize(from: start)
             return nil
         } catch {
@@ -514,18 +599,31 @@ public struct Parser {
         }
     }
 
-    /// Skips to the end of the current statement, keeping brackets balanced.
+    /// Skips to the end of the current statement, keeping braces balanced:
+    /// those the statement opened before the error count too (`x = {1: 2}`),
+    /// and outside any block a `}` closes nothing, so it is skipped.
     private mutating func synchronize(from start: Int) {
+        let startColumn = tokens[start].start.column
         var depth = 0
+        for token in tokens[start..<max(start, current)] {
+            if token.kind == .symbol(.leftBrace) { depth += 1 }
+            if token.kind == .symbol(.rightBrace) { depth = max(0, depth - 1) }
+        }
         if current == start { advance() }
         while !isAtEnd {
             switch peek.kind {
             case .symbol(.leftBrace): depth += 1
             case .symbol(.rightBrace):
-                if depth == 0 { return }
-                depth -= 1
+                if depth == 0 && openBlocks > 0 { return }
+                depth = max(0, depth - 1)
             case .newline, .symbol(.semicolon):
                 if depth == 0 { return }
+                // With a brace left open, a line starting no further right than
+                // the failed statement did is the next statement.
+                if peek.kind == .newline, let next = tokens[current...].first(where: { $0.kind != .newline }),
+                   next.kind != .symbol(.rightBrace), next.start.column <= startColumn {
+                    return
+                }
             default: break
             }
             advance()

@@ -31,7 +31,9 @@ public enum Value {
         }
     }
 
-    /// Truth in `if` and `while`: false, none, 0, "" and [] are false.
+    /// Truth in `if` and `while`: false, none, 0, "" and [] are false, and so
+    /// are an empty tensor and a one-element tensor holding 0 (`t[0, 1] > 0.5`
+    /// gives such a tensor). A tensor of several elements is true.
     public var isTruthy: Bool {
         switch self {
         case .bool(let b): return b
@@ -40,6 +42,7 @@ public enum Value {
         case .string(let s): return !s.isEmpty
         case .list(let items): return !items.isEmpty
         case .range(let a, let b): return b > a
+        case .tensor(let t) where t.count <= 1: return t.count == 1 && (try? t.item()).map { $0 != 0 } ?? false
         default: return true
         }
     }

@@ -114,7 +114,7 @@ public struct HookPoint: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// Short names TransformerLens also accepts (`utils.get_act_name`'s aliases).
-let hookNameAliases: [String: String] = [
+public let hookNameAliases: [String: String] = [
     "attn": "pattern", "attn_logits": "attn_scores", "key": "k", "query": "q", "value": "v",
     "mlp_pre": "pre", "mlp_post": "post", "hook_embed": "embed", "hook_pos_embed": "pos_embed",
 ]

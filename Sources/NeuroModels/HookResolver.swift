@@ -69,7 +69,10 @@ public struct HookResolver: Sendable {
     /// The error for a name that matches nothing, with suggestions.
     public func unknown(_ name: String) -> EngineError {
         let candidates = names + Array(Set(points.map(\.site.shortName))).sorted()
+        // Only names a typo away: 'embd' should not suggest 'k'.
         let suggestions = closestNames(to: name, among: candidates)
+            .filter { editDistance(name, $0) <= max(2, name.count / 3) || $0.hasSuffix(name) }
+        guard !suggestions.isEmpty else { return EngineError(.argument, "unknown hook '\(name)'") }
         return EngineError(.argument, "unknown hook '\(name)'; did you mean \(suggestions.map { "'\($0)'" }.joined(separator: ", "))?")
     }
 }

@@ -15,6 +15,8 @@ enum ExitStatus {
 final class ScriptRunner {
     let interpreter: Interpreter
     let isTerminal: Bool
+    /// How an echoed value is shown (the REPL lays wide records and lists out as tables).
+    var display: (Value) -> String = { Formatter.display($0) }
 
     init(interpreter: Interpreter = Interpreter()) {
         self.interpreter = interpreter
@@ -24,10 +26,16 @@ final class ScriptRunner {
             FileHandle.standardOutput.write(Data((line + "\n").utf8))
         }
         if isTerminal {
+            // Only a progress line that was shown needs ending (errors end it too).
+            var showing = false
             interpreter.session.progress = { line in
+                showing = true
                 FileHandle.standardOutput.write(Data(("\r" + line + "\u{1B}[K").utf8))
             }
-            interpreter.session.progressDone = { FileHandle.standardOutput.write(Data("\n".utf8)) }
+            interpreter.session.progressDone = {
+                if showing { FileHandle.standardOutput.write(Data("\n".utf8)) }
+                showing = false
+            }
         }
     }
 
@@ -54,7 +62,7 @@ final class ScriptRunner {
         Interruption.clear()
         do {
             let value = try onLargeStack { try self.interpreter.run(parsed.program) }
-            if echo, let value, !isNone(value) { interpreter.output(Formatter.display(value)) }
+            if echo, let value, !isNone(value) { interpreter.output(display(value)) }
             for note in interpreter.session.notes { ScriptRunner.report(note + "\n") }
             interpreter.session.notes.removeAll()
             return ExitStatus.success

@@ -1,0 +1,97 @@
+import Foundation
+import NeuroEngine
+import NeuroModels
+import NeuroAnalysis
+
+/// Built-ins for analyzers; each returns a `ResultValue`.
+extension Builtins {
+    static var analysis: [Builtin] { [fourier, progress] + circuits + patching }
+
+    /// The model, and p from the dataset (or the model's outputs), for modular analyses.
+    static func modularTarget(_ args: CallArguments) throws -> (ModelObject, Int) {
+        let session = args.interpreter.session
+        let model = try args.object(0, "model", as: ModelObject.self, what: "a model") ?? session.requireModel(args.function)
+        if args.value(nil, "p") != nil { return (model, try args.int(nil, "p")) }
+        if let data = session.data?.dataset {
+            guard data.isModular else {
+                throw args.error("needs modular arithmetic data; the current dataset is \(data.task) (give p: to analyse anyway)")
+            }
+            return (model, data.modulus)
+        }
+        return (model, model.model.config.dVocabOut)
+    }
+
+    static func tensor(_ values: [Double]) throws -> Value { .tensor(try Tensor(float64: values, shape: [values.count])) }
+    static func numbers(_ values: [Int]) -> Value { .list(values.map { .number(Double($0)) }) }
+
+    static let fourier = Builtin("fourier", "fourier(model, p: 113)",
+                                 "Fourier analysis of a modular-arithmetic model: key frequencies from W_E, neuron clusters, W_logit, logit fit",
+                                 parameters: ["model", "p"]) { args in
+        let (model, p) = try modularTarget(args)
+        let f = try FourierAnalysis(model: model.model, p: p)
+        let logitFractions = f.logitWeights?.fractions ?? []
+        var neuronCounts = [Int: Int]()
+        for n in f.neurons where n.fraction >= 0.5 { neuronCounts[n.frequency, default: 0] += 1 }
+        let rows = zip(f.key.frequencies, f.key.fractions).map { k, share -> [String] in
+            [String(k), Formatter.percent(share), logitFractions.isEmpty ? "–" : Formatter.percent(logitFractions[k - 1]),
+             String(neuronCounts[k] ?? 0)]
+        }
+        let title = "key frequencies \(f.key.frequencies.map(String.init).joined(separator: " ")) · explain \(Formatter.percent(f.circularity)) of the embedding"
+            + " (an even spread would give \(Formatter.percent(f.key.chance))) · logits fit cos(w(a+b−c)) \(Formatter.percent(f.logitFit))"
+        let result = ResultValue(
+            kind: "fourier", title: title,
+            fields: [("key_freqs", numbers(f.key.frequencies)), ("key_fractions", try tensor(f.key.fractions)),
+                     ("norms", try tensor(f.embedding.norms)), ("cos_norms", try tensor(f.embedding.cosNorms)),
+                     ("sin_norms", try tensor(f.embedding.sinNorms)), ("constant_norm", .number(f.embedding.constantNorm)),
+                     ("circularity", .number(f.circularity)), ("chance", .number(f.key.chance)),
+                     ("sharpness", .number(f.key.sharpness)), ("gini", .number(f.embedding.gini)),
+                     ("logit_norms", f.logitWeights.map { try? tensor($0.norms) }.flatMap { $0 } ?? .none),
+                     ("logit_fit", .number(f.logitFit)),
+                     ("neuron_freqs", .tensor(try Tensor(ints: f.neurons.map(\.frequency), shape: [f.neurons.count]))),
+                     ("neuron_fractions", try tensor(f.neurons.map(\.fraction))),
+                     ("circles", .record(Record(f.circles.map { (String($0.frequency), .tensor($0.points)) }))),
+                     ("p", .number(Double(p)))],
+            header: ["freq", "embedding share", "W_logit share", "neurons (≥50%)"], rows: rows,
+            mainTensor: try Tensor(float64: f.embedding.norms, shape: [f.embedding.norms.count]))
+        args.interpreter.session.results.append(result)
+        return .object(result)
+    }
+
+    static let progress = Builtin("progress", "progress(model, key_freqs: [..])",
+                                  "progress measures over the training checkpoints: restricted and excluded loss, Gini, weight norm, phases",
+                                  parameters: ["model", "key_freqs"]) { args in
+        let session = args.interpreter.session
+        let model = try args.object(0, "model", as: ModelObject.self, what: "a model") ?? session.requireModel("progress")
+        guard let trainer = model.trainer else {
+            throw args.error("the model has no training run; train it with a checkpoint interval (train model on data … checkpoint 100) or load a saved run")
+        }
+        var given: [Int]? = nil
+        if let listed = args.value(nil, "key_freqs") {
+            guard case .list(let items) = listed else { throw args.error("'key_freqs' must be a list of frequencies") }
+            given = try items.map { try Operators.integer($0, what: "frequency", at: args.range) }
+        }
+        let m = try ProgressMeasures(config: model.model.config, checkpoints: trainer.checkpoints, data: trainer.data,
+                                     keyFrequencies: given, shouldStop: { Interruption.requested })
+        let step = max(1, m.epochs.count / 12)
+        let rows = stride(from: 0, to: m.epochs.count, by: step).map { i in
+            [String(m.epochs[i])] + [m.trainLoss[i], m.testLoss[i], m.restrictedLoss[i], m.excludedLoss[i]].map { String(format: "%.3g", $0) }
+                + [String(format: "%.2f", m.giniEmbedding[i]), String(format: "%.2f", m.giniLogit[i]), String(format: "%.1f", m.weightNorm[i])]
+        }
+        func range(_ r: ClosedRange<Int>) -> Value { .list([.number(Double(r.lowerBound)), .number(Double(r.upperBound))]) }
+        let result = ResultValue(
+            kind: "progress", title: "phases: \(m.phases) · key frequencies \(m.keyFrequencies.map(String.init).joined(separator: " "))",
+            fields: [("epochs", numbers(m.epochs)), ("train_loss", try tensor(m.trainLoss)), ("test_loss", try tensor(m.testLoss)),
+                     ("restricted_loss", try tensor(m.restrictedLoss)), ("excluded_loss", try tensor(m.excludedLoss)),
+                     ("gini_embed", try tensor(m.giniEmbedding)), ("gini_logit", try tensor(m.giniLogit)),
+                     ("weight_norm", try tensor(m.weightNorm)), ("key_freqs", numbers(m.keyFrequencies)),
+                     ("phases", .record(Record([("memorization", range(m.phases.memorization)),
+                                                ("circuit_formation", range(m.phases.circuitFormation)),
+                                                ("cleanup", range(m.phases.cleanup))])))],
+            header: ["epoch", "train", "test", "restricted", "excluded", "gini W_E", "gini W_logit", "Σw²"], rows: rows,
+            mainTensor: try Tensor.stack([m.trainLoss, m.testLoss, m.restrictedLoss, m.excludedLoss].map {
+                try Tensor(float64: $0, shape: [$0.count])
+            }, axis: 1))
+        session.results.append(result)
+        return .object(result)
+    }
+}

@@ -1,0 +1,183 @@
+import NeuroModels
+
+// MARK: - Completion candidates (for the REPL's Tab key)
+
+extension Interpreter {
+    /// Every way of finishing `word`, the text just before the cursor back to
+    /// the last separator, sorted. `before` is the rest of the line, before
+    /// `word`; it says what kind of word is being typed:
+    ///
+    /// - after a dot: the fields of the value the part before the dot names
+    ///   (`model.W_` → `model.W_E`, `model.W_pos`, …; a record's keys, a
+    ///   tensor's methods), and the current model's hook names that start with
+    ///   the word (`blocks.0.attn.hook_p` → `blocks.0.attn.hook_pattern`);
+    /// - inside a string: hook names, full and short (`pattern 0`);
+    /// - otherwise: keywords, variables (standard-library ones too), built-ins,
+    ///   the named arguments of the call or command being typed
+    ///   (`modular(o` → `op:`, `train model ep` → `epochs`), and after
+    ///   `patch`, `ablate` or `hook` the model's hook names.
+    ///
+    /// Nothing is run to find candidates except reading the fields named
+    /// before a dot.
+    ///
+    /// ```swift
+    /// interpreter.completions(for: "mod")               // ["modular"]
+    /// interpreter.completions(for: "op", after: "modular(")  // ["op:"]
+    /// ```
+    public func completions(for word: String, after before: String = "") -> [String] {
+        var candidates: [String]
+        if CompletionContext.isInsideString(before) {
+            candidates = hookNames
+        } else if let dot = word.lastIndex(of: ".") {
+            let base = String(word[..<dot])
+            candidates = value(atPath: base).map { fieldNames(of: $0).map { base + "." + $0 } } ?? []
+            candidates += hookNames
+        } else {
+            candidates = Keyword.allCases.map(\.rawValue) + globals.allNames + Array(builtins.keys)
+            candidates += argumentNames(before)
+            if CompletionContext.startsSiteStatement(before) { candidates += hookNames }
+        }
+        return Set(candidates.filter { $0.hasPrefix(word) && !$0.isEmpty }).sorted()
+    }
+
+    /// Variables the user made (standard-library names left out), sorted.
+    public var userVariableNames: [String] {
+        globals.localNames.filter { !standardNames.contains($0) }
+    }
+
+    /// The names `value.name` answers: an object's fields, a record's keys,
+    /// a tensor's fields and methods; empty for other values.
+    public func fieldNames(of value: Value) -> [String] {
+        switch value {
+        case .object(let object): return object.fieldNames
+        case .record(let record): return record.keys
+        default: return Methods.names(for: value)
+        }
+    }
+
+    /// The current model's hook names in forward order: each full name
+    /// (`blocks.0.attn.hook_pattern`) and the language's short form
+    /// (`pattern 0`; `scale 0 ln1` where a short form alone is ambiguous;
+    /// `embed` for hooks outside the blocks). Empty without a current model.
+    public var hookNames: [String] {
+        guard let points = session.model?.model.hookPoints else { return [] }
+        func short(_ point: HookPoint) -> String {
+            point.layer.map { "\(point.site.shortName) \($0)" } ?? point.site.shortName
+        }
+        let shortCounts = Dictionary(points.map { (short($0), 1) }, uniquingKeysWith: +)
+        return points.flatMap { point -> [String] in
+            var form = short(point)
+            // `ln1.hook_scale` and `ln2.hook_scale` share the short name `scale`; the module tells them apart.
+            if shortCounts[form, default: 0] > 1, let module = point.site.localName.split(separator: ".").first {
+                form += " \(module)"
+            }
+            return [point.name, form]
+        }
+    }
+
+    /// The value a dotted path of names reads (`model.history`), without
+    /// calling anything; nil when any part is not a plain name or is unknown.
+    func value(atPath path: String) -> Value? {
+        let parts = path.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        guard let first = parts.first, CompletionContext.isName(first), var value = globals.lookup(first) else { return nil }
+        let nowhere = SourceRange(SourceLocation(line: 1, column: 1, offset: 0), SourceLocation(line: 1, column: 1, offset: 0))
+        for name in parts.dropFirst() {
+            guard CompletionContext.isName(name),
+                  let next = try? Operators.field(value, name, interpreter: self, at: nowhere) else { return nil }
+            value = next
+        }
+        return value
+    }
+
+    /// Named arguments of the call or command the cursor is in:
+    /// `label:` inside `f(…)`, the bare word after a command (`train m epochs 10`).
+    private func argumentNames(_ before: String) -> [String] {
+        if let callee = CompletionContext.openCall(before) {
+            return parameterNames(of: callee).map { $0 + ":" }
+        }
+        if let command = CompletionContext.command(before) {
+            return parameterNames(of: command)
+        }
+        return []
+    }
+
+    private func parameterNames(of name: String) -> [String] {
+        if case .function(let function)? = globals.lookup(name), case .user(let decl, _) = function.body {
+            return decl.parameters.map(\.name)
+        }
+        return builtins[name]?.parameters ?? []
+    }
+}
+
+/// Reads the text before a word to learn what kind of word it is.
+/// Approximate by design: it sees one line and never parses.
+public enum CompletionContext {
+    /// Characters that end a word of code for completion. A dot is not one:
+    /// `model.W_` and `blocks.0.attn.hook_p` complete as a whole.
+    public static let wordBreakCharacters = " \t\n\"'`@$><=;|&{}()[],+-*/%^!:#~"
+
+    /// Whether an unclosed quote opens a string before the word:
+    /// `cache["pat` is inside one, `f("a", b` is not.
+    public static func isInsideString(_ text: String) -> Bool {
+        var quote: Character? = nil
+        var escaped = false
+        for character in text {
+            if escaped { escaped = false; continue }
+            if character == "\\" { escaped = true; continue }
+            if let open = quote {
+                if character == open { quote = nil }
+            } else if character == "\"" || character == "'" {
+                quote = character
+            }
+        }
+        return quote != nil
+    }
+
+    /// The name before the innermost unclosed `(`: `modular(op: "+", ` → `modular`.
+    static func openCall(_ text: String) -> String? {
+        var depth = 0
+        var index = text.endIndex
+        while index > text.startIndex {
+            index = text.index(before: index)
+            switch text[index] {
+            case ")", "]", "}": depth += 1
+            case "[", "{": depth -= 1
+            case "(":
+                if depth == 0 { return lastName(in: text[..<index]) }
+                depth -= 1
+            default: break
+            }
+            if depth < 0 { return nil }
+        }
+        return nil
+    }
+
+    /// The first word of a command statement (`train model on data ` → `train`):
+    /// a name followed by a space and something, with no `=` or brackets.
+    static func command(_ text: String) -> String? {
+        let trimmed = text.drop { $0 == " " || $0 == "\t" }
+        guard let space = trimmed.firstIndex(of: " "), !trimmed.contains(where: { "=([{".contains($0) }) else { return nil }
+        let word = String(trimmed[..<space])
+        return isName(word) ? word : nil
+    }
+
+    /// Whether the text starts `patch `, `ablate ` or `hook `, whose next word names a hook.
+    static func startsSiteStatement(_ text: String) -> Bool {
+        command(text).map(siteStatementWords.contains) ?? false
+    }
+
+    /// An identifier: a letter or `_`, then letters, digits or `_`.
+    static func isName(_ text: String) -> Bool {
+        guard let first = text.unicodeScalars.first, first.isASCIILetterOrUnderscore else { return false }
+        return text.unicodeScalars.allSatisfy { $0.isASCIILetterOrUnderscore || ("0"..."9").contains($0) }
+    }
+
+    private static func lastName(in text: Substring) -> String? {
+        let name = String(text.reversed().prefix { $0.unicodeScalars.allSatisfy { $0.isASCIILetterOrUnderscore || ("0"..."9").contains($0) } }.reversed())
+        return isName(name) ? name : nil
+    }
+}
+
+private extension Unicode.Scalar {
+    var isASCIILetterOrUnderscore: Bool { ("a"..."z").contains(self) || ("A"..."Z").contains(self) || self == "_" }
+}

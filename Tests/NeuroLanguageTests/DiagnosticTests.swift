@@ -1,0 +1,119 @@
+import XCTest
+@testable import NeuroLanguage
+
+/// How errors are shown: `file:line:col: error: message`, the line, a caret
+/// as wide as the place, and the notes; and which place runtime errors name.
+final class DiagnosticTests: XCTestCase {
+    private func range(_ line: Int, _ column: Int, _ endLine: Int, _ endColumn: Int) -> SourceRange {
+        SourceRange(SourceLocation(line: line, column: column, offset: 0), SourceLocation(line: endLine, column: endColumn, offset: 0))
+    }
+
+    func testRendering() {
+        let cases: [(source: String, range: SourceRange, notes: [String], expected: String)] = [
+            ("x = 1 + y\n", range(1, 9, 1, 10), [],
+             "f.nmap:1:9: error: boom\n  x = 1 + y\n          ^\n"),
+            ("x = zeros([2])\n", range(1, 5, 1, 15), [],
+             "f.nmap:1:5: error: boom\n  x = zeros([2])\n      ^^^^^^^^^^\n"),
+            ("a\nb = c\n", range(2, 5, 2, 5), [],
+             "f.nmap:2:5: error: boom\n  b = c\n      ^\n"),
+            // Tabs before the place are kept, so the caret lines up.
+            ("\tx = y\n", range(1, 6, 1, 7), [],
+             "f.nmap:1:6: error: boom\n  \tx = y\n  \t    ^\n"),
+            // A place running onto the next line is underlined to the end of its first.
+            ("x = (1 +\n  2)\n", range(1, 5, 2, 5), [],
+             "f.nmap:1:5: error: boom\n  x = (1 +\n      ^^^^\n"),
+            ("x = y\r\nz\r\n", range(1, 5, 1, 6), [],
+             "f.nmap:1:5: error: boom\n  x = y\n      ^\n"),
+            // A place outside the text (an error from elsewhere) still prints its header.
+            ("x\n", range(7, 1, 7, 2), [], "f.nmap:7:1: error: boom\n"),
+            ("f(1)\n", range(1, 1, 1, 5), ["in f() called at 2:1", "in g() called at 3:1"],
+             "f.nmap:1:1: error: boom\n  f(1)\n  ^^^^\n  note: in f() called at 2:1\n  note: in g() called at 3:1\n"),
+        ]
+        for c in cases {
+            let diagnostic = Diagnostic(message: "boom", range: c.range, notes: c.notes)
+            XCTAssertEqual(diagnostic.render(file: "f.nmap", source: c.source), c.expected, c.source.debugDescription)
+        }
+    }
+
+    func testCallNotes() {
+        func calls(_ names: [String]) -> [(name: String, range: SourceRange)] {
+            names.enumerated().map { ($1, range($0 + 1, 1, $0 + 1, 2)) }
+        }
+        let here = range(1, 14, 1, 20)
+        let cases: [(calls: [(name: String, range: SourceRange)], notes: [String])] = [
+            ([], []),
+            (calls(["f", "g"]), ["in f() called at 1:1", "in g() called at 2:1"]),
+            // Runaway recursion: the repeated call is one note with a count.
+            (Array(repeating: ("down", here), count: 179) + [("down", range(2, 1, 2, 7))],
+             ["in down() called at 1:14 (179 times)", "in down() called at 2:1"]),
+            // A long chain of different calls keeps both ends.
+            (calls((1...30).map { "f\($0)" }),
+             (1...6).map { "in f\($0)() called at \($0):1" } + ["… 18 more calls …"] + (25...30).map { "in f\($0)() called at \($0):1" }),
+        ]
+        for c in cases {
+            XCTAssertEqual(RuntimeError.callNotes(c.calls), c.notes)
+        }
+    }
+
+    func testAnErrorWithNoPlaceIsShownAtTheStart() {
+        XCTAssertEqual(RuntimeError("lost").diagnostic.render(file: "f.nmap", source: "x\n"), "f.nmap:1:1: error: lost\n  x\n  ^\n")
+    }
+
+    /// A runtime error names the expression that failed, not the statement.
+    func testRuntimeErrorsPointAtTheFailingExpression() throws {
+        let cases: [(source: String, place: String, message: String, notes: [String])] = [
+            ("x = 1 + (2 / 0)", "1:9-16", "division by zero", []),
+            ("print([1, 2][5])", "1:7-16", "index 5 is out of range for length 2", []),
+            ("t = zeros([2])\nprint(t.shap)", "2:7-13", "a tensor has no field 'shap'; did you mean 'shape'?", []),
+            ("f = 3\nf(1)", "2:1-2", "'f' is a number, not a function", []),
+            ("zeros([2], shap: 1)", "1:1-20", "zeros: unknown argument 'shap'; did you mean 'shape'?", []),
+            ("x = [1, 2] + tensor([1, 2, 3])", "1:5-31", "add: incompatible shapes [2] and [3]", []),
+            ("zeros([2]) + print", "1:1-19", "cannot apply '+' to a tensor and a function", []),
+            ("fn f(x) { x + \"a\" }\nfn g() { f(1) }\ng()", "1:11-18", "cannot apply '+' to a number and a string",
+             ["in f() called at 2:10", "in g() called at 3:1"]),
+        ]
+        for c in cases {
+            let error = try XCTUnwrap(runtimeError(c.source), c.source)
+            let d = error.diagnostic
+            XCTAssertEqual("\(d.range.start.line):\(d.range.start.column)-\(d.range.end.column)", c.place, c.source)
+            XCTAssertEqual(d.message, c.message, c.source)
+            XCTAssertEqual(d.notes, c.notes, c.source)
+        }
+    }
+
+    /// The standard library lives in other files: an error inside one of its
+    /// functions is shown at the script's call, with the function's name.
+    func testErrorsInsideTheStandardLibraryPointAtTheCall() throws {
+        let interpreter = Interpreter()
+        let library = "fn lib_repeat(s, n) {\n    out = \"\"\n    for i in 0..n { out = out + s }\n    out\n}\nfn lib_apply(f, x) { f(x) }"
+        try interpreter.run(Interpreter.parse(library).program)
+        interpreter.standardNames = ["lib_repeat", "lib_apply"]
+
+        let inLibrary = try XCTUnwrap(runtimeError("fn go() { lib_repeat(\"a\", \"b\") }\ngo()", interpreter))
+        XCTAssertEqual(inLibrary.diagnostic.description, "1:11: lib_repeat(): range end must be a whole number, got b")
+        XCTAssertEqual(inLibrary.diagnostic.notes, ["in go() called at 2:1"])
+
+        // A script's own function called by the library keeps its place.
+        let inScript = try XCTUnwrap(runtimeError("lib_apply(fn(v) { v + \"a\" }, 1)", interpreter))
+        XCTAssertEqual(inScript.diagnostic.description, "1:19: cannot apply '+' to a number and a string")
+
+        // A script may define a function over a library name; that one is the script's.
+        let redefined = try XCTUnwrap(runtimeError("fn lib_repeat(s, n) { s + n }\nlib_repeat(1, \"b\")", interpreter))
+        XCTAssertEqual(redefined.diagnostic.description, "1:23: cannot apply '+' to a number and a string")
+    }
+
+    private func runtimeError(_ source: String, _ interpreter: Interpreter = Interpreter()) -> RuntimeError? {
+        let parsed = Interpreter.parse(source)
+        XCTAssertEqual(parsed.diagnostics, [], source)
+        interpreter.output = { _ in }
+        do {
+            try interpreter.run(parsed.program)
+            XCTFail("\(source) ran without an error")
+        } catch let error as RuntimeError {
+            return error
+        } catch {
+            XCTFail("\(source): not a RuntimeError: \(error)")
+        }
+        return nil
+    }
+}

@@ -1,0 +1,145 @@
+import Foundation
+import XCTest
+@testable import NeuroLanguage
+
+/// Keeps docs/LANGUAGE.md true: every built-in has a reference entry, and
+/// every ```nmap example runs, in order, in one interpreter with the standard
+/// library loaded, printing exactly what the ```output block after it shows.
+///
+/// A block fenced ```nmap fails must stop with an error; its output block
+/// shows what it printed and then the diagnostic.
+///
+/// When a change of output is intended, refresh the output blocks with
+/// `NEUROMAP_UPDATE_DOCS=1 swift test --filter DocsTests` and read the diff.
+final class DocsTests: XCTestCase {
+    static let documentPath = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("docs").appendingPathComponent("LANGUAGE.md").path
+
+    static let refresh = " (if the change is intended: NEUROMAP_UPDATE_DOCS=1 swift test --filter DocsTests)"
+
+    func testEveryBuiltinHasAReferenceEntry() throws {
+        let headings = try document().lines.filter { $0.hasPrefix("#") }
+        let missing = Interpreter().builtins.keys.sorted().filter { name in
+            !headings.contains { $0.contains("`\(name)`") || $0.contains("`\(name)(") }
+        }
+        XCTAssert(missing.isEmpty, "built-ins without a heading in docs/LANGUAGE.md: \(missing.joined(separator: ", "))")
+    }
+
+    func testBuiltinNamesAreUnique() {
+        let names = Builtins.all.map(\.name)
+        let repeated = Set(names.filter { name in names.filter { $0 == name }.count > 1 })
+        XCTAssert(repeated.isEmpty, "built-ins defined twice: \(repeated.sorted().joined(separator: ", "))")
+    }
+
+    func testExamplesRunAndPrintWhatTheDocumentShows() throws {
+        let doc = try document()
+        let interpreter = Interpreter()
+        XCTAssertEqual(interpreter.loadStandardLibrary(), [], "the standard library should load cleanly")
+        interpreter.baseDirectory = "."   // as for `neuromap run file.nmap` in the file's folder
+        var printed = ""
+        interpreter.output = { printed += $0 + "\n" }
+        var updates: [(lines: Range<Int>, text: [String])] = []
+        let record = ProcessInfo.processInfo.environment["NEUROMAP_UPDATE_DOCS"] == "1"
+        let examples = doc.blocks.enumerated().filter { $0.element.language == "nmap" }
+        XCTAssertFalse(examples.isEmpty, "docs/LANGUAGE.md has no ```nmap examples")
+
+        for (index, block) in examples {
+            printed = ""
+            let place = "docs/LANGUAGE.md:\(block.lines.lowerBound)"
+            let source = block.body.joined(separator: "\n")
+            let parsed = Interpreter.parse(source)
+            var failure: String? = nil
+            if !parsed.diagnostics.isEmpty {
+                failure = parsed.diagnostics.map { $0.render(file: "example.nmap", source: source) }.joined()
+            } else {
+                do {
+                    try interpreter.run(parsed.program)
+                } catch let error as RuntimeError {
+                    failure = error.diagnostic.render(file: "example.nmap", source: source)
+                }
+            }
+            let expectsFailure = block.options.contains("fails")
+            if let failure, !expectsFailure {
+                XCTFail("\(place): the example failed:\n\(failure)")
+            } else if failure == nil, expectsFailure {
+                XCTFail("\(place): the example is marked 'fails' but ran without error")
+            }
+            let actual = (printed + (failure ?? "")).split(separator: "\n", omittingEmptySubsequences: false)
+                .map { String($0).replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression) }
+            let shown = Array((actual.last == "" ? actual.dropLast() : actual[...]))
+            let next = index + 1 < doc.blocks.count ? doc.blocks[index + 1] : nil
+            let output = next.flatMap { n in n.language == "output" && doc.onlyBlank(block.lines.upperBound..<n.lines.lowerBound) ? n : nil }
+            if record {
+                let fenced = ["", "```output"] + shown + ["```"]
+                if let output {
+                    updates.append((output.lines, shown))
+                } else if !shown.isEmpty {
+                    updates.append((block.lines.upperBound..<block.lines.upperBound, fenced))
+                }
+            } else if let output {
+                XCTAssertEqual(shown, output.body, "\(place): printed output differs from the ```output block after it\(DocsTests.refresh)")
+            } else {
+                XCTAssert(shown.isEmpty, "\(place): the example printed\n\(shown.joined(separator: "\n"))\nbut no ```output block follows it\(DocsTests.refresh)")
+            }
+        }
+        if record { try doc.write(updates, to: DocsTests.documentPath) }
+    }
+
+    // MARK: - Reading the document
+
+    struct Block {
+        /// The first word of the info string (`nmap`, `output`) and the rest (`fails`).
+        let language: String
+        let options: [String]
+        /// Lines of the body, without the fences.
+        let body: [String]
+        /// Line numbers (0-based) of the body: the opening fence is just before, the closing one at the end.
+        let lines: Range<Int>
+    }
+
+    struct Document {
+        let lines: [String]
+        let blocks: [Block]
+
+        func onlyBlank(_ range: Range<Int>) -> Bool {
+            // From the closing fence of one block up to the opening fence of the next.
+            let between = (range.lowerBound + 1)..<max(range.lowerBound + 1, range.upperBound - 1)
+            return lines[between].allSatisfy { $0.trimmingCharacters(in: .whitespaces).isEmpty }
+        }
+
+        /// Replaces each range of lines by its text (an empty range inserts after the closing fence there).
+        func write(_ updates: [(lines: Range<Int>, text: [String])], to path: String) throws {
+            var result = lines
+            for update in updates.sorted(by: { $0.lines.lowerBound > $1.lines.lowerBound }) {
+                if update.lines.isEmpty {
+                    result.insert(contentsOf: update.text, at: update.lines.lowerBound + 1)
+                } else {
+                    result.replaceSubrange(update.lines, with: update.text)
+                }
+            }
+            try result.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        }
+    }
+
+    func document() throws -> Document {
+        let text = try String(contentsOfFile: DocsTests.documentPath, encoding: .utf8)
+        let lines = text.components(separatedBy: "\n")
+        var blocks: [Block] = []
+        var i = 0
+        while i < lines.count {
+            guard lines[i].hasPrefix("```") else {
+                i += 1
+                continue
+            }
+            let info = lines[i].dropFirst(3).split(separator: " ").map(String.init)
+            let start = i + 1
+            var end = start
+            while end < lines.count && lines[end] != "```" { end += 1 }
+            blocks.append(Block(language: info.first ?? "", options: Array(info.dropFirst()), body: Array(lines[start..<min(end, lines.count)]),
+                                lines: start..<end))
+            i = end + 1
+        }
+        return Document(lines: lines, blocks: blocks)
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import XCTest
+
+/// `neuromap`'s exit codes and what it prints on errors, from the built
+/// binary: 0 success, 1 runtime error, 65 syntax error, 66 missing file.
+final class ExitCodeTests: XCTestCase {
+    private var directory: URL!
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("neuromap-exit-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    func testExitCodesAndMessages() throws {
+        func script(_ name: String, _ text: String) throws -> String {
+            let url = directory.appendingPathComponent(name)
+            try text.write(to: url, atomically: true, encoding: .utf8)
+            return url.path
+        }
+        let ok = try script("ok.nmap", "print(\"hi\")\n")
+        let runtime = try script("runtime.nmap", "x = 1\ny = x / 0\n")
+        let nested = try script("nested.nmap", "fn f(x) { x + \"a\" }\nf(1)\n")
+        let syntax = try script("syntax.nmap", "x = 1 +\ny = 2 2\n")
+        let names = try script("names.nmap", "prnt(len([1]))\n")
+        let missing = directory.appendingPathComponent("missing.nmap").path
+        let folder = directory.path
+
+        let cases: [(arguments: [String], status: Int32, output: String, errors: String)] = [
+            (["-e", "1 + 2"], 0, "3\n", ""),
+            (["run", ok], 0, "hi\n", ""),
+            (["check", ok], 0, "\(ok): ok\n", ""),
+            (["run", runtime], 1, "", "\(runtime):2:5: error: division by zero\n  y = x / 0\n      ^^^^^\n"),
+            (["run", nested], 1, "",
+             "\(nested):1:11: error: cannot apply '+' to a number and a string\n  fn f(x) { x + \"a\" }\n            ^^^^^^^\n  note: in f() called at 2:1\n"),
+            (["-e", "zeros([1000000, 1000000])"], 1, "",
+             "<-e>:1:1: error: zeros: shape [1000000, 1000000] is too large to allocate\n  zeros([1000000, 1000000])\n  ^^^^^^^^^^^^^^^^^^^^^^^^^\n"),
+            (["run", syntax], 65, "",
+             "\(syntax):1:8: error: expected an expression, found end of line\n  x = 1 +\n         ^\n"
+             + "\(syntax):2:7: error: expected end of line after the assignment, found '2'\n  y = 2 2\n        ^\n"
+             + "2 syntax errors in \(syntax)\n"),
+            (["check", names], 65, "", "\(names):1:1: error: unknown name 'prnt'; did you mean 'print'?\n  prnt(len([1]))\n  ^^^^\n"),
+            (["run", missing], 66, "", "neuromap: \(missing): no such file\n"),
+            (["check", missing], 66, "", "neuromap: \(missing): no such file\n"),
+            (["run", folder], 66, "", "neuromap: \(folder): cannot be read\n"),
+        ]
+        for c in cases {
+            let result = try run(c.arguments)
+            let label = c.arguments.joined(separator: " ")
+            XCTAssertEqual(result.status, c.status, "\(label): \(result.errors)")
+            XCTAssertEqual(result.output, c.output, label)
+            XCTAssertEqual(result.errors, c.errors, label)
+        }
+    }
+
+    private func run(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
+        let process = Process()
+        process.executableURL = try NeuromapBinary.locate()
+        process.arguments = arguments
+        process.currentDirectoryURL = directory
+        let stdout = Pipe(), stderr = Pipe()
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = stdout
+        process.standardError = stderr
+        try process.run()
+        // Read both to the end before waiting: a full pipe would block the child.
+        let errors = ThreadResult<Data>()
+        let group = DispatchGroup()
+        group.enter()
+        Thread { errors.value = stderr.fileHandleForReading.readDataToEndOfFile(); group.leave() }.start()
+        let output = stdout.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: output, as: UTF8.self), String(decoding: errors.value ?? Data(), as: UTF8.self))
+    }
+}
