@@ -44,8 +44,14 @@ let package = Package(
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
         .target(
+            name: "NeuroPlots",
+            dependencies: ["NeuroEngine"],
+            path: "Sources/NeuroPlots",
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
+        .target(
             name: "NeuroLanguage",
-            dependencies: ["NeuroEngine", "NeuroModels", "NeuroAnalysis"],
+            dependencies: ["NeuroEngine", "NeuroModels", "NeuroAnalysis", "NeuroPlots"],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
         .executableTarget(
@@ -58,7 +64,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "NeuroBench",
-            dependencies: ["NeuroEngine", "NeuroModels", "CBLAS"],
+            dependencies: ["NeuroEngine", "NeuroModels", "NeuroAnalysis", "NeuroLanguage", "CBLAS"],
             path: "Sources/NeuroBench",
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
@@ -78,6 +84,12 @@ let package = Package(
             name: "NeuroAnalysisTests",
             dependencies: ["NeuroAnalysis", "NeuroModels", "NeuroEngine"],
             resources: [.copy("Fixtures")],
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
+        .testTarget(
+            name: "NeuroPlotsTests",
+            dependencies: ["NeuroPlots", "NeuroEngine"],
+            resources: [.copy("Golden")],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
         .testTarget(

@@ -11,8 +11,7 @@ import NeuroModels
 /// over all inputs at once and made without recording gradients.
 ///
 /// ```swift
-/// let patching = try ActivationPatching(model, clean: data.tokens, corrupted: shifted,
-///                                       metric: PatchingMetric(.logitDiff, labels: data.labels))
+/// let patching = try ActivationPatching(model, clean: data.tokens, corrupted: shifted, labels: data.labels)
 /// let grid = try patching.sweep([.residPre])                 // [layer, pos], as get_act_patch_resid_pre
 /// let heads = try patching.sweep(SweepSpec.everyHead(byPosition: true))   // [5, layer, pos, head]
 /// ```
@@ -44,6 +43,12 @@ public final class ActivationPatching {
         self.corrupted = corrupted
         self.metric = metric
         self.direction = direction
+    }
+
+    /// The same with a built-in metric against `labels` [batch] (logit difference unless told).
+    public convenience init(_ model: HookedTransformer, clean: Tensor, corrupted: Tensor, labels: Tensor, metric: Metric = .logitDiff,
+                            direction: PatchDirection = .denoise) throws {
+        try self.init(model, clean: clean, corrupted: corrupted, metric: PatchingMetric(metric, labels: labels), direction: direction)
     }
 
     /// The inputs that run.

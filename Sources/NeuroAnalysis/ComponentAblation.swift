@@ -102,13 +102,12 @@ struct FeatureView {
     let position: Int?
 
     init(_ activation: Tensor, site: HookSite, head: Int?, position: Int?) throws {
-        let headed: Set<HookSite> = [.q, .k, .v, .z, .attnScores, .pattern]
         if let head {
-            guard headed.contains(site) else { throw EngineError(.argument, "pc ablation: \(site.shortName) \(site.dimensions) has no heads") }
-            let heads = activation.shape[site == .pattern || site == .attnScores ? 1 : 2]
+            guard site.hasHeads else { throw EngineError(.argument, "pc ablation: \(site.shortName) \(site.dimensions) has no heads") }
+            let heads = activation.shape[site.positionAxis == 2 ? 1 : 2]
             guard head >= 0 && head < heads else { throw EngineError(.index, "pc ablation: head \(head) is out of range (\(heads) heads)") }
         }
-        let positions = activation.shape[site == .pattern || site == .attnScores ? 2 : 1]
+        let positions = activation.shape[site.positionAxis]
         if let position, position < 0 || position >= positions {
             throw EngineError(.index, "pc ablation: position \(position) is out of range (\(positions) positions)")
         }
@@ -118,7 +117,8 @@ struct FeatureView {
         self.position = position
     }
 
-    private var isPattern: Bool { site == .pattern || site == .attnScores }
+    /// Patterns keep heads before positions; the view puts positions first.
+    private var isPattern: Bool { site.positionAxis == 2 }
 
     /// [batch, pos, features]: the head's slice, or all heads side by side.
     func features() throws -> Tensor {

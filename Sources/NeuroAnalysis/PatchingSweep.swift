@@ -17,6 +17,20 @@ public enum SweepAxis: String, CaseIterable, Sendable {
     case neuron
 }
 
+extension HookSite {
+    /// Whether the activation has a head dimension (q, k, v, z, attention scores and pattern).
+    public var hasHeads: Bool {
+        switch self {
+        case .q, .k, .v, .z, .attnScores, .pattern: return true
+        default: return false
+        }
+    }
+
+    /// The axis of the activation's (query) position: 2 for attention
+    /// scores and patterns [batch, head, query_pos, key_pos], 1 otherwise.
+    public var positionAxis: Int { self == .pattern || self == .attnScores ? 2 : 1 }
+}
+
 /// One patching sweep: the activation to patch and the axes to sweep; every
 /// combination of indices along the axes is one patch (one cell of the grid).
 ///
@@ -312,8 +326,7 @@ extension ActivationPatching {
         let site = point.site
         guard metric.readsLastPositionOnly, ActivationPatching.positionLocalSites.contains(site) else { return false }
         if let layer = point.layer, layer != model.config.nLayers - 1 { return false }
-        let queryDim = site == .pattern || site == .attnScores ? 2 : 1
-        guard let pick = picks.first(where: { $0.dim == queryDim }) else { return false }
+        guard let pick = picks.first(where: { $0.dim == site.positionAxis }) else { return false }
         return pick.index != tokenCount - 1
     }
 

@@ -116,7 +116,8 @@ struct Options {
     var iterations: Int? = nil
 }
 
-let benchmarkNames = ["blas_sgemm", "engine_matmul", "engine_matmul_backward", "softmax", "layer_norm", "elementwise_chain"]
+let benchmarkNames = ["blas_sgemm", "engine_matmul", "engine_matmul_backward", "softmax", "layer_norm", "elementwise_chain",
+                      "grokking_p113_epoch", "run_with_cache_all", "progress_250_checkpoints", "fuzz"]
 
 let usage = """
 usage: neuromap-bench [--only NAME[,NAME]] [--threads N] [--iterations N]
@@ -391,6 +392,10 @@ do {
         case "softmax": try benchSoftmax(&context)
         case "layer_norm": try benchLayerNorm(&context)
         case "elementwise_chain": try benchElementwiseChain(&context)
+        case "grokking_p113_epoch": try benchGrokkingEpoch(&context)
+        case "run_with_cache_all": try benchRunWithCacheAll(&context)
+        case "progress_250_checkpoints": try benchProgressMeasures(&context)
+        case "fuzz": try benchFuzz(&context)
         default: fail("no benchmark named '\(name)'")
         }
     }

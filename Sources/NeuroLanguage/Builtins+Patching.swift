@@ -86,8 +86,7 @@ extension Builtins {
         default:
             let (site, fixed) = try sweepSite(what, model, args)
             let layer = try args.value(nil, "layer") == nil ? fixed : args.int(nil, "layer")
-            let heads: Set<HookSite> = [.q, .k, .v, .z, .attnScores, .pattern]
-            let fallback: [SweepAxis] = (site.isPerBlock && layer == nil ? [.layer] : []) + (heads.contains(site) ? [.head] : [.pos])
+            let fallback: [SweepAxis] = (site.isPerBlock && layer == nil ? [.layer] : []) + (site.hasHeads ? [.head] : [.pos])
             return [SweepSpec(site, by: axes ?? fallback, layer: layer)]
         }
     }
@@ -122,7 +121,7 @@ extension Builtins {
     // MARK: - Results
 
     /// The fields, title line and table every sweep-shaped result shares.
-    static func sweepParts(_ s: PatchingSweep) throws -> (fields: [(String, Value)], title: String, header: [String], rows: [[String]]) {
+    static func sweepParts(_ s: PatchingSweep) -> (fields: [(String, Value)], title: String, header: [String], rows: [[String]]) {
         let labels = Record(zip(s.axes, s.axisLabels).map { ($0, .list($1.map { .string($0) })) })
         let fields: [(String, Value)] = [
             ("values", .tensor(s.values)), ("normalized", .tensor(s.normalized)), ("axes", .list(s.axes.map { .string($0) })),
@@ -186,7 +185,7 @@ extension Builtins {
         let (engine, model, corruption) = try patchingEngine(args)
         let specs = try sweepSpecs(args, model)
         let s = try analysis(args) { try engine.sweep(specs) }
-        let parts = try sweepParts(s)
+        let parts = sweepParts(s)
         let result = ResultValue(kind: "sweep", title: "patching \(parts.title) · \(corruption)",
                                  fields: parts.fields + [("with", .string(corruption))],
                                  header: parts.header, rows: parts.rows, mainTensor: s.values)
@@ -201,7 +200,7 @@ extension Builtins {
         let (engine, model, corruption) = try patchingEngine(args)
         let specs = try sweepSpecs(args, model)
         let estimate = try analysis(args) { try engine.attribute(specs) }
-        let parts = try sweepParts(estimate)
+        let parts = sweepParts(estimate)
         var title = "\(parts.title) · \(corruption)"
         var fields = parts.fields + [("with", .string(corruption))]
         if try args.bool(nil, "check", default: true) {

@@ -30,7 +30,9 @@ enum Operators {
         case (.number(let a), .number(let b)): return try numbers(op, a, b, at: range)
         case (.string(let a), .string(let b)):
             switch op {
-            case .add: return .string(a + b)
+            case .add:
+                try checkJoinedLength(a.utf8.count + b.utf8.count, "string", at: range)
+                return .string(a + b)
             case .equal: return .bool(a == b)
             case .notEqual: return .bool(a != b)
             case .less: return .bool(a < b)
@@ -39,7 +41,9 @@ enum Operators {
             case .greaterEqual: return .bool(a >= b)
             default: break
             }
-        case (.list(let a), .list(let b)) where op == .add: return .list(a + b)
+        case (.list(let a), .list(let b)) where op == .add:
+            try checkJoinedLength(a.count + b.count, "list", at: range)
+            return .list(a + b)
         case (.tensor, _), (_, .tensor):
             guard isNumeric(left) && isNumeric(right) else {
                 if op == .equal || op == .notEqual { return .bool(op == .notEqual) }
@@ -54,6 +58,13 @@ enum Operators {
         case .notEqual: return .bool(!equal(left, right))
         default:
             throw RuntimeError("cannot apply '\(op.rawValue)' to a \(left.typeName) and a \(right.typeName)", at: range)
+        }
+    }
+
+    /// `x = x + x` in a loop doubles: refuse before the join that cannot fit.
+    private static func checkJoinedLength(_ length: Int, _ what: String, at range: SourceRange) throws {
+        guard length <= Builtins.maxListLength else {
+            throw RuntimeError("the joined \(what) would be \(length) long, more than the \(Builtins.maxListLength) a \(what) may hold", at: range)
         }
     }
 

@@ -151,10 +151,23 @@ public struct Parser {
     private mutating func commandStatement() throws -> Stmt {
         let start = peek
         let name = try identifier("a command")
-        var arguments = [Argument(label: nil, value: try expression())]
+        // `report to "x.html"`: a word then a literal is an option, and the command has no positional argument.
+        var arguments: [Argument] = []
+        if !startsOptionPair {
+            arguments.append(Argument(label: nil, value: try expression()))
+        }
         arguments += try commandOptions()
         let callee = Expr(kind: .variable(name), range: start.range)
         return Stmt(kind: .command(Expr(kind: .call(callee, arguments), range: span(start))), range: span(start))
+    }
+
+    /// Whether the next tokens are `word "literal"` or `word 12`: an option, not a positional argument.
+    private var startsOptionPair: Bool {
+        guard case .identifier = peek.kind else { return false }
+        switch peekNext.kind {
+        case .string, .number: return true
+        default: return false
+        }
     }
 
     /// Trailing `word value` pairs of a command.

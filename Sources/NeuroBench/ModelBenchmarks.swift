@@ -1,0 +1,68 @@
+// Benchmarks of the models and analyzers on the TransformerLens grokking
+// setup (p = 113, 1 layer, 4 heads, d_model 128, d_mlp 512, ReLU, no
+// LayerNorm, 30% of the 12,769 pairs for training, data seed 598), to be read
+// side by side with the peer: ../shared/peer/tl_grok_bench.py.
+
+import NeuroAnalysis
+import NeuroEngine
+import NeuroLanguage
+import NeuroModels
+
+/// The grokking demo's dataset and a freshly initialised model.
+func grokkingSetup(seed: UInt64 = 999) throws -> (Dataset, HookedTransformer) {
+    let data = try Dataset.modular(.add, p: 113, trainFraction: 0.3, seed: 598)
+    let config = try TransformerConfig(nLayers: 1, nHeads: 4, dModel: 128, dHead: 32, dMLP: 512, actFn: .relu,
+                                       normalizationType: .none, dVocab: 114, dVocabOut: 113, nCtx: 3, seed: seed)
+    return (data, try HookedTransformer(config: config))
+}
+
+/// One epoch as the demo does it: forward, backward and AdamW on the 3,830
+/// training pairs, plus the loss on the 8,939 test pairs. Timed over blocks of
+/// epochs (the trainer overlaps each test evaluation with the next step), as ms per epoch.
+func benchGrokkingEpoch(_ context: inout Context) throws {
+    let (data, model) = try grokkingSetup()
+    let trainer = try Trainer(model: model, data: data)
+    let block = 10
+    let (iterations, warmup) = context.runs(5)
+    let t = try measure(iterations: iterations, warmup: Swift.max(1, warmup / 2)) { try trainer.train(epochs: block) }
+    let perEpoch = Timing(samples: t.samples.map { $0 / Double(block) })
+    emit([("name", .string("grokking_p113_epoch"))] + timingFields(perEpoch)
+         + [("epochs_per_sample", .int(block)), ("peer_ms", .number(310))])
+}
+
+/// `run_with_cache` on all 12,769 inputs, every hook cached.
+func benchRunWithCacheAll(_ context: inout Context) throws {
+    let (data, model) = try grokkingSetup()
+    let (iterations, warmup) = context.runs(10)
+    let t = try measure(iterations: iterations, warmup: warmup) {
+        _ = try GradMode.withNoGrad { try model.run(data.tokens, cache: .all) }
+    }
+    emit([("name", .string("run_with_cache_all"))] + timingFields(t) + [("hooks", .int(model.hookPoints.count)), ("peer_ms", .number(536))])
+}
+
+/// Progress measures over 250 checkpoints of the p = 113 model. The time does
+/// not depend on the weights' values, so the checkpoints are 250 differently
+/// seeded initialisations rather than a 25,000-epoch run.
+func benchProgressMeasures(_ context: inout Context) throws {
+    let data = try Dataset.modular(.add, p: 113, trainFraction: 0.3, seed: 598)
+    let (_, template) = try grokkingSetup()
+    let checkpoints = try (0..<250).map { i -> Checkpoint in
+        let (_, model) = try grokkingSetup(seed: UInt64(i))
+        return Checkpoint(epoch: i * 100, weights: model.stateDict)
+    }
+    let (iterations, warmup) = context.runs(1)
+    let t = try measure(iterations: iterations, warmup: Swift.min(warmup, 0)) {
+        _ = try ProgressMeasures(config: template.config, checkpoints: checkpoints, data: data, keyFrequencies: [14, 35, 41, 42, 52])
+    }
+    emit([("name", .string("progress_250_checkpoints"))] + timingFields(t) + [("checkpoints", .int(250)), ("target_ms", .number(60_000))])
+}
+
+/// The language fuzzer: random and mutated scripts through the parser, the
+/// name check and the evaluator; none may crash.
+func benchFuzz(_ context: inout Context) throws {
+    let count = context.iterations ?? 100_000
+    let start = nowNanoseconds()
+    let report = Fuzzer.run(count: count, seed: 1)
+    let ms = Double(nowNanoseconds() - start) / 1e6
+    emit([("name", .string("fuzz")), ("ms", .number(ms)), ("inputs", .int(count)), ("report", .string("\(report)"))])
+}
