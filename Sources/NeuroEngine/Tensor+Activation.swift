@@ -84,8 +84,8 @@ extension Tensor {
     private func softmaxFamily(axis: Int, log: Bool) throws -> Tensor {
         let op = log ? "log softmax" : "softmax"
         try requireFloat(op)
-        let a = try self.axis(axis, op: op)
         if rank == 0 { return try softmaxFamilyLast(log: log, op: op) }
+        let a = try self.axis(axis, op: op)
         if a == rank - 1 { return try softmaxFamilyLast(log: log, op: op) }
         var order = Array(0..<rank)
         order.swapAt(a, rank - 1)

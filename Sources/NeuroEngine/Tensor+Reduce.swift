@@ -168,8 +168,8 @@ extension Tensor {
     private func argExtreme(axis: Int, keepDims: Bool, largest: Bool) throws -> Tensor {
         let op = largest ? "argmax" : "argmin"
         try requireFloat(op)
-        let a = try self.axis(axis, op: op)
         if rank == 0 { return Tensor(scalar: 0, dtype: .int64) }
+        let a = try self.axis(axis, op: op)
         let (outer, n, inner) = reductionGeometry(a)
         guard n > 0 else { throw EngineError.shape(op, "axis \(axis) of \(formatShape(shape)) is empty") }
         let x = contiguousData()
@@ -184,8 +184,8 @@ extension Tensor {
 
     private func extreme(axis: Int, keepDims: Bool, largest: Bool) throws -> Tensor {
         let op = largest ? "max" : "min"
-        let a = try self.axis(axis, op: op)
         if rank == 0 { return self }
+        let a = try self.axis(axis, op: op)
         let indices = try argExtreme(axis: a, keepDims: true, largest: largest)
         let values = try GradMode.withNoGrad { try takeAlong(axis: a, indices: indices) }
         let result = try values.reshaped(reducedShape([a], keepDims: keepDims))

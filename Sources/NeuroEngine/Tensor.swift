@@ -163,8 +163,11 @@ public final class Tensor {
     }
 
     static func normalizeAxis(_ axis: Int, rank: Int, op: String) throws -> Int {
+        guard rank > 0 else {
+            throw EngineError.index(op, "a scalar (rank-0) tensor has no axis \(axis)")
+        }
         let resolved = axis < 0 ? axis + rank : axis
-        guard resolved >= 0 && resolved < Swift.max(rank, 1) && (rank > 0 || axis == 0 || axis == -1) else {
+        guard resolved >= 0 && resolved < rank else {
             throw EngineError.index(op, "axis \(axis) is out of range for a tensor of rank \(rank)")
         }
         return resolved

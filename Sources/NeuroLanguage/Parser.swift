@@ -209,6 +209,11 @@ public struct Parser {
     /// A hook name: `blocks.0.mlp.hook_post`, `embed`, `pattern 0`, `mlp_post (l + 1)`.
     private mutating func site() throws -> Expr {
         let start = peek
+        // A quoted site is taken whole: `ablate "scale 0 ln1" with mean`.
+        if case .string(let quoted) = peek.kind {
+            advance()
+            return Expr(kind: .site(name: quoted, layer: nil), range: span(start))
+        }
         var name = try identifier("a hook name")
         while peek.kind == .symbol(.dot) {
             advance()
@@ -564,8 +569,10 @@ public struct Parser {
     }
 
     private func startsSite(_ token: Token) -> Bool {
-        if case .identifier = token.kind { return true }
-        return false
+        switch token.kind {
+        case .identifier, .string: return true
+        default: return false
+        }
     }
 
     private mutating func skipNewlines() {
