@@ -43,9 +43,12 @@ test: deps
 	$(SWIFT) build
 	$(SWIFT) test
 
+# After our benchmarks, the peer (TransformerLens on this CPU) when it is set
+# up, so the model benchmarks read side by side with it (docs/PERFORMANCE.md).
 bench: deps
 	$(SWIFT) build -c release --product neuromap-bench
 	$(BIN)/neuromap-bench $(BENCH_ARGS)
+	@if [ -z "$(ONLY)" ] || echo "$(ONLY)" | grep -qE 'grokking|cache'; then scripts/peer-bench.sh; fi
 
 # Deleting needs no system libraries, so no `deps` here.
 clean:
