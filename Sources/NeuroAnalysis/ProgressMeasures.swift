@@ -97,7 +97,9 @@ public struct ProgressMeasures {
         try GradMode.withNoGrad {
             let last = model.config.nLayers - 1
             let post = HookPoint(.mlpPost, layer: last)
-            let (allLogits, cache) = try model.run(data.tokens, cache: .only([post]))
+            // Only the last position is read: the last block is computed for it alone.
+            let (lastLogits, cache) = try model.run(data.tokens, cache: .atLastPosition([post]), positions: .last)
+            let allLogits = try lastLogits.unsqueezed(1)                                                 // [p², 1, vocab]
             guard let acts = cache[post], let wOut = model.parameter("blocks.\(last).mlp.W_out"),
                   let wU = model.parameter("unembed.W_U"), let wE = model.parameter("embed.W_E") else {
                 throw EngineError(.argument, "progress measures: the model lacks an MLP or unembedding")

@@ -1,7 +1,13 @@
 import Glibc
 
-/// Refuse allocations that cannot fit before touching memory.
-private let maxElements = 1 << 34
+/// The most elements one tensor may have: half of physical memory in the
+/// widest element type, so a request that cannot fit is refused before
+/// anything is allocated.
+private let maxElements: Int = {
+    let pages = sysconf(Int32(_SC_PHYS_PAGES)), pageSize = sysconf(Int32(_SC_PAGESIZE))
+    guard pages > 0, pageSize > 0 else { return 1 << 30 }
+    return Swift.max(1 << 20, pages / 2 * pageSize / 8)
+}()
 
 extension Tensor {
     static func checkAllocation(_ shape: [Int], op: String) throws {
@@ -12,7 +18,7 @@ extension Tensor {
         for d in shape {
             let (product, overflow) = total.multipliedReportingOverflow(by: d)
             guard !overflow, product <= maxElements else {
-                throw EngineError.argument(op, "shape \(formatShape(shape)) is too large to allocate")
+                throw EngineError.argument(op, "shape \(formatShape(shape)) is too large to allocate (more than half of this machine's memory)")
             }
             total = product
         }

@@ -10,7 +10,12 @@ func render(_ expr: Expr) -> String {
     case .list(let items): return "[" + items.map(render).joined(separator: ", ") + "]"
     case .record(let entries): return "{" + entries.map { "\($0.key): \(render($0.value))" }.joined(separator: ", ") + "}"
     case .unary(let op, let e): return op == .not ? "not \(render(e))" : "-\(render(e))"
-    case .binary(let op, let a, let b): return "\(render(a)) \(op.rawValue) \(render(b))"
+    case .binary(let op, let a, let b):
+        // Parenthesise operands that bind more loosely than `op` (or as loosely, on the right).
+        let level = precedence(of: op)
+        let left = binding(a).map { $0 < level } ?? false ? "(\(render(a)))" : render(a)
+        let right = binding(b).map { op == .power ? $0 < level : $0 <= level } ?? false ? "(\(render(b)))" : render(b)
+        return "\(left) \(op.rawValue) \(right)"
     case .logical(let isAnd, let a, let b): return "\(render(a)) \(isAnd ? "and" : "or") \(render(b))"
     case .range(let a, let b): return "\(render(a))..\(render(b))"
     case .call(let f, let arguments):
@@ -27,5 +32,26 @@ func render(_ expr: Expr) -> String {
     case .field(let e, let name): return "\(render(e)).\(name)"
     case .function(let decl): return "fn(\(decl.parameters.map(\.name).joined(separator: ", "))) { … }"
     case .site(let name, let layer): return name + (layer.map { " " + render($0) } ?? "")
+    }
+}
+
+/// How tightly a binary operator binds (the parser's `Precedence`).
+private func precedence(of op: BinaryOperator) -> Precedence {
+    switch op {
+    case .add, .subtract: return .term
+    case .multiply, .divide, .modulo, .matmul: return .factor
+    case .power: return .power
+    default: return .comparison
+    }
+}
+
+/// The binding strength of an operator expression, or nil for operands that never need parentheses.
+private func binding(_ expr: Expr) -> Precedence? {
+    switch expr.kind {
+    case .binary(let op, _, _): return precedence(of: op)
+    case .logical(let isAnd, _, _): return isAnd ? .and : .or
+    case .range: return .range
+    case .unary(.not, _): return .not
+    default: return nil
     }
 }

@@ -21,19 +21,31 @@ public enum CacheRequest {
     case none
     case all
     case only(Set<HookPoint>)
+    /// These activations as a `positions: .last` forward computes them: in
+    /// the last block, after attention, only the last position ([batch, 1, …]),
+    /// so caching them does not stop that block from being trimmed.
+    case atLastPosition(Set<HookPoint>)
 
     func wants(_ point: HookPoint) -> Bool {
         switch self {
         case .none: return false
         case .all: return true
-        case .only(let set): return set.contains(point)
+        case .only(let set), .atLastPosition(let set): return set.contains(point)
         }
     }
 
+    /// Whether caching `point` needs the last block to compute every position.
+    func needsAllPositions(_ point: HookPoint) -> Bool {
+        if case .atLastPosition = self { return false }
+        return wants(point)
+    }
+
     var isEmpty: Bool {
-        if case .none = self { return true }
-        if case .only(let set) = self { return set.isEmpty }
-        return false
+        switch self {
+        case .none: return true
+        case .all: return false
+        case .only(let set), .atLastPosition(let set): return set.isEmpty
+        }
     }
 }
 
@@ -99,7 +111,7 @@ final class ForwardPass {
     func leavesUntouched(fromLayer layer: Int, in points: [HookPoint]) -> Bool {
         points.allSatisfy { p in
             let late = p.layer.map { $0 >= layer } ?? (p.site != .embed && p.site != .posEmbed)
-            return !late || (hooks[p] == nil && !request.wants(p))
+            return !late || (hooks[p] == nil && !request.needsAllPositions(p))
         }
     }
 }

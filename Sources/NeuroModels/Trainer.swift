@@ -158,6 +158,11 @@ public final class Trainer {
     public func train(epochs: Int, shouldStop: () -> Bool = { false },
                       progress: (TrainingProgress) -> Void = { _ in }) throws -> TrainingOutcome {
         guard epochs >= 0 else { throw EngineError(.argument, "train: epochs must be 0 or more, got \(epochs)") }
+        // The test evaluation runs on a second thread; one BLAS thread per
+        // thread uses two cores without oversubscribing them (measured faster).
+        let blasThreads = BLASThreads.current
+        BLASThreads.set(1)
+        defer { BLASThreads.set(blasThreads) }
         if checkpoints.isEmpty && options.checkpointEvery > 0 && epoch == 0 { keepCheckpoint() }
         let start = monotonicSeconds()
         let target = epoch + epochs
