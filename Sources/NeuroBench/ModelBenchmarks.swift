@@ -66,3 +66,18 @@ func benchFuzz(_ context: inout Context) throws {
     let ms = Double(nowNanoseconds() - start) / 1e6
     emit([("name", .string("fuzz")), ("ms", .number(ms)), ("inputs", .int(count)), ("report", .string("\(report)"))])
 }
+
+/// A full layer × position × head patching sweep of the attention heads'
+/// outputs (hook_z) on all 12,769 inputs, corrupted input a → a + 1.
+func benchPatchingSweep(_ context: inout Context) throws {
+    let (data, model) = try grokkingSetup()
+    let shifted = [data.fieldValues[0].map { $0 + 1 }, data.fieldValues[1]]
+    let patching = try ActivationPatching(model, clean: data.tokens, corrupted: data.tokens(fields: shifted),
+                                          metric: PatchingMetric(.logitDiff, labels: data.labels))
+    let (iterations, warmup) = context.runs(3)
+    var passes = 0
+    let t = try measure(iterations: iterations, warmup: Swift.min(warmup, 1)) {
+        passes = try patching.sweep([.headsByPosition(.z)]).forwardPasses
+    }
+    emit([("name", .string("patching_sweep_z_p113"))] + timingFields(t) + [("forward_passes", .int(passes)), ("inputs", .int(data.count))])
+}

@@ -117,7 +117,7 @@ struct Options {
 }
 
 let benchmarkNames = ["blas_sgemm", "engine_matmul", "engine_matmul_backward", "softmax", "layer_norm", "elementwise_chain",
-                      "grokking_p113_epoch", "run_with_cache_all", "progress_250_checkpoints", "fuzz"]
+                      "grokking_p113_epoch", "run_with_cache_all", "patching_sweep_z_p113", "progress_250_checkpoints", "fuzz"]
 
 let usage = """
 usage: neuromap-bench [--only NAME[,NAME]] [--threads N] [--iterations N]
@@ -394,6 +394,7 @@ do {
         case "elementwise_chain": try benchElementwiseChain(&context)
         case "grokking_p113_epoch": try benchGrokkingEpoch(&context)
         case "run_with_cache_all": try benchRunWithCacheAll(&context)
+        case "patching_sweep_z_p113": try benchPatchingSweep(&context)
         case "progress_250_checkpoints": try benchProgressMeasures(&context)
         case "fuzz": try benchFuzz(&context)
         default: fail("no benchmark named '\(name)'")
