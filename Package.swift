@@ -68,9 +68,16 @@ let package = Package(
             path: "Sources/NeuroBench",
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
+        // Assertions shared by every test target (one assertClose for all).
+        .target(
+            name: "NeuroTestSupport",
+            dependencies: ["NeuroEngine"],
+            path: "Tests/NeuroTestSupport",
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
         .testTarget(
             name: "NeuroEngineTests",
-            dependencies: ["NeuroEngine", "CReadline"],
+            dependencies: ["NeuroTestSupport", "NeuroEngine", "CReadline"],
             resources: [.copy("Fixtures")],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
@@ -82,7 +89,7 @@ let package = Package(
         ),
         .testTarget(
             name: "NeuroAnalysisTests",
-            dependencies: ["NeuroAnalysis", "NeuroModels", "NeuroEngine"],
+            dependencies: ["NeuroTestSupport", "NeuroAnalysis", "NeuroModels", "NeuroEngine"],
             resources: [.copy("Fixtures")],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
@@ -94,7 +101,7 @@ let package = Package(
         ),
         .testTarget(
             name: "NeuroModelsTests",
-            dependencies: ["NeuroModels", "NeuroEngine"],
+            dependencies: ["NeuroTestSupport", "NeuroModels", "NeuroEngine"],
             resources: [.copy("Fixtures")],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),

@@ -20,17 +20,17 @@ extension Circuit {
     /// standing for every input of its target.
     public func toJSON() -> String {
         let components = self.components.map { c in
-            JSON.object([("name", JSON.string(c.name)), ("type", JSON.string(c.node.kind.rawValue)),
+            JSON.object([("name", jsonQuoted(c.name)), ("type", jsonQuoted(c.node.kind.rawValue)),
                          ("layer", JSON.number(c.node.layer)), ("head", JSON.number(c.node.head)),
                          ("importance", JSON.number(c.importance))])
         }
         let edges = links.map { link in
-            JSON.object([("source", JSON.string(link.source.name)), ("target", JSON.string(link.target.name)),
-                         ("input", link.input.map { JSON.string($0.rawValue) } ?? "null"), ("weight", JSON.number(link.weight))])
+            JSON.object([("source", jsonQuoted(link.source.name)), ("target", jsonQuoted(link.target.name)),
+                         ("input", link.input.map { jsonQuoted($0.rawValue) } ?? "null"), ("weight", JSON.number(link.weight))])
         }
         let s = scores
         let fields: [(String, String)] = [
-            ("method", JSON.string(method)), ("metric", JSON.string(s.metric.rawValue)),
+            ("method", jsonQuoted(method)), ("metric", jsonQuoted(s.metric.rawValue)),
             ("faithfulness", JSON.number(s.faithfulness)), ("completeness", JSON.number(s.completeness)),
             ("minimality", JSON.number(s.minimality)), ("kl", JSON.number(s.kl)),
             ("full", JSON.number(s.full)), ("circuit", JSON.number(s.circuit)), ("complement", JSON.number(s.complement)),
@@ -38,7 +38,7 @@ extension Circuit {
             ("components", "[\n    " + components.joined(separator: ",\n    ") + "\n  ]"),
             ("edges", "[\n    " + edges.joined(separator: ",\n    ") + "\n  ]"),
         ]
-        return "{\n" + fields.map { "  \(JSON.string($0.0)): \($0.1)" }.joined(separator: ",\n") + "\n}\n"
+        return "{\n" + fields.map { "  \(jsonQuoted($0.0)): \($0.1)" }.joined(separator: ",\n") + "\n}\n"
     }
 
     /// The circuit as a Graphviz digraph drawn bottom to top: the embedding
@@ -98,30 +98,12 @@ extension Circuit {
 
 /// JSON text pieces, for the exporters.
 enum JSON {
-    static func string(_ s: String) -> String {
-        var out = "\""
-        for c in s.unicodeScalars {
-            switch c {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            default:
-                if c.value < 0x20 { out += String(format: "\\u%04x", c.value) } else { out.unicodeScalars.append(c) }
-            }
-        }
-        return out + "\""
-    }
-
-    static func number(_ n: Double?) -> String {
-        guard let n, n.isFinite else { return "null" }
-        return n == n.rounded() && Swift.abs(n) < 1e15 ? String(Int(n)) : "\(n)"
-    }
+    static func number(_ n: Double?) -> String { n.map(jsonNumber) ?? "null" }
 
     static func number(_ n: Int?) -> String { n.map(String.init) ?? "null" }
 
     static func object(_ fields: [(String, String)]) -> String {
-        "{" + fields.map { "\(string($0.0)): \($0.1)" }.joined(separator: ", ") + "}"
+        "{" + fields.map { "\(jsonQuoted($0.0)): \($0.1)" }.joined(separator: ", ") + "}"
     }
 }
 

@@ -45,22 +45,9 @@ enum JSON {
         switch self {
         case .int(let v): return String(v)
         case .number(let v):
-            guard v.isFinite else { return "null" }
             // Three decimals are plenty for milliseconds and rates.
-            let rounded = (v * 1000).rounded() / 1000
-            return rounded == rounded.rounded() && Swift.abs(rounded) < 1e15 ? String(Int(rounded)) : String(rounded)
-        case .string(let s):
-            var out = "\""
-            for c in s.unicodeScalars {
-                switch c {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                case "\n": out += "\\n"
-                default:
-                    if c.value < 0x20 { out += "\\u" + String(repeating: "0", count: 4 - String(c.value, radix: 16).count) + String(c.value, radix: 16) } else { out.unicodeScalars.append(c) }
-                }
-            }
-            return out + "\""
+            return jsonNumber((v * 1000).rounded() / 1000)
+        case .string(let s): return jsonQuoted(s)
         case .ints(let vs): return "[" + vs.map(String.init).joined(separator: ",") + "]"
         }
     }

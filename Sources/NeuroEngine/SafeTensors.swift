@@ -156,15 +156,15 @@ public enum SafeTensors {
 
         var entries: [String] = []
         if !metadata.isEmpty {
-            let pairs = metadata.sorted { $0.key < $1.key }.map { jsonString($0.key) + ":" + jsonString($0.value) }
-            entries.append(jsonString("__metadata__") + ":{" + pairs.joined(separator: ",") + "}")
+            let pairs = metadata.sorted { $0.key < $1.key }.map { jsonQuoted($0.key) + ":" + jsonQuoted($0.value) }
+            entries.append(jsonQuoted("__metadata__") + ":{" + pairs.joined(separator: ",") + "}")
         }
         var end = 0
         for (name, tensor) in tensors {
             let begin = end
             end += tensor.count * tensor.dtype.byteSize
             let shape = tensor.shape.map(String.init).joined(separator: ",")
-            entries.append(jsonString(name) + ":{\"dtype\":\"\(tensor.dtype.shortName)\",\"shape\":[\(shape)],\"data_offsets\":[\(begin),\(end)]}")
+            entries.append(jsonQuoted(name) + ":{\"dtype\":\"\(tensor.dtype.shortName)\",\"shape\":[\(shape)],\"data_offsets\":[\(begin),\(end)]}")
         }
         var header = Array(("{" + entries.joined(separator: ",") + "}").utf8)
         header.append(contentsOf: repeatElement(UInt8(ascii: " "), count: (8 - header.count % 8) % 8))
@@ -218,26 +218,6 @@ public enum SafeTensors {
         return decodeElements(UnsafeRawBufferPointer(rebasing: data[begin..<end]), format: format, shape: shape)
     }
 
-    /// `text` as a JSON string literal, escaped the way serde_json does.
-    private static func jsonString(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            case "\u{00}"..."\u{1F}":
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
 }
 
 // MARK: - Element coding (shared with NPY)

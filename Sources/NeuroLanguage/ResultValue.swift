@@ -90,49 +90,31 @@ public final class ResultValue: NativeObject, IndexableObject {
 /// Values as JSON text (tensors as nested arrays, with their shape).
 enum JSONText {
     static func object(_ pairs: [(String, Value)], kind: String? = nil) -> String {
-        var entries = kind.map { ["\"kind\": \(string($0))"] } ?? []
-        entries += pairs.map { "\(string($0.0)): \(value($0.1))" }
+        var entries = kind.map { ["\"kind\": \(jsonQuoted($0))"] } ?? []
+        entries += pairs.map { "\(jsonQuoted($0.0)): \(value($0.1))" }
         return "{" + entries.joined(separator: ", ") + "}"
     }
 
     static func value(_ v: Value) -> String {
         switch v {
-        case .number(let n): return number(n)
-        case .string(let s): return string(s)
+        case .number(let n): return jsonNumber(n)
+        case .string(let s): return jsonQuoted(s)
         case .bool(let b): return b ? "true" : "false"
         case .none: return "null"
         case .list(let items): return "[" + items.map(value).joined(separator: ", ") + "]"
         case .record(let r): return object(r.pairs)
         case .range(let a, let b): return "[" + (a..<max(a, b)).map(String.init).joined(separator: ", ") + "]"
         case .tensor(let t): return tensor(t.toDoubles(), shape: t.shape)
-        case .function(let f): return string("<fn \(f.name)>")
+        case .function(let f): return jsonQuoted("<fn \(f.name)>")
         case .object(let o as ResultValue): return object(o.fields.pairs, kind: o.kind)
-        case .object(let o): return string(o.summary)
+        case .object(let o): return jsonQuoted(o.summary)
         }
     }
 
-    static func number(_ n: Double) -> String {
-        guard n.isFinite else { return "null" }
-        return n == n.rounded() && Swift.abs(n) < 1e15 ? String(Int(n)) : "\(n)"
-    }
 
-    static func string(_ s: String) -> String {
-        var out = "\""
-        for c in s.unicodeScalars {
-            switch c {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            default:
-                if c.value < 0x20 { out += String(format: "\\u%04x", c.value) } else { out.unicodeScalars.append(c) }
-            }
-        }
-        return out + "\""
-    }
 
     static func tensor(_ values: [Double], shape: [Int]) -> String {
-        guard let first = shape.first else { return number(values.first ?? .nan) }
+        guard let first = shape.first else { return jsonNumber(values.first ?? .nan) }
         let inner = shape.dropFirst().reduce(1, *)
         return "[" + (0..<first).map { i in tensor(Array(values[(i * inner)..<((i + 1) * inner)]), shape: Array(shape.dropFirst())) }
             .joined(separator: ", ") + "]"

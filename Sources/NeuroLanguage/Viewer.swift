@@ -56,10 +56,10 @@ enum Viewer {
             previous = projected
             let w = try rows(snapshot.embedding)
             let planes = keys.map { k in "\"\(k)\": " + json(plane(w, k: k, p: p)) }
-            entries.append("{\"label\": \(JSONText.string(snapshot.label)), \"pca\": \(json(projected)), "
+            entries.append("{\"label\": \(jsonQuoted(snapshot.label)), \"pca\": \(json(projected)), "
                 + "\"ratios\": \(json([pca.ratios])), \"planes\": {\(planes.joined(separator: ", "))}}")
         }
-        let data = "{\"title\": \(JSONText.string(title)), \"p\": \(p), \"keys\": [\(keys.map(String.init).joined(separator: ", "))], "
+        let data = "{\"title\": \(jsonQuoted(title)), \"p\": \(p), \"keys\": [\(keys.map(String.init).joined(separator: ", "))], "
             + "\"snapshots\": [\n\(entries.joined(separator: ",\n"))]}"
         return page(title: title, data: data)
     }

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import NeuroTestSupport
 import NeuroEngine
 import NeuroModels
 @testable import NeuroAnalysis

@@ -1,4 +1,5 @@
 import XCTest
+import NeuroTestSupport
 import NeuroEngine
 import NeuroModels
 @testable import NeuroAnalysis
@@ -104,15 +105,6 @@ final class FourierTests: XCTestCase {
     }
 }
 
-/// Asserts two arrays agree within `atol + rtol·|expected|`, naming the first index that does not.
-func assertClose(_ actual: [Double], _ expected: [Double], rtol: Double = 1e-5, atol: Double = 1e-6,
-                 file: StaticString = #filePath, line: UInt = #line) {
-    XCTAssertEqual(actual.count, expected.count, file: file, line: line)
-    for (i, (a, e)) in zip(actual, expected).enumerated() where !(Swift.abs(a - e) <= atol + rtol * Swift.abs(e)) {
-        XCTFail("index \(i): \(a) vs expected \(e)", file: file, line: line)
-        return
-    }
-}
 
 final class ProgressMeasuresTests: XCTestCase {
     func testMeasuresOnAShortRun() throws {

@@ -1,4 +1,5 @@
 import XCTest
+import NeuroTestSupport
 import NeuroEngine
 import NeuroModels
 @testable import NeuroAnalysis

@@ -1,4 +1,5 @@
 import XCTest
+import NeuroTestSupport
 @testable import NeuroEngine
 
 /// Behaviour of the autograd machinery itself: accumulation, zeroing, frozen

@@ -1,4 +1,5 @@
 import XCTest
+import NeuroTestSupport
 @testable import NeuroEngine
 
 /// Checks the gradient autograd computes for `f` against central finite

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import NeuroTestSupport
 @testable import NeuroEngine
 
 /// An .npy file from a header dict literal (not padded) and raw data bytes.

@@ -1,4 +1,5 @@
 import XCTest
+import NeuroTestSupport
 @testable import NeuroEngine
 
 /// A safetensors file from an (unpadded) JSON header and raw data bytes.

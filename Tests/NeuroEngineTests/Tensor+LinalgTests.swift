@@ -1,4 +1,5 @@
 import XCTest
+import NeuroTestSupport
 @testable import NeuroEngine
 
 /// Deterministic pseudo-random values in [-1, 1) (no dependence on the engine's RNG).

@@ -1,4 +1,5 @@
 import XCTest
+import NeuroTestSupport
 @testable import NeuroEngine
 
 final class TensorTests: XCTestCase {

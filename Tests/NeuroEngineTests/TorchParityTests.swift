@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import NeuroTestSupport
 @testable import NeuroEngine
 
 /// Checks the engine against PyTorch: every op's output and input gradients,

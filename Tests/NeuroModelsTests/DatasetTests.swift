@@ -1,4 +1,5 @@
 import XCTest
+import NeuroTestSupport
 import NeuroEngine
 @testable import NeuroModels
 

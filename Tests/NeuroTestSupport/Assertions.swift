@@ -1,9 +1,11 @@
 import XCTest
-@testable import NeuroEngine
+import NeuroEngine
+
+// The one set of numeric assertions every test target shares.
 
 /// Asserts that two arrays agree elementwise within `atol + rtol·|expected|`,
 /// reporting the first index that does not.
-func assertClose(_ actual: [Double], _ expected: [Double], rtol: Double = 1e-5, atol: Double = 1e-6,
+public func assertClose(_ actual: [Double], _ expected: [Double], rtol: Double = 1e-5, atol: Double = 1e-6,
                  _ message: String = "", file: StaticString = #filePath, line: UInt = #line) {
     guard actual.count == expected.count else {
         XCTFail("\(message) count \(actual.count) != \(expected.count)", file: file, line: line)
@@ -21,14 +23,14 @@ func assertClose(_ actual: [Double], _ expected: [Double], rtol: Double = 1e-5, 
 }
 
 /// Tensor form of `assertClose`, also checking the shape.
-func assertClose(_ actual: Tensor, _ expected: Tensor, rtol: Double = 1e-5, atol: Double = 1e-6,
+public func assertClose(_ actual: Tensor, _ expected: Tensor, rtol: Double = 1e-5, atol: Double = 1e-6,
                  _ message: String = "", file: StaticString = #filePath, line: UInt = #line) {
     XCTAssertEqual(actual.shape, expected.shape, "\(message) shape", file: file, line: line)
     assertClose(actual.toDoubles(), expected.toDoubles(), rtol: rtol, atol: atol, message, file: file, line: line)
 }
 
 /// Asserts that `body` throws an `EngineError` whose message contains `fragment`.
-func assertThrows<T>(_ fragment: String, file: StaticString = #filePath, line: UInt = #line, _ body: () throws -> T) {
+public func assertThrows<T>(_ fragment: String, file: StaticString = #filePath, line: UInt = #line, _ body: () throws -> T) {
     do {
         _ = try body()
         XCTFail("expected an error containing '\(fragment)'", file: file, line: line)
