@@ -119,17 +119,16 @@ public final class Interpreter {
             env.define(name, .function(Function(name: name, body: .user(decl, env))))
         case .ifElse(let condition, let then, let otherwise):
             if try evaluate(condition, env).isTruthy {
-                return try executeBlock(then, Environment(parent: env))
+                return try executeBlock(then, env)
             } else if let otherwise {
-                return try executeBlock(otherwise, Environment(parent: env))
+                return try executeBlock(otherwise, env)
             }
         case .forIn(let variable, let sequenceExpr, let body):
             let items = try iterate(evaluate(sequenceExpr, env), at: sequenceExpr.range)
             for item in items {
                 try checkInterrupt(statement.range)
-                let scope = Environment(parent: env)
-                scope.define(variable, item)
-                switch try executeBlock(body, scope) {
+                env.define(variable, item)
+                switch try executeBlock(body, env) {
                 case .broke: return .normal
                 case .returned(let v): return .returned(v)
                 default: continue
@@ -138,7 +137,7 @@ public final class Interpreter {
         case .whileLoop(let condition, let body):
             while try evaluate(condition, env).isTruthy {
                 try checkInterrupt(statement.range)
-                switch try executeBlock(body, Environment(parent: env)) {
+                switch try executeBlock(body, env) {
                 case .broke: return .normal
                 case .returned(let v): return .returned(v)
                 default: continue
@@ -215,7 +214,9 @@ public final class Interpreter {
                 // Shadowing a built-in at top level is allowed but easy to do by accident.
                 session.notes.append("note: '\(name)' now names a variable, hiding the built-in")
             }
-            env.assign(name, value)
+            // Blocks make no scopes; inside a function, assignment reaches enclosing
+            // functions' names (closures keep state) but never the globals.
+            env.assignLocally(name, value, globals: globals)
         case .index(let base, let items):
             guard items.count == 1, case .single(let keyExpr) = items[0] else {
                 throw RuntimeError("assignment supports one index, like x[i] = v", at: target.range)

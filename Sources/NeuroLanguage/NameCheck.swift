@@ -57,16 +57,21 @@ public enum NameCheck {
                     check(target)
                 }
             case .function(let decl): check(decl)
+            // Blocks share their function's scope: what they assign is visible after them.
             case .ifElse(let condition, let then, let otherwise):
                 check(condition)
-                withScope([]) { c in c.declare(then); c.check(then) }
-                if let otherwise { withScope([]) { c in c.declare(otherwise); c.check(otherwise) } }
+                declare(then)
+                check(then)
+                if let otherwise { declare(otherwise); check(otherwise) }
             case .forIn(let variable, let sequence, let body):
                 check(sequence)
-                withScope([variable]) { c in c.declare(body); c.check(body) }
+                scopes[scopes.count - 1].insert(variable)
+                declare(body)
+                check(body)
             case .whileLoop(let condition, let body):
                 check(condition)
-                withScope([]) { c in c.declare(body); c.check(body) }
+                declare(body)
+                check(body)
             case .returnValue(let value): if let value { check(value) }
             case .breakLoop, .continueLoop, .importFile: break
             }

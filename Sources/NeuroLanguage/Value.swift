@@ -127,6 +127,22 @@ public final class Environment {
         values[name] = value
     }
 
+    /// Assigns `name` where a function body may: in the nearest enclosing
+    /// function scope that already has it (so closures keep state), else here;
+    /// never in `globals` unless this is `globals` (a function cannot change
+    /// the caller's variables).
+    public func assignLocally(_ name: String, _ value: Value, globals: Environment) {
+        var scope: Environment? = self
+        while let s = scope, s !== globals {
+            if s.values[name] != nil {
+                s.values[name] = value
+                return
+            }
+            scope = s.parent
+        }
+        values[name] = value
+    }
+
     /// Defines `name` in this scope (shadowing outer ones).
     public func define(_ name: String, _ value: Value) {
         values[name] = value
