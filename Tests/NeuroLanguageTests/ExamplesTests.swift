@@ -19,6 +19,9 @@ final class ExamplesTests: XCTestCase {
         "interventions.nmap": ["p": .number(13), "epochs": .number(3)],
         "fourier.nmap": ["p": .number(13), "epochs": .number(3)],
         "models.nmap": ["p": .number(11), "epochs": .number(3)],
+        "progress.nmap": ["p": .number(13), "epochs": .number(6), "every": .number(2)],
+        "patching.nmap": ["p": .number(13), "epochs": .number(3)],
+        "circuits.nmap": ["p": .number(13), "epochs": .number(3), "sample": .number(100)],
     ]
 
     static let examplesDirectory = URL(fileURLWithPath: #filePath)
@@ -32,7 +35,8 @@ final class ExamplesTests: XCTestCase {
 
     func testTheExamplesTheREADMEPromisesExist() {
         let names = Set(Self.examples.map(\.lastPathComponent))
-        for name in ["quickstart.nmap", "grokking.nmap", "tensors.nmap", "interventions.nmap", "models.nmap", "datasets.nmap"] {
+        for name in ["quickstart.nmap", "grokking.nmap", "tensors.nmap", "interventions.nmap", "models.nmap", "datasets.nmap",
+                     "fourier.nmap", "patching.nmap", "circuits.nmap", "progress.nmap"] {
             XCTAssert(names.contains(name), "examples/\(name) is missing")
         }
         for name in Self.reductions.keys {
