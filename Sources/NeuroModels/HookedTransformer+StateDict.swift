@@ -86,12 +86,17 @@ extension HookedTransformer {
     }
 
     /// Writes the weights in TransformerLens's layout (loadable with
-    /// `model.load_state_dict(safetensors.torch.load_file(path), strict=False)`)
+    /// `model.load_state_dict(safetensors.torch.load_file(path))`)
     /// plus the configuration as JSON in the metadata, atomically.
     public func save(to path: String, metadata: [String: String] = [:]) throws {
         var meta = metadata
         meta["config"] = config.json
         meta["format"] = "pt"
-        try SafeTensors.write(stateDict, metadata: meta, to: path)
+        // TransformerLens 3.x keeps two buffers per block in its state_dict;
+        // writing them (empty mask, -inf IGNORE) lets `load_state_dict` run strict.
+        let buffers = try (0..<config.nLayers).flatMap { l -> [(String, Tensor)] in
+            [("blocks.\(l).attn.mask", try Tensor.zeros([0, 0])), ("blocks.\(l).attn.IGNORE", Tensor(scalar: -Double.infinity))]
+        }
+        try SafeTensors.write(stateDict + buffers, metadata: meta, to: path)
     }
 }
