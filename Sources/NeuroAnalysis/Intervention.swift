@@ -15,12 +15,7 @@ public enum Metric: String, CaseIterable, Sendable {
         switch self {
         case .accuracy: return try Metrics.accuracy(logits, labels: labels)
         case .loss: return try Metrics.crossEntropy(logits, labels: labels).item()
-        case .logitDiff:
-            let last = try logits.rank == 3 ? logits.select(axis: 1, index: -1) : logits          // [batch, vocab]
-            let correct = try last.takeAlong(axis: -1, indices: labels.unsqueezed(-1)).squeezed(-1)  // [batch]
-            let n = Double(last.shape[1])
-            let others = try (last.sum(axes: [-1]) - correct) / (n - 1)
-            return try (correct - others).mean().item()
+        case .logitDiff: return try PatchingMetric.logitDifference(logits, labels: labels).item()
         }
     }
 

@@ -49,11 +49,8 @@ extension Builtins {
         default:
             throw args.error("unknown method '\(methodName)' (zero, mean or patch)")
         }
-        let metricName = try args.string(nil, "metric", default: "logit_diff")
-        guard let metric = Metric(rawValue: metricName) else {
-            throw args.error("unknown metric '\(metricName)' (\(Metric.allCases.map(\.rawValue).joined(separator: ", ")))")
-        }
-        return (model, try select(data.dataset.tokens), try select(data.dataset.labels), ablation, detail, metric)
+        return (model, try select(data.dataset.tokens), try select(data.dataset.labels), ablation, detail,
+                try metricArgument(args, default: .logitDiff))
     }
 
     /// A circuit's components and edges as language values, and its scores.

@@ -285,10 +285,7 @@ extension Builtins {
         let point = try model.model.hooks.languagePoint(site)
         func optionalInt(_ name: String) throws -> Int? { args.value(nil, name) == nil ? nil : try args.int(nil, name) }
         let slice = ActivationSlice(head: try optionalInt("head"), position: try optionalInt("pos"), neuron: try optionalInt("neuron"))
-        let metricName = try args.string(nil, "metric", default: "accuracy")
-        guard let metric = Metric(rawValue: metricName) else {
-            throw args.error("unknown metric '\(metricName)' (\(Metric.allCases.map(\.rawValue).joined(separator: ", ")))")
-        }
+        let metric = try metricArgument(args, default: .accuracy)
         return (model, data.dataset, point, slice, metric)
     }
 
