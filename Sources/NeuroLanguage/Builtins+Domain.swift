@@ -6,7 +6,8 @@ import NeuroAnalysis
 /// Built-ins for models, datasets, training and interventions.
 extension Builtins {
     static var domain: [Builtin] {
-        [modular, addition, group, transformer, train, use, accuracy, loss, logits, run, load, save, corrupt, patch, ablate, hook, hooks]
+        [modular, addition, group, transformer, train, use, accuracy, loss, logits, run, load, save, corrupt, patch, ablate, hook, hooks,
+         baseline]
     }
 
     // MARK: - Datasets
@@ -127,6 +128,40 @@ extension Builtins {
 
     static func duration(_ seconds: Double) -> String {
         seconds < 90 ? String(format: "%.0fs", seconds) : String(format: "%dm%02ds", Int(seconds) / 60, Int(seconds) % 60)
+    }
+
+    static let baseline = Builtin(
+        "baseline", "baseline(data, kind: \"mlp\", epochs: 1000, lr: 1e-3, wd: 1.0, d_model: 128, d_hidden: 512, seed: 0)",
+        "train a baseline to compare with the transformer: \"memory\" (a lookup table per input) or \"mlp\" (an MLP over the concatenated embeddings)",
+        parameters: ["data", "kind", "epochs", "lr", "wd", "d_model", "d_hidden", "seed"]
+    ) { args in
+        let data = try args.object(0, "data", as: DatasetObject.self, what: "a dataset") ?? args.interpreter.session.requireData("baseline")
+        let d = data.dataset
+        let kind = try args.string(nil, "kind", default: "mlp")
+        let model: SequenceModel
+        switch kind {
+        case "memory": model = try LookupTableBaseline(dVocab: d.dVocab, dVocabOut: d.dVocabOut)
+        case "mlp":
+            model = try MLPBaseline(dVocab: d.dVocab, dVocabOut: d.dVocabOut, inputs: d.nCtx - 1,
+                                    dModel: args.int(nil, "d_model", default: 128), dHidden: args.int(nil, "d_hidden", default: 512),
+                                    seed: UInt64(clamping: args.int(nil, "seed", default: 0)))
+        default: throw args.error("unknown kind '\(kind)' (memory or mlp)")
+        }
+        let epochs = try args.int(nil, "epochs", default: 1000)
+        let history = try model.fit(d, epochs: epochs, options: TrainingOptions(learningRate: args.number(nil, "lr", default: 1e-3),
+                                                                               weightDecay: args.number(nil, "wd", default: 1.0),
+                                                                               freezeBiases: false),
+                                    shouldStop: { Interruption.requested })
+        let trainAccuracy = try GradMode.withNoGrad { try Metrics.accuracy(model.lastLogits(d.train.tokens), labels: d.train.labels) }
+        let testAccuracy = history.testAccuracy.last ?? 0
+        let result = ResultValue(
+            kind: "baseline",
+            title: "baseline \(kind) on \(d.task), \(history.count) epochs: train acc \(Formatter.percent(trainAccuracy)), test acc \(Formatter.percent(testAccuracy))",
+            fields: [("kind", .string(kind)), ("epochs", .number(Double(history.count))), ("train_acc", .number(trainAccuracy)),
+                     ("test_acc", .number(testAccuracy)), ("train_loss", try Builtins.tensor(history.trainLoss)),
+                     ("test_loss", try Builtins.tensor(history.testLoss)), ("test_acc_curve", try Builtins.tensor(history.testAccuracy))])
+        args.interpreter.session.results.append(result)
+        return .object(result)
     }
 
     static let use = Builtin("use", "use(model, on: data)", "make a model and dataset the session's current ones: `use model on data`",
@@ -391,3 +426,4 @@ extension Interpreter {
         return .object(object)
     }
 }
+

@@ -131,6 +131,14 @@ extension Figure {
 extension Figure {
     /// The picture of an analysis result, chosen by its kind.
     static func resultFigure(_ r: ResultValue) throws -> Figure {
+        if r.kind == "baseline" {
+            // A baseline's curves, drawn like a training run's.
+            let (train, test, accuracy) = (try r.tensor("train_loss").toDoubles(), try r.tensor("test_loss").toDoubles(),
+                                           try r.tensor("test_acc_curve").toDoubles())
+            var history = TrainingHistory()
+            for i in train.indices { history.append(epoch: i + 1, train: train[i], test: test[i], accuracy: accuracy[i]) }
+            return try trainingFigure(history, title: r.title)
+        }
         let panels: [Panel]
         switch r.kind {
         case "fourier": panels = try fourierPanels(r)

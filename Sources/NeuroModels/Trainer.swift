@@ -54,7 +54,8 @@ public struct TrainingHistory: Equatable {
         epochs.removeLast(); trainLoss.removeLast(); testLoss.removeLast(); testAccuracy.removeLast()
     }
 
-    mutating func append(epoch: Int, train: Double, test: Double, accuracy: Double) {
+    /// Records one epoch.
+    public mutating func append(epoch: Int, train: Double, test: Double, accuracy: Double) {
         epochs.append(epoch)
         trainLoss.append(train)
         testLoss.append(test)
