@@ -3,7 +3,11 @@ import NeuroEngine
 @testable import NeuroModels
 
 final class BaselinesTests: XCTestCase {
-    let data = try! Dataset.modular(.add, p: 11, trainFraction: 0.5, seed: 1)
+    var data: Dataset!
+
+    override func setUpWithError() throws {
+        data = try Dataset.modular(.add, p: 11, trainFraction: 0.5, seed: 1)
+    }
 
     func testLookupTableMemorisesButCannotGeneralise() throws {
         let memory = try LookupTableBaseline(dVocab: data.dVocab, dVocabOut: data.dVocabOut)
