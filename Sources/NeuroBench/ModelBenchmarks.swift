@@ -27,7 +27,7 @@ func benchGrokkingEpoch(_ context: inout Context) throws {
     let t = try measure(iterations: iterations, warmup: Swift.max(1, warmup / 2)) { try trainer.train(epochs: block) }
     let perEpoch = Timing(samples: t.samples.map { $0 / Double(block) })
     emit([("name", .string("grokking_p113_epoch"))] + timingFields(perEpoch)
-         + [("epochs_per_sample", .int(block)), ("peer_ms", .number(310))])
+         + [("epochs_per_sample", .int(block)), ("peer_readme_ms", .number(310))])
 }
 
 /// `run_with_cache` on all 12,769 inputs, every hook cached.
@@ -37,7 +37,7 @@ func benchRunWithCacheAll(_ context: inout Context) throws {
     let t = try measure(iterations: iterations, warmup: warmup) {
         _ = try GradMode.withNoGrad { try model.run(data.tokens, cache: .all) }
     }
-    emit([("name", .string("run_with_cache_all"))] + timingFields(t) + [("hooks", .int(model.hookPoints.count)), ("peer_ms", .number(536))])
+    emit([("name", .string("run_with_cache_all"))] + timingFields(t) + [("hooks", .int(model.hookPoints.count)), ("peer_readme_ms", .number(536))])
 }
 
 /// Progress measures over 250 checkpoints of the p = 113 model. The time does
