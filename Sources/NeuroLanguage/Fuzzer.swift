@@ -40,7 +40,7 @@ public enum Fuzzer {
     /// hunting a crash).
     public static func run(count: Int, seed: UInt64, corpus: [String] = defaultCorpus,
                            willRun: ((Int, String) -> Void)? = nil) -> FuzzReport {
-        onLargeStack {
+        let work = { () -> FuzzReport in
             let start = DispatchTime.now().uptimeNanoseconds
             var report = FuzzReport()
             let names = Builtins.all.map { (name: $0.name, parameters: $0.parameters) }
@@ -55,6 +55,8 @@ public enum Fuzzer {
             report.seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             return report
         }
+        // The work cannot fail; were the large-stack thread unavailable, run it here.
+        return (try? onLargeStack(work)) ?? work()
     }
 
     /// Input number `index` of a run with `seed`.
@@ -187,20 +189,6 @@ public enum Fuzzer {
         return false
     }
 
-    /// Runs `body` on a thread with a 512 MB stack.
-    static func onLargeStack<T>(_ body: @escaping () -> T) -> T {
-        let slot = Slot<T>()
-        let done = DispatchSemaphore(value: 0)
-        let thread = Thread {
-            slot.value = body()
-            done.signal()
-        }
-        thread.stackSize = 512 << 20
-        thread.start()
-        done.wait()
-        return slot.value ?? body()
-    }
-
     // MARK: - Corpus
 
     /// What mutations start from: the built-in scripts, the standard
@@ -291,9 +279,6 @@ public enum Fuzzer {
 }
 
 /// A result written by one thread and read by another after it signals.
-private final class Slot<T>: @unchecked Sendable {
-    var value: T?
-}
 
 /// What one fuzz input did.
 public enum FuzzOutcome: Equatable, Sendable {

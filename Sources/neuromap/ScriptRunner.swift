@@ -80,22 +80,6 @@ final class ScriptRunner {
         if case .none = value { return true }
         return false
     }
-
-    /// Runs `body` on a thread with a 256 MB stack, so deep (but bounded)
-    /// recursion in scripts cannot overflow the main thread's stack.
-    private func onLargeStack<T>(_ body: @escaping () throws -> T) throws -> T {
-        var result: Result<T, Error>?
-        let done = DispatchSemaphore(value: 0)
-        let thread = Thread {
-            result = Result { try body() }
-            done.signal()
-        }
-        thread.stackSize = 256 << 20
-        thread.start()
-        done.wait()
-        guard let result else { throw RuntimeError("the script stopped without a result") }
-        return try result.get()
-    }
 }
 
 /// Ctrl-C raises the interruption flag; the running command stops at its next safe point.

@@ -30,7 +30,7 @@ final class FuzzTests: XCTestCase {
 
     /// Inputs that crashed the process (a trap or a stack overflow) or ran
     /// for ever, through the fuzzer's sandbox.
-    func testCrashRegressions() {
+    func testCrashRegressions() throws {
         let sum = "x = " + Array(repeating: "1", count: 100_000).joined(separator: " + ")
         let cases: [(what: String, source: String, outcome: FuzzOutcome)] = [
             ("Int(1e300) in a hook name", "hook blocks.0. 1e300mlp.hook_post with fn(x) { x }", .syntaxErrors(1)),
@@ -49,7 +49,7 @@ final class FuzzTests: XCTestCase {
         ]
         for c in cases {
             let started = Date()
-            let result = onLargeStack { Fuzzer.check(c.source) }
+            let result = try onLargeStack { Fuzzer.check(c.source) }
             XCTAssertEqual(result.outcome, c.outcome, c.what)
             XCTAssertEqual(result.findings, [], c.what)
             XCTAssertLessThan(Date().timeIntervalSince(started), 10, c.what)

@@ -24,7 +24,7 @@ final class GoldenTests: XCTestCase {
         let scripts = GoldenScript.all(under: root)
         XCTAssertGreaterThanOrEqual(scripts.count, 40, "expected the golden scripts under \(root.path)")
         for script in scripts {
-            let problems = script.run()
+            let problems = try script.run()
             if !problems.isEmpty {
                 XCTFail("\(script.name):\n" + problems.map { "  " + $0 }.joined(separator: "\n"))
             }
@@ -86,7 +86,7 @@ struct GoldenScript {
     }
 
     /// Runs the script; the differences from its expectations, one per line.
-    func run() -> [String] {
+    func run() throws -> [String] {
         var problems: [String] = []
         let parsed = Interpreter.parse(source)
         let expectedErrors = expected(.error)
@@ -106,7 +106,7 @@ struct GoldenScript {
         let unresolved = NameCheck.unresolved(parsed.program, interpreter: interpreter)
         let output = OutputLines()
         interpreter.output = { output.lines += $0.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) }
-        let failure: RuntimeError? = onLargeStack {
+        let failure: RuntimeError? = try onLargeStack {
             do {
                 try interpreter.run(parsed.program)
                 return nil
@@ -182,16 +182,3 @@ final class ThreadResult<T>: @unchecked Sendable {
     var value: T?
 }
 
-/// Runs `body` on a thread with a 256 MB stack, as `neuromap` runs scripts.
-func onLargeStack<T>(_ body: @escaping () -> T) -> T {
-    let slot = ThreadResult<T>()
-    let done = DispatchSemaphore(value: 0)
-    let thread = Thread {
-        slot.value = body()
-        done.signal()
-    }
-    thread.stackSize = 256 << 20
-    thread.start()
-    done.wait()
-    return slot.value ?? body()
-}
