@@ -16,22 +16,8 @@ final class CircuitBuiltinTests: XCTestCase {
         post = run(model, data)["blocks.0.mlp.hook_post"][:, -1]
         """
 
-    /// Runs the setup and `code`; the interpreter, and the runtime error's message if any.
-    func run(_ code: String) -> (Interpreter, String?) {
-        let interpreter = Interpreter()
-        interpreter.output = { _ in }
-        let source = CircuitBuiltinTests.setup + "\n" + code
-        let parsed = Interpreter.parse(source)
-        guard parsed.diagnostics.isEmpty else { return (interpreter, parsed.diagnostics.map { $0.render(file: "t", source: source) }.joined()) }
-        do {
-            _ = try interpreter.run(parsed.program)
-            return (interpreter, nil)
-        } catch let error as RuntimeError {
-            return (interpreter, error.message)
-        } catch {
-            return (interpreter, "\(error)")
-        }
-    }
+    /// Runs the setup and `code`; the interpreter, and the error's message if any.
+    func run(_ code: String) -> (Interpreter, String?) { runSnippet(CircuitBuiltinTests.setup + "\n" + code) }
 
     func result(_ code: String, file: StaticString = #filePath, line: UInt = #line) throws -> (ResultValue, Interpreter) {
         let (interpreter, error) = run("r = " + code)

@@ -12,22 +12,8 @@ final class PatchingBuiltinTests: XCTestCase {
         model = transformer(data, layers: 1, heads: 2, d_model: 16, d_mlp: 32, seed: 0)
         """
 
-    /// An interpreter after the setup and `code`; a runtime error is returned as its message.
-    func run(_ code: String) -> (Interpreter, String?) {
-        let interpreter = Interpreter()
-        interpreter.output = { _ in }
-        let source = PatchingBuiltinTests.setup + "\n" + code
-        let parsed = Interpreter.parse(source)
-        guard parsed.diagnostics.isEmpty else { return (interpreter, parsed.diagnostics.map { $0.render(file: "t", source: source) }.joined()) }
-        do {
-            try interpreter.run(parsed.program)
-            return (interpreter, nil)
-        } catch let error as RuntimeError {
-            return (interpreter, error.message)
-        } catch {
-            return (interpreter, "\(error)")
-        }
-    }
+    /// Runs the setup and `code`; the interpreter, and the error's message if any.
+    func run(_ code: String) -> (Interpreter, String?) { runSnippet(PatchingBuiltinTests.setup + "\n" + code) }
 
     func result(_ code: String) throws -> ResultValue {
         let (interpreter, error) = run("r = " + code)
