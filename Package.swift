@@ -83,7 +83,7 @@ let package = Package(
         ),
         .testTarget(
             name: "NeuroLanguageTests",
-            dependencies: ["NeuroLanguage", "NeuroEngine", "NeuroModels"],
+            dependencies: ["NeuroTestSupport", "NeuroLanguage", "NeuroEngine", "NeuroModels"],
             resources: [.copy("Golden")],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),

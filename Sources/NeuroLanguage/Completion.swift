@@ -42,7 +42,7 @@ extension Interpreter {
 
     /// Variables the user made (standard-library names left out), sorted.
     public var userVariableNames: [String] {
-        globals.localNames.filter { !standardNames.contains($0) }
+        globals.localNames
     }
 
     /// The names `value.name` answers: an object's fields, a record's keys,

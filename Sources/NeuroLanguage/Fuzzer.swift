@@ -134,8 +134,7 @@ public enum Fuzzer {
         interpreter.output = { _ in }
         interpreter.baseDirectory = "/nonexistent/neuromap-fuzz"
         for builtin in interpreter.builtins.values { interpreter.register(sandboxed(builtin)) }
-        for program in standardLibrary { _ = try? interpreter.run(program) }
-        interpreter.standardNames = Set(interpreter.globals.localNames)   // as `loadStandardLibrary` does
+        for program in standardLibrary { _ = try? interpreter.run(program, in: interpreter.library) }
         return interpreter
     }
 

@@ -33,7 +33,11 @@ enum Flow {
 /// `neuromap -e`: globals, the session's current model and data, and every
 /// result persist between calls to `run`.
 public final class Interpreter {
-    public let globals = Environment()
+    /// The standard library's definitions. Its functions see only this scope
+    /// (and the built-ins), so nothing a user names can change what they do.
+    public let library = Environment(topLevel: true)
+    /// The user's variables; library names show through until a user name hides them.
+    public let globals: Environment
     public private(set) var builtins: [String: Builtin] = [:]
     /// Where `print` and command results go.
     public var output: (String) -> Void = { print($0) }
@@ -48,18 +52,15 @@ public final class Interpreter {
     /// The user functions being called, innermost last.
     private var callStack: [(name: String, range: SourceRange, library: Bool)] = []
     private var importing: Set<String> = []
-    /// Names the standard library defined (hidden from `:vars`).
-    public internal(set) var standardNames: Set<String> = [] {
-        didSet { libraryFunctions = standardNames.compactMap { if case .function(let f)? = globals.lookup($0) { return f }; return nil } }
-    }
-    /// The standard library's functions as it defined them (a script may define others over their names).
-    private var libraryFunctions: [Function] = []
+    /// Names the standard library defined.
+    public var standardNames: Set<String> { Set(library.localNames) }
     static let maxCallDepth = 180
     /// Statements, loop turns and calls left before the run stops with an
     /// error; nil (the default) for no limit. The fuzzer sets it so no input runs forever.
     public var stepBudget: Int?
 
     public init() {
+        globals = Environment(parent: library, topLevel: true)
         for builtin in Builtins.all { register(builtin) }
     }
 
@@ -79,14 +80,19 @@ public final class Interpreter {
     /// REPL to echo), or nil.
     @discardableResult
     public func run(_ program: [Stmt]) throws -> Value? {
+        try run(program, in: globals)
+    }
+
+    /// Runs a program at a top level: the user's globals or the library's scope.
+    func run(_ program: [Stmt], in scope: Environment) throws -> Value? {
         var last: Value? = nil
         for statement in program {
             last = nil
             switch statement.kind {
             case .expression(let expr):
-                last = try evaluate(expr, globals)
+                last = try evaluate(expr, scope)
             default:
-                if case .returned = try execute(statement, globals, topLevel: true) {
+                if case .returned = try execute(statement, scope, topLevel: true) {
                     throw RuntimeError("'return' outside a function", at: statement.range)
                 }
             }
@@ -215,8 +221,8 @@ public final class Interpreter {
                 session.notes.append("note: '\(name)' now names a variable, hiding the built-in")
             }
             // Blocks make no scopes; inside a function, assignment reaches enclosing
-            // functions' names (closures keep state) but never the globals.
-            env.assignLocally(name, value, globals: globals)
+            // functions' names (closures keep state) but never a top level.
+            env.assignLocally(name, value)
         case .index(let base, let items):
             guard items.count == 1, case .single(let keyExpr) = items[0] else {
                 throw RuntimeError("assignment supports one index, like x[i] = v", at: target.range)
@@ -377,7 +383,14 @@ public final class Interpreter {
 
     /// Whether `function` is the standard library's own (not one a script defined over its name).
     private func isLibrary(_ function: Function) -> Bool {
-        libraryFunctions.contains { $0 === function }
+        guard case .user(_, let closure) = function.body else { return false }
+        var scope: Environment? = closure
+        while let s = scope {
+            if s === library { return true }
+            if s === globals { return false }
+            scope = s.parent
+        }
+        return false
     }
 
     /// A function body's value: what `return` gives, else its last expression.

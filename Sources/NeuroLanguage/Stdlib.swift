@@ -21,7 +21,9 @@ public enum StandardLibrary {
 }
 
 extension Interpreter {
-    /// Runs every standard-library file into the globals. A file that fails
+    /// Runs every standard-library file into the library scope, beneath the
+    /// user's globals: users call its functions, and may hide their names,
+    /// but the library's functions keep seeing its own. A file that fails
     /// is reported in the returned messages and skipped; the rest still load.
     @discardableResult
     public func loadStandardLibrary() -> [String] {
@@ -37,14 +39,13 @@ extension Interpreter {
                 continue
             }
             do {
-                try run(parsed.program)
+                try run(parsed.program, in: library)
             } catch let error as RuntimeError {
                 problems.append(error.diagnostic.render(file: path, source: source))
             } catch {
                 problems.append("\(path): \(error)")
             }
         }
-        standardNames = Set(globals.localNames)
         return problems
     }
 }

@@ -104,9 +104,13 @@ public protocol NativeObject: AnyObject {
 public final class Environment {
     private var values: [String: Value] = [:]
     public let parent: Environment?
+    /// Whether this is a top level (the standard library's or the user's
+    /// globals): assignment inside a function never reaches past one.
+    public let isTopLevel: Bool
 
-    public init(parent: Environment? = nil) {
+    public init(parent: Environment? = nil, topLevel: Bool = false) {
         self.parent = parent
+        self.isTopLevel = topLevel
     }
 
     /// The value of `name` here or in an enclosing scope.
@@ -129,11 +133,15 @@ public final class Environment {
 
     /// Assigns `name` where a function body may: in the nearest enclosing
     /// function scope that already has it (so closures keep state), else here;
-    /// never in `globals` unless this is `globals` (a function cannot change
-    /// the caller's variables).
-    public func assignLocally(_ name: String, _ value: Value, globals: Environment) {
+    /// never in a top level unless this is one (a function cannot change the
+    /// caller's globals, nor the standard library's).
+    public func assignLocally(_ name: String, _ value: Value) {
+        if isTopLevel {
+            values[name] = value
+            return
+        }
         var scope: Environment? = self
-        while let s = scope, s !== globals {
+        while let s = scope, !s.isTopLevel {
             if s.values[name] != nil {
                 s.values[name] = value
                 return

@@ -126,7 +126,7 @@ enum Help {
             parts.append("The current model's hooks:\n" + model.hookPoints.map { "  \($0.name)  \($0.site.dimensions)" }.joined(separator: "\n"))
         }
         if let value = interpreter.globals.lookup(name) {
-            let origin = interpreter.standardNames.contains(name) ? " (standard library)" : ""
+            let origin = interpreter.globals.localNames.contains(name) ? "" : " (standard library)"
             parts.append("\(name): \(value.typeName)\(origin)  \(Formatter.display(value))")
         }
         if parts.isEmpty {

@@ -1,6 +1,7 @@
 import XCTest
 import NeuroEngine
 import NeuroModels
+import NeuroTestSupport
 @testable import NeuroAnalysis
 
 final class AttributionPatchingTests: XCTestCase {
@@ -49,9 +50,10 @@ final class AttributionPatchingTests: XCTestCase {
                                                   direction: direction)
             for spec in [SweepSpec(.residPost, by: [.pos], layer: 1), SweepSpec(.unembedIn, by: [.pos, .neuron])] {
                 let estimate = try patching.attribute([spec]), actual = try patching.sweep([spec])
-                for (a, b) in zip(estimate.values.toDoubles(), actual.values.toDoubles()) {
-                    XCTAssertEqual(a, b, accuracy: 1e-4, "\(direction) \(spec.name)")
-                }
+                // Both come from float32 forward passes over d_model-long sums: agreement to a
+                // few float32 ulps of the metric's size, not to the last bit.
+                let scale = actual.values.toDoubles().map(abs).max() ?? 0
+                assertClose(estimate.values, actual.values, rtol: 1e-5, atol: 1e-5 * scale, "\(direction) \(spec.name)")
             }
         }
     }

@@ -86,8 +86,7 @@ final class DiagnosticTests: XCTestCase {
     func testErrorsInsideTheStandardLibraryPointAtTheCall() throws {
         let interpreter = Interpreter()
         let library = "fn lib_repeat(s, n) {\n    out = \"\"\n    for i in 0..n { out = out + s }\n    out\n}\nfn lib_apply(f, x) { f(x) }"
-        try interpreter.run(Interpreter.parse(library).program)
-        interpreter.standardNames = ["lib_repeat", "lib_apply"]
+        try interpreter.run(Interpreter.parse(library).program, in: interpreter.library)
 
         let inLibrary = try XCTUnwrap(runtimeError("fn go() { lib_repeat(\"a\", \"b\") }\ngo()", interpreter))
         XCTAssertEqual(inLibrary.diagnostic.description, "1:11: lib_repeat(): range end must be a whole number, got b")
