@@ -114,13 +114,13 @@ public struct InterventionResult: Sendable {
     public let detail: String
 
     /// Patching: the share of the corruption's effect that flows through the
-    /// site, (clean − patched) / (clean − corrupted). Otherwise the change
+    /// site, (clean − patched) / (clean − corrupted), nil when the corruption
+    /// does not change the metric (`NormalizedEffect`). Otherwise the change
     /// clean − intervened (positive when the metric got worse, for accuracy
     /// and logit difference; for loss the sign is flipped so worse is positive).
-    public var effect: Double {
+    public var effect: Double? {
         if let corrupted {
-            let gap = clean - corrupted
-            return gap == 0 ? 0 : (clean - intervened) / gap
+            return NormalizedEffect.ratio(intervened, clean: clean, corrupted: corrupted).map { 1 - $0 }
         }
         return metric == .loss ? intervened - clean : clean - intervened
     }

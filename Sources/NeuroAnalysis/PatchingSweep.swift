@@ -110,7 +110,8 @@ public struct PatchingSweep {
     public let axisLabels: [[String]]
     /// The metric of each patched run, Float64, shaped by the axes.
     public let values: Tensor
-    /// (values − corrupted) / (clean − corrupted); zeros when clean equals corrupted.
+    /// (values − corrupted) / (clean − corrupted); NaN in every cell when the
+    /// corruption does not change the metric (`isNormalizable` is false).
     public let normalized: Tensor
     /// The metric on the clean inputs.
     public let clean: Double
@@ -131,8 +132,8 @@ public struct PatchingSweep {
         self.axes = axes
         self.axisLabels = axisLabels
         self.values = try Tensor(float64: values, shape: shape)
-        let gap = clean - corrupted
-        self.normalized = try Tensor(float64: values.map { gap == 0 ? 0 : ($0 - corrupted) / gap }, shape: shape)
+        self.normalized = try Tensor(float64: values.map { NormalizedEffect.ratio($0, clean: clean, corrupted: corrupted) ?? .nan },
+                                     shape: shape)
         self.clean = clean
         self.corrupted = corrupted
         self.direction = direction
@@ -142,6 +143,9 @@ public struct PatchingSweep {
 
     /// The metric of the run that was patched: corrupted when denoising, clean when noising.
     public var baseline: Double { direction == .denoise ? corrupted : clean }
+
+    /// Whether `normalized` means anything: false when clean and corrupted agree.
+    public var isNormalizable: Bool { NormalizedEffect.isDefined(clean: clean, corrupted: corrupted) }
 
     /// The labels of the cell at flat (row-major) index `flat`.
     public func labels(ofCell flat: Int) -> [String] {
@@ -156,11 +160,11 @@ public struct PatchingSweep {
     }
 
     /// The cell whose patch moved the metric furthest from the baseline: its
-    /// labels, raw value and normalised effect; nil for an empty grid.
-    public var strongest: (labels: [String], value: Double, normalized: Double)? {
+    /// labels, raw value and normalised effect (nil where undefined); nil for an empty grid.
+    public var strongest: (labels: [String], value: Double, normalized: Double?)? {
         let raw = values.toDoubles(), norm = normalized.toDoubles()
         guard let best = raw.indices.max(by: { Swift.abs(raw[$0] - baseline) < Swift.abs(raw[$1] - baseline) }) else { return nil }
-        return (labels(ofCell: best), raw[best], norm[best])
+        return (labels(ofCell: best), raw[best], isNormalizable ? norm[best] : nil)
     }
 }
 

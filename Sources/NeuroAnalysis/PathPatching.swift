@@ -111,11 +111,8 @@ public struct PathPatchResult: Sendable {
     /// The metric of the run that was patched: corrupted when denoising, clean when noising.
     public var baseline: Double { direction == .denoise ? corrupted : clean }
 
-    /// (patched − corrupted) / (clean − corrupted); 0 when clean equals corrupted.
-    public var normalized: Double {
-        let gap = clean - corrupted
-        return gap == 0 ? 0 : (patched - corrupted) / gap
-    }
+    /// (patched − corrupted) / (clean − corrupted); nil when the corruption does not change the metric.
+    public var normalized: Double? { NormalizedEffect.ratio(patched, clean: clean, corrupted: corrupted) }
 }
 
 extension ActivationPatching {

@@ -24,8 +24,8 @@ extension Builtins {
     /// (each pass of ACDC runs the model on all of them).
     static func circuitTarget(_ args: CallArguments) throws
         -> (model: HookedTransformer, tokens: Tensor, labels: Tensor, ablation: CircuitAblation, detail: String, metric: Metric) {
-        let (model, split) = try evaluationTarget(args, defaultSplit: "all")
-        var rows = split.indices
+        let target = try evaluationTarget(args)
+        var rows = target.split.indices
         if args.value(nil, "sample") != nil {
             let sample = try args.int(nil, "sample")
             guard sample >= 1 else { throw args.error("'sample' must be at least 1, got \(sample)") }
@@ -34,7 +34,7 @@ extension Builtins {
         }
         let picked = try args.engine { try Tensor(ints: rows, shape: [rows.count]) }
         func select(_ t: Tensor) throws -> Tensor { try args.engine { try t.indexSelect(axis: 0, indices: picked) } }
-        let data = try args.object(1, "data", as: DatasetObject.self, what: "a dataset") ?? args.interpreter.session.requireData(args.function)
+        let data = target.data
         let corruption = try args.object(nil, "with", as: CorruptionObject.self, what: "corrupted inputs, corrupt(…)")
         let methodName = try args.string(nil, "method", default: corruption == nil ? "mean" : "patch")
         let ablation: CircuitAblation
@@ -49,7 +49,8 @@ extension Builtins {
         default:
             throw args.error("unknown method '\(methodName)' (zero, mean or patch)")
         }
-        return (model, try select(data.dataset.tokens), try select(data.dataset.labels), ablation, detail,
+        detail += " · \(target.description)"
+        return (target.model.model, try select(data.dataset.tokens), try select(data.dataset.labels), ablation, detail,
                 try metricArgument(args, default: .logitDiff))
     }
 

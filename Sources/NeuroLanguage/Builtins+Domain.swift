@@ -44,10 +44,11 @@ extension Builtins {
 
     static let transformer = Builtin(
         "transformer", "transformer(data, layers: 1, heads: 4, d_model: 128, d_mlp: 512, act: \"relu\", norm: \"none\", seed: 0)",
-        "a hooked transformer (TransformerLens layout); vocabulary and context from the dataset (the current one if not given)",
+        "a hooked transformer (TransformerLens layout); vocabulary and context from the dataset (if not given: the current one, else the one made last)",
         parameters: ["data", "layers", "heads", "d_model", "d_head", "d_mlp", "act", "norm", "d_vocab", "d_vocab_out", "n_ctx", "seed"]
     ) { args in
-        let data = try args.object(0, "data", as: DatasetObject.self, what: "a dataset") ?? args.interpreter.session.data
+        let session = args.interpreter.session
+        let data = try args.object(0, "data", as: DatasetObject.self, what: "a dataset") ?? session.data ?? session.lastMadeData
         let actName = try args.string(nil, "act", default: "relu")
         guard let act = ActivationFunction(rawValue: actName) else {
             throw args.error("unknown activation '\(actName)' (relu, gelu or gelu_new)")
@@ -71,7 +72,7 @@ extension Builtins {
             nCtx: size("n_ctx", data?.dataset.nCtx), seed: UInt64(clamping: args.int(nil, "seed", default: 0)))
         guard config.dHead * config.nHeads > 0 else { throw args.error("d_model \(dModel) is smaller than heads \(heads)") }
         let model = ModelObject(try HookedTransformer(config: config))
-        args.interpreter.session.model = model
+        session.madeModels += 1
         return .object(model)
     }
 
@@ -167,29 +168,16 @@ extension Builtins {
     static let use = Builtin("use", "use(model, on: data)", "make a model and dataset the session's current ones: `use model on data`",
                              parameters: ["on", "data"]) { args in
         let session = args.interpreter.session
-        if let model = try args.object(0, "model", as: ModelObject.self, what: "a model") { session.model = model }
-        if let data = try args.object(1, "on", as: DatasetObject.self, what: "a dataset")
-            ?? args.object(nil, "data", as: DatasetObject.self, what: "a dataset") {
-            session.data = data
-        }
+        let model = try args.object(0, "model", as: ModelObject.self, what: "a model")
+        let data = try args.object(1, "on", as: DatasetObject.self, what: "a dataset")
+            ?? args.object(nil, "data", as: DatasetObject.self, what: "a dataset")
+        if let pairModel = model ?? session.model, let pairData = data ?? session.data { try checkFit(pairModel, pairData, args) }
+        if let model { session.model = model }
+        if let data { session.data = data }
         return .none
     }
 
     // MARK: - Evaluation
-
-    /// The model, dataset and split a metric built-in works on.
-    static func evaluationTarget(_ args: CallArguments, defaultSplit: String) throws -> (HookedTransformer, DatasetSplit) {
-        let session = args.interpreter.session
-        let model = try args.object(0, "model", as: ModelObject.self, what: "a model") ?? session.requireModel(args.function)
-        let data = try args.object(1, "data", as: DatasetObject.self, what: "a dataset") ?? session.requireData(args.function)
-        let name = try args.string(nil, "split", default: defaultSplit)
-        switch name {
-        case "train": return (model.model, data.dataset.train)
-        case "test": return (model.model, data.dataset.test)
-        case "all": return (model.model, data.dataset.all)
-        default: throw args.error("unknown split '\(name)' (train, test or all)")
-        }
-    }
 
     static func lastLogits(_ model: HookedTransformer, _ split: DatasetSplit) throws -> Tensor {
         try GradMode.withNoGrad { try model.run(split.tokens, positions: .last).logits }
@@ -197,26 +185,27 @@ extension Builtins {
 
     static let accuracy = Builtin("accuracy", "accuracy(model, data, split: \"test\")",
                                   "fraction of inputs whose last-position argmax is the label", parameters: ["model", "data", "split"]) { args in
-        let (model, split) = try evaluationTarget(args, defaultSplit: "test")
-        return .number(try Metrics.accuracy(lastLogits(model, split), labels: split.labels))
+        let t = try evaluationTarget(args)
+        return .number(try Metrics.accuracy(lastLogits(t.model.model, t.split), labels: t.labels))
     }
 
     static let loss = Builtin("loss", "loss(model, data, split: \"test\")",
                               "mean cross-entropy of the last position (Float64)", parameters: ["model", "data", "split"]) { args in
-        let (model, split) = try evaluationTarget(args, defaultSplit: "test")
-        return .number(try Metrics.crossEntropy(lastLogits(model, split), labels: split.labels).item())
+        let t = try evaluationTarget(args)
+        return .number(try Metrics.crossEntropy(lastLogits(t.model.model, t.split), labels: t.labels).item())
     }
 
     static let logits = Builtin("logits", "logits(model, data, split: \"all\")",
                                 "last-position logits [inputs, d_vocab_out], in grid order for split all", parameters: ["model", "data", "split"]) { args in
-        let (model, split) = try evaluationTarget(args, defaultSplit: "all")
-        return .tensor(try lastLogits(model, split))
+        let t = try evaluationTarget(args, defaultSplit: "all")
+        return .tensor(try lastLogits(t.model.model, t.split))
     }
 
     static let run = Builtin("run", "run(model, data, split: \"all\", hooks: [..])",
                              "run and cache every activation (or the listed hooks): cache[\"blocks.0.attn.hook_pattern\"]",
                              parameters: ["model", "data", "split", "hooks"]) { args in
-        let (model, split) = try evaluationTarget(args, defaultSplit: "all")
+        let t = try evaluationTarget(args, defaultSplit: "all")
+        let model = t.model.model
         var request = CacheRequest.all
         if let listed = args.value(nil, "hooks") {
             guard case .list(let names) = listed else { throw args.error("'hooks' must be a list of hook names") }
@@ -225,7 +214,7 @@ extension Builtins {
                 return try model.hooks.languagePoint(name)
             }))
         }
-        let (_, cache) = try GradMode.withNoGrad { try model.run(split.tokens, cache: request) }
+        let (_, cache) = try GradMode.withNoGrad { try model.run(t.tokens, cache: request) }
         return .object(CacheObject(cache))
     }
 
@@ -257,10 +246,13 @@ extension Builtins {
             let model = ModelObject(trainer.model, trainer: trainer)
             session.model = model
             session.data = DatasetObject(trainer.data)
+            session.madeModels += 1
+            session.madeDatasets += 1
             return .object(model)
         }
         let model = ModelObject(try HookedTransformer.load(file, path: path, actFn: act, normalization: norm))
         session.model = model
+        session.madeModels += 1
         return .object(model)
     }
 
@@ -311,56 +303,54 @@ extension Builtins {
         return .object(CorruptionObject(changes: changes, environment: args.environment, text: text))
     }
 
-    /// The resolved site, slice and metric of an intervention built-in.
-    static func interventionTarget(_ args: CallArguments) throws -> (ModelObject, Dataset, HookPoint, ActivationSlice, Metric) {
-        let session = args.interpreter.session
-        let model = try args.object(nil, "model", as: ModelObject.self, what: "a model") ?? session.requireModel(args.function)
-        let data = try args.object(nil, "data", as: DatasetObject.self, what: "a dataset") ?? session.requireData(args.function)
+    /// The inputs, resolved site, slice and metric of an intervention built-in.
+    static func interventionTarget(_ args: CallArguments) throws -> (EvaluationTarget, HookPoint, ActivationSlice, Metric) {
+        let target = try evaluationTarget(args, modelIndex: nil, dataIndex: nil)
         let site = try args.string(0, "site")
-        let point = try model.model.hooks.languagePoint(site)
+        let point = try target.model.model.hooks.languagePoint(site)
         func optionalInt(_ name: String) throws -> Int? { args.value(nil, name) == nil ? nil : try args.int(nil, name) }
         let slice = ActivationSlice(head: try optionalInt("head"), position: try optionalInt("pos"), neuron: try optionalInt("neuron"))
         let metric = try metricArgument(args, default: .accuracy)
-        return (model, data.dataset, point, slice, metric)
+        return (target, point, slice, metric)
     }
 
-    static let interventionParameters = ["site", "with", "head", "pos", "neuron", "metric", "model", "data", "seed"]
+    static let interventionParameters = ["site", "with", "head", "pos", "neuron", "metric", "model", "data", "split", "seed"]
 
     static let patch = Builtin("patch", "patch(\"embed\", with: corrupt(a + 1), head: 0, pos: 2, neuron: 5, metric: \"accuracy\")",
                                "run clean inputs with one activation taken from corrupted inputs: `patch embed with corrupt(a+1)`",
                                parameters: interventionParameters) { args in
-        let (model, data, point, slice, metric) = try interventionTarget(args)
+        let (target, point, slice, metric) = try interventionTarget(args)
         guard case .object(let corruption as CorruptionObject)? = args.value(1, "with") else {
             throw args.error("needs 'with: corrupt(…)', the inputs to take the activation from")
         }
-        let corrupted = try corruptedTokens(corruption, data, args.interpreter)
-        let result = try Intervention.patch(model.model, clean: data.tokens, corrupted: corrupted, labels: data.labels, at: point,
+        let corrupted = try target.corrupted(corruption, args.interpreter)
+        let result = try Intervention.patch(target.model.model, clean: target.tokens, corrupted: corrupted, labels: target.labels, at: point,
                                             slice: slice, metric: metric, detail: corruption.summary)
-        return args.interpreter.adopt(result)
+        return args.interpreter.adopt(result, on: target)
     }
 
     static let ablate = Builtin("ablate", "ablate(\"mlp_post 0\", with: \"mean\", neuron: 5)",
                                 "replace an activation by zero, its mean or other inputs' values: `ablate mlp_post 0 with mean`",
                                 parameters: interventionParameters) { args in
-        let (model, data, point, slice, metric) = try interventionTarget(args)
+        let (target, point, slice, metric) = try interventionTarget(args)
         let methodName = try args.string(1, "with", default: "mean")
         guard let method = Intervention.AblationMethod(rawValue: methodName) else {
             throw args.error("unknown ablation '\(methodName)' (zero, mean or resample)")
         }
-        let result = try Intervention.ablate(model.model, tokens: data.tokens, labels: data.labels, at: point, method: method,
+        let result = try Intervention.ablate(target.model.model, tokens: target.tokens, labels: target.labels, at: point, method: method,
                                              slice: slice, metric: metric, seed: UInt64(clamping: try args.int(nil, "seed", default: 0)))
-        return args.interpreter.adopt(result)
+        return args.interpreter.adopt(result, on: target)
     }
 
     static let hook = Builtin("hook", "hook(\"mlp_post 0\", with: fn(x) { x * 0 })",
                               "run with a function replacing an activation: `hook blocks.0.mlp.hook_post with fn(x) { x * 0 }`",
                               parameters: interventionParameters) { args in
-        let (model, data, point, slice, metric) = try interventionTarget(args)
+        let (target, point, slice, metric) = try interventionTarget(args)
         guard case .function(let function)? = args.value(1, "with") else {
             throw args.error("needs 'with: fn(x) { … }', a function from the activation to its replacement")
         }
         let interpreter = args.interpreter
-        let result = try Intervention.hook(model.model, tokens: data.tokens, labels: data.labels, at: point, slice: slice,
+        let result = try Intervention.hook(target.model.model, tokens: target.tokens, labels: target.labels, at: point, slice: slice,
                                            metric: metric, detail: function.name) { activation in
             let replaced = try interpreter.apply(function, positional: [.tensor(activation)], range: args.range)
             guard case .tensor(let tensor) = replaced else {
@@ -368,7 +358,7 @@ extension Builtins {
             }
             return tensor
         }
-        return args.interpreter.adopt(result)
+        return args.interpreter.adopt(result, on: target)
     }
 
     /// The dataset's tokens with the corruption applied to its fields (mod p).
@@ -412,16 +402,18 @@ extension Builtins {
 }
 
 extension Interpreter {
-    /// A new dataset becomes the session's current one.
+    /// A new dataset: counted, and remembered as the one made last, but not
+    /// made current (only `use`, `train` and `load` change what is current).
     func adopt(_ data: Dataset) -> Value {
         let object = DatasetObject(data)
-        session.data = object
+        session.lastMadeData = object
+        session.madeDatasets += 1
         return .object(object)
     }
 
-    /// An intervention's result is kept for reports and returned.
-    func adopt(_ result: InterventionResult) -> Value {
-        let object = InterventionObject(result)
+    /// An intervention's result, naming the inputs it measured, is kept for reports and returned.
+    func adopt(_ result: InterventionResult, on target: EvaluationTarget) -> Value {
+        let object = InterventionObject(result, inputs: target.description)
         session.results.append(object)
         return .object(object)
     }

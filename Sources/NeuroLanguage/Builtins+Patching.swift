@@ -17,17 +17,9 @@ import NeuroAnalysis
 extension Builtins {
     static var patching: [Builtin] { [sweep, attribute, pathPatch, pcAblate] }
 
-    static let patchingParameters = ["with", "metric", "direction", "model", "data"]
+    static let patchingParameters = ["with", "metric", "direction", "model", "data", "split"]
 
     // MARK: - Shared arguments
-
-    /// The model and dataset named by `model:` and `data:`, or the session's.
-    static func patchingModelData(_ args: CallArguments) throws -> (ModelObject, Dataset) {
-        let session = args.interpreter.session
-        let model = try args.object(nil, "model", as: ModelObject.self, what: "a model") ?? session.requireModel(args.function)
-        let data = try args.object(nil, "data", as: DatasetObject.self, what: "a dataset") ?? session.requireData(args.function)
-        return (model, data.dataset)
-    }
 
     /// A `metric:` argument, by `Metric`'s names.
     static func metricArgument(_ args: CallArguments, default fallback: Metric) throws -> Metric {
@@ -38,25 +30,27 @@ extension Builtins {
         return metric
     }
 
-    /// The patching engine of a built-in: every input of the dataset, clean
-    /// and as `with: corrupt(…)` changes it, with the metric and direction asked for.
+    /// The patching engine of a built-in: every input of the split, clean
+    /// and as `with: corrupt(…)` changes it, with the metric and direction
+    /// asked for; `corruption` names the change and the inputs.
     static func patchingEngine(_ args: CallArguments) throws -> (engine: ActivationPatching, model: HookedTransformer, corruption: String) {
-        let (model, data) = try patchingModelData(args)
+        let target = try evaluationTarget(args, modelIndex: nil, dataIndex: nil)
+        let model = target.model
         guard let corruption = try args.object(nil, "with", as: CorruptionObject.self, what: "corrupted inputs, corrupt(…)") else {
             throw args.error("needs 'with: corrupt(…)', the inputs that differ from the clean ones")
         }
-        let corrupted = try corruptedTokens(corruption, data, args.interpreter)
+        let corrupted = try target.corrupted(corruption, args.interpreter)
         let metric = try metricArgument(args, default: .logitDiff)
         let directionName = try args.string(nil, "direction", default: PatchDirection.denoise.rawValue)
         guard let direction = PatchDirection(rawValue: directionName) else {
             throw args.error("unknown direction '\(directionName)' (denoise: run corrupted, patch in clean; noise: the reverse)")
         }
         let engine = try analysis(args) {
-            try ActivationPatching(model.model, clean: data.tokens, corrupted: corrupted,
-                                   metric: PatchingMetric(metric, labels: data.labels), direction: direction)
+            try ActivationPatching(model.model, clean: target.tokens, corrupted: corrupted,
+                                   metric: PatchingMetric(metric, labels: target.labels), direction: direction)
         }
         engine.shouldStop = { Interruption.requested }
-        return (engine, model.model, corruption.summary)
+        return (engine, model.model, "\(corruption.summary) · \(target.description)")
     }
 
     // MARK: - What to sweep
@@ -133,7 +127,10 @@ extension Builtins {
         var title = "\(s.title) · \(s.direction.rawValue) (\(run)) · \(s.metric) clean \(Formatter.number(s.clean)), corrupted \(Formatter.number(s.corrupted))"
         if let best = s.strongest, !s.axes.isEmpty {
             let cell = zip(s.axes, best.labels).map { "\($0) \($1)" }.joined(separator: " ")
-            title += " · strongest \(cell): \(Formatter.number(best.value)) (\(Formatter.percent(best.normalized)) of clean − corrupted)"
+            title += " · strongest \(cell): \(Formatter.number(best.value)) ("
+                + (best.normalized.map { "\(Formatter.percent($0)) of clean − corrupted" } ?? "normalized " + NormalizedEffect.undefinedText) + ")"
+        } else if !s.isNormalizable {
+            title += " · normalized " + NormalizedEffect.undefinedText
         }
         let (header, rows) = gridTable(s)
         return (fields, title, header, rows)
@@ -144,7 +141,7 @@ extension Builtins {
     /// otherwise one row per cell with its labels, value and normalised effect.
     static func gridTable(_ s: PatchingSweep) -> (header: [String], rows: [[String]]) {
         let values = s.values.toDoubles().map { String(format: "%.4g", $0) }
-        let normalized = s.normalized.toDoubles().map(Formatter.percent)
+        let normalized = s.normalized.toDoubles().map { $0.isNaN ? "n/a" : Formatter.percent($0) }
         guard s.axes.count >= 2, let last = s.axes.last, let columns = s.axisLabels.last, columns.count <= 12 else {
             let rows = values.indices.map { s.labels(ofCell: $0) + [values[$0], normalized[$0]] }
             return (s.axes + ["value", "normalized"], rows)
@@ -241,17 +238,18 @@ extension Builtins {
         let r = try analysis(args) { try engine.pathPatch(from: sender, to: receivers) }
         let route = "\(sender) → \(receivers.map(\.description).joined(separator: ", "))"
         let title = "path patching \(route) · \(r.direction.rawValue) · \(r.metric) \(Formatter.number(r.patched))"
-            + " (clean \(Formatter.number(r.clean)), corrupted \(Formatter.number(r.corrupted))) · \(Formatter.percent(r.normalized)) of clean − corrupted · \(corruption)"
+            + " (clean \(Formatter.number(r.clean)), corrupted \(Formatter.number(r.corrupted))) · "
+            + (r.normalized.map { "\(Formatter.percent($0)) of clean − corrupted" } ?? "normalized " + NormalizedEffect.undefinedText) + " · \(corruption)"
         let fields: [(String, Value)] = [
             ("sender", .string(sender.description)), ("receivers", .list(receivers.map { .string($0.description) })),
-            ("patched", .number(r.patched)), ("normalized", .number(r.normalized)), ("clean", .number(r.clean)),
+            ("patched", .number(r.patched)), ("normalized", r.normalized.map { .number($0) } ?? .none), ("clean", .number(r.clean)),
             ("corrupted", .number(r.corrupted)), ("baseline", .number(r.baseline)), ("metric", .string(r.metric)),
             ("direction", .string(r.direction.rawValue)), ("with", .string(corruption)),
         ]
         let result = ResultValue(kind: "path_patch", title: title, fields: fields,
                                  header: ["sender", "receivers", r.metric, "normalized"],
                                  rows: [[sender.description, receivers.map(\.description).joined(separator: ", "),
-                                         Formatter.number(r.patched), Formatter.percent(r.normalized)]],
+                                         Formatter.number(r.patched), r.normalized.map(Formatter.percent) ?? "n/a"]],
                                  mainTensor: try Tensor(float64: [r.patched], shape: [1]))
         return adoptResult(result, args)
     }
@@ -279,9 +277,10 @@ extension Builtins {
     static let pcAblate = Builtin(
         "pc_ablate", "pc_ablate(\"resid_post 0\", components: [0, 1], pos: 2, head: 0, metric: \"accuracy\")",
         "project principal components of an activation out at its hook and list the inputs that go from right to wrong",
-        parameters: ["site", "components", "pos", "head", "metric", "model", "data"]
+        parameters: ["site", "components", "pos", "head", "metric", "model", "data", "split"]
     ) { args in
-        let (model, data) = try patchingModelData(args)
+        let target = try evaluationTarget(args, modelIndex: nil, dataIndex: nil)
+        let model = target.model, data = target.dataset, rowsOfSplit = target.split.indices
         let point = try analysis(args) { try model.model.hooks.languagePoint(args.string(0, "site")) }
         let components: [Int]
         switch try args.required(1, "components") {
@@ -293,22 +292,23 @@ extension Builtins {
         func optionalInt(_ name: String) throws -> Int? { args.value(nil, name) == nil ? nil : try args.int(nil, name) }
         let metric = try metricArgument(args, default: .accuracy)
         let r = try analysis(args) {
-            try ComponentAblation(model.model, tokens: data.tokens, labels: data.labels, at: point, components: components,
+            try ComponentAblation(model.model, tokens: target.tokens, labels: target.labels, at: point, components: components,
                                   head: try optionalInt("head"), position: try optionalInt("pos"), metric: metric)
         }
-        let labels = data.labels.toInts()
+        // r's rows count within the split; the dataset's fields by rows of the whole grid.
+        let labels = target.labels.toInts()
         func input(_ row: Int) -> [(String, Value)] {
-            zip(data.fieldNames, data.fieldValues).map { ($0, .number(Double($1[row]))) } + [("label", .number(Double(labels[row])))]
+            zip(data.fieldNames, data.fieldValues).map { ($0, .number(Double($1[rowsOfSplit[row]]))) } + [("label", .number(Double(labels[row])))]
         }
         let rows = r.broken.map { row in
-            data.fieldValues.map { String($0[row]) } + [String(labels[row]), String(r.predictions.before[row]), String(r.predictions.after[row])]
+            data.fieldValues.map { String($0[rowsOfSplit[row]]) } + [String(labels[row]), String(r.predictions.before[row]), String(r.predictions.after[row])]
         }
         let slice = [r.head.map { "head \($0)" }, r.position.map { "pos \($0)" }].compactMap { $0 }.joined(separator: " ")
         let variance = Formatter.percent(r.explainedVarianceRatio.reduce(0, +))
         let title = "pc ablation \(point.name)\(slice.isEmpty ? "" : " " + slice), components \(components.map(String.init).joined(separator: " "))"
             + " (\(variance) of the variance): accuracy \(Formatter.percent(r.accuracy.before)) → \(Formatter.percent(r.accuracy.after))"
             + (metric == .accuracy ? "" : ", \(metric.label) \(Formatter.number(r.before)) → \(Formatter.number(r.after))")
-            + " · \(r.broken.count) input\(r.broken.count == 1 ? "" : "s") broke, \(r.fixed.count) fixed"
+            + " · \(r.broken.count) input\(r.broken.count == 1 ? "" : "s") broke, \(r.fixed.count) fixed · \(target.description)"
         let fields: [(String, Value)] = [
             ("broken", .list(r.broken.map { .record(Record(input($0))) })), ("fixed", .list(r.fixed.map { .record(Record(input($0))) })),
             ("accuracy_before", .number(r.accuracy.before)), ("accuracy_after", .number(r.accuracy.after)),
@@ -316,7 +316,7 @@ extension Builtins {
             ("components", numbers(components)), ("explained", try tensor(r.explainedVarianceRatio)),
             ("directions", .tensor(r.directions)), ("site", .string(point.name)),
         ]
-        let brokenFields = r.broken.flatMap { row in data.fieldValues.map { $0[row] } }
+        let brokenFields = r.broken.flatMap { row in data.fieldValues.map { $0[rowsOfSplit[row]] } }
         let result = ResultValue(kind: "pc_ablation", title: title, fields: fields,
                                  header: data.fieldNames + ["label", "before", "after"], rows: rows,
                                  mainTensor: try Tensor(ints: brokenFields, shape: [r.broken.count, data.fieldNames.count]))

@@ -1,6 +1,7 @@
 import Foundation
 import NeuroEngine
 import NeuroModels
+import NeuroAnalysis
 
 // The natural picture of each value `plot` accepts: tensors by rank, every
 // analysis result by its kind, training runs and interventions.
@@ -247,6 +248,10 @@ extension Figure {
             }
         }
         let name = r.kind == "attribution" ? "attribution patching" : "activation patching"
+        guard try r.doubles("normalized").contains(where: { !$0.isNaN }) else {
+            // The corruption changed nothing: there is no share to show, only the metric itself.
+            return [try panel("values", "\(name): \(r.string("metric")) (normalized \(NormalizedEffect.undefinedText))")]
+        }
         var panels = [try panel("normalized", "\(name): share of clean − corrupted restored (\(r.string("metric")))")]
         if r.fields["actual_normalized"] != nil {
             panels.append(try panel("actual_normalized", "activation patching, for comparison"))

@@ -278,22 +278,26 @@ public final class CorruptionObject: NativeObject {
 /// The printed result of `patch`, `ablate` or `hook`.
 public final class InterventionObject: NativeObject {
     public let result: InterventionResult
+    /// The inputs it measured, as printed: `test split`, `all split of a-b mod 59 · model m2`.
+    public let inputs: String
 
-    public init(_ result: InterventionResult) {
+    public init(_ result: InterventionResult, inputs: String) {
         self.result = result
+        self.inputs = inputs
     }
 
     public var typeName: String { "intervention" }
-    public var fieldNames: [String] { ["clean", "corrupted", "patched", "value", "effect", "site", "metric"] }
+    public var fieldNames: [String] { ["clean", "corrupted", "patched", "value", "effect", "site", "metric", "inputs"] }
 
     public func field(_ name: String) throws -> Value? {
         switch name {
         case "clean": return .number(result.clean)
         case "corrupted": return result.corrupted.map { .number($0) } ?? Value.none
         case "patched", "value": return .number(result.intervened)
-        case "effect": return .number(result.effect)
+        case "effect": return result.effect.map { .number($0) } ?? Value.none
         case "site": return .string(result.point.name)
         case "metric": return .string(result.metric.rawValue)
+        case "inputs": return .string(inputs)
         default: return nil
         }
     }
@@ -306,11 +310,12 @@ public final class InterventionObject: NativeObject {
         switch r.kind {
         case .patch:
             return "\(r.point.name)\(slice) ← \(r.detail): clean \(label) \(show(r.clean))  →  patched \(label) \(show(r.intervened))"
-                + "   (corrupted \(show(r.corrupted ?? .nan)), effect \(Formatter.percent(r.effect)))"
+                + "   (corrupted \(show(r.corrupted ?? .nan)), effect \(r.effect.map(Formatter.percent) ?? NormalizedEffect.undefinedText)) · \(inputs)"
         case .ablate, .hook:
             let verb = r.kind == .ablate ? "\(r.detail)-ablated" : "hooked"
-            let change = r.metric == .accuracy ? "\(String(format: "%.1f", r.effect * 100)) points" : String(format: "%.4g", r.effect)
-            return "\(r.point.name)\(slice): clean \(label) \(show(r.clean))  →  \(verb) \(label) \(show(r.intervened))   (worse by \(change))"
+            let effect = r.effect ?? 0   // defined whenever there is no corrupted run
+            let change = r.metric == .accuracy ? "\(String(format: "%.1f", effect * 100)) points" : String(format: "%.4g", effect)
+            return "\(r.point.name)\(slice): clean \(label) \(show(r.clean))  →  \(verb) \(label) \(show(r.intervened))   (worse by \(change)) · \(inputs)"
         }
     }
 }

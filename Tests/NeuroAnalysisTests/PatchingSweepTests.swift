@@ -105,7 +105,10 @@ final class PatchingSweepTests: XCTestCase {
         for specs in [SweepSpec.everyBlock, SweepSpec.everyHead(byPosition: true), [SweepSpec(.mlpPost, by: [.neuron], layer: 1)]] {
             let sweep = try patching.sweep(specs)
             assertClose(sweep.values.toDoubles(), [Double](repeating: sweep.clean, count: sweep.values.count), rtol: 1e-6, atol: 1e-6)
-            XCTAssertEqual(sweep.normalized.toDoubles(), [Double](repeating: 0, count: sweep.values.count))
+            // The corruption changes nothing, so the normalised effect is undefined, not 0.
+            XCTAssertFalse(sweep.isNormalizable)
+            XCTAssertTrue(sweep.normalized.toDoubles().allSatisfy(\.isNaN))
+            XCTAssertNil(sweep.strongest?.normalized)
         }
     }
 

@@ -77,7 +77,7 @@ final class PathPatchingTests: XCTestCase {
             let engine = try patching(norm: norm, direction: .denoise)
             let r = try engine.pathPatch(from: PathSender(HookPoint(.z, layer: 1), head: 0, position: 2), to: [.logits])
             XCTAssertEqual(r.patched, r.corrupted, accuracy: 1e-6)
-            XCTAssertEqual(r.normalized, 0, accuracy: 1e-5)
+            XCTAssertEqual(try XCTUnwrap(r.normalized), 0, accuracy: 1e-5)
         }
     }
 
