@@ -72,8 +72,8 @@ public final class AdamW: Optimizer {
     public let parameters: [NamedParameter]
     public var learningRate: Double
     public var weightDecay: Double
-    public let beta1: Double
-    public let beta2: Double
+    public var beta1: Double
+    public var beta2: Double
     public let eps: Double
     private var expAvg: [Tensor?]
     private var expAvgSq: [Tensor?]

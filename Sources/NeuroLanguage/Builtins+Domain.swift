@@ -6,8 +6,8 @@ import NeuroAnalysis
 /// Built-ins for models, datasets, training and interventions.
 extension Builtins {
     static var domain: [Builtin] {
-        [modular, addition, group, transformer, train, use, accuracy, loss, logits, run, load, save, corrupt, patch, ablate, hook, hooks,
-         baseline]
+        [modular, addition, group, transformer, train, use, accuracy, loss, logits, run, corrupt, patch, ablate, hook, hooks,
+         baseline] + files
     }
 
     // MARK: - Datasets
@@ -78,27 +78,75 @@ extension Builtins {
 
     // MARK: - Training
 
+    /// What `train` uses for an option not given when it starts a run (a
+    /// run that continues keeps its own): the grokking demo's recipe, with a
+    /// checkpoint every 100 epochs so `progress` works without a retrain.
+    static let trainingDefaults = TrainingOptions(learningRate: 1e-3, weightDecay: 1.0, betas: (0.9, 0.98),
+                                                  freezeBiases: true, checkpointEvery: 100)
+    static let defaultEpochs = 1000
+    /// Long runs keep at most this many checkpoints by default (about 1 MB each for the p = 113 model).
+    static let defaultCheckpointLimit = 200
+
+    /// The default checkpoint spacing for a run that will reach `epochs`:
+    /// every 100 epochs, widened to 200, 250, 500, 1000, … so that at most
+    /// `defaultCheckpointLimit` are kept.
+    static func defaultCheckpointSpacing(forEpochs epochs: Int) -> Int {
+        var spacing = trainingDefaults.checkpointEvery
+        let steps = [2, 2.5, 5, 10].map { Double(trainingDefaults.checkpointEvery) * $0 }
+        var scale = 1.0
+        while epochs / spacing > defaultCheckpointLimit {
+            for step in steps {
+                spacing = Int(step * scale)
+                if epochs / spacing <= defaultCheckpointLimit { break }
+            }
+            scale *= 10
+        }
+        return spacing
+    }
+
     static let train = Builtin(
-        "train", "train(model, data, epochs: 1000, lr: 1e-3, wd: 1.0, checkpoint: 100)",
-        "full-batch AdamW as in the grokking demo; `train model on data epochs 2000 lr 1e-3 wd 1.0`",
+        "train", "train(model, data, epochs: \(defaultEpochs), lr: \(Formatter.number(trainingDefaults.learningRate)), "
+            + "wd: \(Formatter.number(trainingDefaults.weightDecay)), checkpoint: \(trainingDefaults.checkpointEvery))",
+        "full-batch AdamW as in the grokking demo (betas 0.9, 0.98, biases frozen); a checkpoint every \(trainingDefaults.checkpointEvery) epochs "
+            + "(wider for long runs: at most \(defaultCheckpointLimit) kept; 0 for none); training the same model on the same data again "
+            + "continues the run, and options not given keep their values; `train model on data epochs 2000 lr 1e-3 wd 1.0`",
         parameters: ["on", "data", "epochs", "lr", "wd", "checkpoint", "beta1", "beta2", "freeze_biases"]
     ) { args in
         let session = args.interpreter.session
         let model = try args.object(0, "model", as: ModelObject.self, what: "a model") ?? session.requireModel("train")
         let data = try args.object(1, "on", as: DatasetObject.self, what: "a dataset")
             ?? args.object(nil, "data", as: DatasetObject.self, what: "a dataset") ?? session.requireData("train")
-        let epochs = try args.int(nil, "epochs", default: 1000)
-        let options = TrainingOptions(learningRate: try args.number(nil, "lr", default: 1e-3),
-                                      weightDecay: try args.number(nil, "wd", default: 1.0),
-                                      betas: (try args.number(nil, "beta1", default: 0.9), try args.number(nil, "beta2", default: 0.98)),
-                                      freezeBiases: try args.bool(nil, "freeze_biases", default: true),
-                                      checkpointEvery: try args.int(nil, "checkpoint", default: 0))
+        let epochs = try args.int(nil, "epochs", default: defaultEpochs)
+        guard epochs >= 0 else { throw args.error("'epochs' must be 0 or more, got \(epochs)") }
+        let existing = model.trainer.flatMap { t in
+            t.data.task == data.dataset.task && t.data.trainIndices == data.dataset.trainIndices ? t : nil
+        }
+        // A run that continues keeps the options it has unless told otherwise.
+        let base = existing?.options ?? trainingDefaults
+        let given = { (name: String) in args.value(nil, name) != nil }
+        let options = TrainingOptions(
+            learningRate: try args.number(nil, "lr", default: base.learningRate),
+            weightDecay: try args.number(nil, "wd", default: base.weightDecay),
+            betas: (try args.number(nil, "beta1", default: base.betas.0), try args.number(nil, "beta2", default: base.betas.1)),
+            freezeBiases: try args.bool(nil, "freeze_biases", default: base.freezeBiases),
+            checkpointEvery: given("checkpoint") || existing != nil ? try args.int(nil, "checkpoint", default: base.checkpointEvery)
+                : defaultCheckpointSpacing(forEpochs: epochs))
         let trainer: Trainer
-        if let existing = model.trainer, existing.data.task == data.dataset.task,
-           existing.data.trainIndices == data.dataset.trainIndices, existing.options == options {
+        var note: String? = nil
+        if let existing {
+            let before = existing.options
+            if try args.engine({ try existing.update(options) }) {
+                note = "continued from epoch \(existing.epoch) with \(TrainingObject.describe(options, since: before)) "
+                    + "(same optimizer state, history kept; the change is marked in plots)"
+            }
             trainer = existing
         } else {
-            trainer = try Trainer(model: model.model, data: data.dataset, options: options)
+            trainer = try args.engine { try Trainer(model: model.model, data: data.dataset, options: options) }
+            if let previous = model.trainer {
+                note = "a fresh optimizer and history: the model was last trained on \(previous.data.task)"
+                    + (previous.data.task == data.dataset.task ? " with another train/test split" : "")
+                    + " (\(previous.epoch) epochs; its weights are where training starts)"
+            }
         }
         model.trainer = trainer
         session.model = model
@@ -111,7 +159,7 @@ extension Builtins {
             session.progress(progressLine(p))
         }
         session.progressDone()
-        let result = TrainingObject(trainer: trainer, outcome: outcome, grokkedAt: trainer.history.firstEpoch(testAccuracyAtLeast: 0.99))
+        let result = TrainingObject(trainer: trainer, outcome: outcome, note: note)
         session.results.append(result)
         return .object(result)
     }
@@ -183,13 +231,13 @@ extension Builtins {
         try GradMode.withNoGrad { try model.run(split.tokens, positions: .last).logits }
     }
 
-    static let accuracy = Builtin("accuracy", "accuracy(model, data, split: \"test\")",
+    static let accuracy = Builtin("accuracy", "accuracy(model, data, split: \"all\")",
                                   "fraction of inputs whose last-position argmax is the label", parameters: ["model", "data", "split"]) { args in
         let t = try evaluationTarget(args)
         return .number(try Metrics.accuracy(lastLogits(t.model.model, t.split), labels: t.labels))
     }
 
-    static let loss = Builtin("loss", "loss(model, data, split: \"test\")",
+    static let loss = Builtin("loss", "loss(model, data, split: \"all\")",
                               "mean cross-entropy of the last position (Float64)", parameters: ["model", "data", "split"]) { args in
         let t = try evaluationTarget(args)
         return .number(try Metrics.crossEntropy(lastLogits(t.model.model, t.split), labels: t.labels).item())
@@ -197,14 +245,14 @@ extension Builtins {
 
     static let logits = Builtin("logits", "logits(model, data, split: \"all\")",
                                 "last-position logits [inputs, d_vocab_out], in grid order for split all", parameters: ["model", "data", "split"]) { args in
-        let t = try evaluationTarget(args, defaultSplit: "all")
+        let t = try evaluationTarget(args)
         return .tensor(try lastLogits(t.model.model, t.split))
     }
 
     static let run = Builtin("run", "run(model, data, split: \"all\", hooks: [..])",
                              "run and cache every activation (or the listed hooks): cache[\"blocks.0.attn.hook_pattern\"]",
                              parameters: ["model", "data", "split", "hooks"]) { args in
-        let t = try evaluationTarget(args, defaultSplit: "all")
+        let t = try evaluationTarget(args)
         let model = t.model.model
         var request = CacheRequest.all
         if let listed = args.value(nil, "hooks") {
@@ -221,64 +269,6 @@ extension Builtins {
     static let hooks = Builtin("hooks", "hooks(model)", "every hook name of the model, in forward order", parameters: ["model"]) { args in
         let model = try args.object(0, "model", as: ModelObject.self, what: "a model") ?? args.interpreter.session.requireModel("hooks")
         return .list(model.model.hookPoints.map { .string($0.name) })
-    }
-
-    // MARK: - Files
-
-    static let load = Builtin("load", "load(\"model.safetensors\", act: \"relu\")",
-                              "a model from TransformerLens-named safetensors weights, or a saved training run; .npy files load as tensors",
-                              parameters: ["path", "act", "norm"]) { args in
-        let path = try args.string(0, "path")
-        guard FileManager.default.fileExists(atPath: path) else { throw args.error("no such file '\(path)'") }
-        if path.hasSuffix(".npy") { return .tensor(try NPY.read(path)) }
-        let act = try args.value(nil, "act").map { _ in try args.string(nil, "act") }.map { name -> ActivationFunction in
-            guard let act = ActivationFunction(rawValue: name) else { throw args.error("unknown activation '\(name)'") }
-            return act
-        }
-        let norm = try args.value(nil, "norm").map { _ in try args.string(nil, "norm") }.map { name -> NormalizationType in
-            guard let norm = NormalizationType(rawValue: name) else { throw args.error("unknown normalization '\(name)'") }
-            return norm
-        }
-        let file = try SafeTensors.read(path, skipping: HookedTransformer.isIgnoredBuffer)
-        let session = args.interpreter.session
-        if Trainer.isTrainingRun(file) {
-            let trainer = try Trainer.resume(file, path: path)
-            let model = ModelObject(trainer.model, trainer: trainer)
-            session.model = model
-            session.data = DatasetObject(trainer.data)
-            session.madeModels += 1
-            session.madeDatasets += 1
-            return .object(model)
-        }
-        let model = ModelObject(try HookedTransformer.load(file, path: path, actFn: act, normalization: norm))
-        session.model = model
-        session.madeModels += 1
-        return .object(model)
-    }
-
-    static let save = Builtin("save", "save(value, \"path\")",
-                              "write a tensor (.npy or .safetensors), a model or its training run (.safetensors), atomically",
-                              parameters: ["value", "to", "path", "run"]) { args in
-        let value = try args.required(0, "value")
-        let path = try args.value(1, "path") != nil ? args.string(1, "path") : args.string(nil, "to")
-        switch value {
-        case .tensor(let t):
-            if path.hasSuffix(".npy") { try NPY.write(t, to: path) } else { try SafeTensors.write([("tensor", t)], to: path) }
-        case .object(let model as ModelObject):
-            if try args.bool(nil, "run", default: false), let trainer = model.trainer {
-                try trainer.save(to: path)
-            } else {
-                try model.model.save(to: path)
-            }
-        case .object(let training as TrainingObject):
-            try training.trainer.save(to: path)
-        case .object(let result as ResultValue):
-            try result.save(to: path)
-        default:
-            throw args.error("cannot save a \(value.typeName) (tensors, models, training runs and analysis results can be saved)")
-        }
-        args.interpreter.output("saved \(value.typeName) to \(path)")
-        return .none
     }
 
     // MARK: - Interventions

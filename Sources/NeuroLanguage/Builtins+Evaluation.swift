@@ -4,17 +4,18 @@ import NeuroModels
 /// Where a built-in that evaluates a model measures it: a model, a dataset
 /// and one split of it, with the words its printed line names them by.
 ///
-/// The rule, in one place: every built-in that measures a metric (`accuracy`,
-/// `loss`, `patch`, `ablate`, `hook`, the sweeps, `path_patch`, `pc_ablate`,
-/// the circuit built-ins) takes `split:` — `"test"` by default, `"train"` or
-/// `"all"` — and the model and data given, else the session's current ones.
-/// `logits` and `run`, which return tensors in grid order, default to `"all"`.
+/// The rule, in one place: every built-in that evaluates a model (`accuracy`,
+/// `loss`, `logits`, `run`, `patch`, `ablate`, `hook`, the sweeps,
+/// `path_patch`, `pc_ablate`, the circuit built-ins) takes `split:` — `"all"`
+/// by default (every input, in grid order, as the analyses of the grokking
+/// work use), `"train"` or `"test"` — and the model and data given, else the
+/// session's current ones.
 struct EvaluationTarget {
     let model: ModelObject
     let data: DatasetObject
     let split: DatasetSplit
-    /// `test split`, or `test split of a-b mod 59 · model m2` when the session
-    /// holds more than one model or dataset.
+    /// `all inputs`, `test split`, or `test split of a-b mod 59 · model 'm2'`
+    /// when the session holds more than one model or dataset.
     let description: String
 
     var dataset: Dataset { data.dataset }
@@ -32,8 +33,8 @@ struct EvaluationTarget {
 extension Builtins {
     /// The splits a `split:` argument names.
     static let splitNames = ["train", "test", "all"]
-    /// The split every built-in that measures a metric uses unless told otherwise.
-    static let defaultEvaluationSplit = "test"
+    /// The split every built-in that evaluates a model uses unless told otherwise.
+    static let defaultEvaluationSplit = "all"
 
     /// The model (positional `modelIndex` or `model:`), dataset (`dataIndex`
     /// or `data:`) and `split:` of an evaluating built-in. A model whose
@@ -60,9 +61,9 @@ extension Builtins {
             throw args.error("the \(name) split of \(dataset.task) is empty (train fraction \(Formatter.number(dataset.trainFraction))); give split: \(others)")
         }
         try checkFit(model, data, args)
-        var description = "\(name) split"
+        var description = name == "all" ? "all inputs" : "\(name) split"
         if session.madeDatasets > 1 { description += " of \(dataset.task)" }
-        if session.madeModels > 1 { description += " · model \(interpreter.globalName(of: model) ?? "(unnamed)")" }
+        if session.madeModels > 1 { description += " · model " + (interpreter.globalName(of: model).map { "'\($0)'" } ?? "(unnamed)") }
         return EvaluationTarget(model: model, data: data, split: split, description: description)
     }
 

@@ -40,6 +40,14 @@ extension Interpreter {
         return Set(candidates.filter { $0.hasPrefix(word) && !$0.isEmpty }).sorted()
     }
 
+    /// The model whose hooks complete: the current one, else the one a variable holds (the first by name).
+    private var completionModel: ModelObject? {
+        session.model ?? globals.localNames.lazy.compactMap { name -> ModelObject? in
+            if case .object(let model as ModelObject)? = self.globals.lookup(name) { return model }
+            return nil
+        }.first
+    }
+
     /// Variables the user made (standard-library names left out), sorted.
     public var userVariableNames: [String] {
         globals.localNames
@@ -60,7 +68,7 @@ extension Interpreter {
     /// (`pattern 0`; `scale 0 ln1` where a short form alone is ambiguous;
     /// `embed` for hooks outside the blocks). Empty without a current model.
     public var hookNames: [String] {
-        guard let points = session.model?.model.hookPoints else { return [] }
+        guard let points = completionModel?.model.hookPoints else { return [] }
         func short(_ point: HookPoint) -> String {
             point.layer.map { "\(point.site.shortName) \($0)" } ?? point.site.shortName
         }

@@ -25,13 +25,13 @@ extension Figure {
         case .object(let result as ResultValue):
             return try resultFigure(result)
         case .object(let training as TrainingObject):
-            return try trainingFigure(training.trainer.history, title: training.summary)
+            return try trainingFigure(training)
         case .object(let model as ModelObject):
             guard let trainer = model.trainer, trainer.history.count > 0 else {
                 throw RuntimeError("an untrained model has no natural picture; plot model.W_E (a heatmap), or view(model, to: \"viewer.html\") "
                     + "for its embeddings; plot can draw \(plottable)")
             }
-            return try trainingFigure(trainer.history, title: TrainingObject(trainer: trainer, outcome: nil, grokkedAt: nil).summary)
+            return try trainingFigure(TrainingObject(trainer: trainer, outcome: nil))
         case .object(let intervention as InterventionObject):
             return interventionFigure(intervention)
         default:
@@ -100,14 +100,21 @@ extension Figure {
     // MARK: - Training and interventions
 
     /// Train and test loss on a log scale, and test accuracy.
-    static func trainingFigure(_ h: TrainingHistory, title: String) throws -> Figure {
+    /// A run's loss and accuracy curves, with a line where its settings changed.
+    static func trainingFigure(_ training: TrainingObject) throws -> Figure {
+        try trainingFigure(training.history, title: training.summary,
+                           markers: training.settingChanges.map { (x: Double($0.epoch), label: $0.text) })
+    }
+
+    /// Loss and accuracy curves.
+    static func trainingFigure(_ h: TrainingHistory, title: String, markers: [(x: Double, label: String)] = []) throws -> Figure {
         guard h.count > 0 else { throw RuntimeError("the training run has no epochs yet; train first") }
         let x = h.epochs.map(Double.init)
         let loss = LinePanel(title: "loss", xLabel: "epoch", yLabel: "cross-entropy",
                              series: [.init(name: "train loss", x: x, y: h.trainLoss), .init(name: "test loss", x: x, y: h.testLoss)],
-                             logY: true)
+                             logY: true, markers: markers)
         let accuracy = LinePanel(title: "test accuracy", xLabel: "epoch", yLabel: "accuracy",
-                                 series: [.init(name: "test accuracy", x: x, y: h.testAccuracy)])
+                                 series: [.init(name: "test accuracy", x: x, y: h.testAccuracy)], markers: markers)
         return Figure(title: title, panels: [.lines(loss), .lines(accuracy)])
     }
 

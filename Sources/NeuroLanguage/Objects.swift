@@ -51,7 +51,7 @@ public final class ModelObject: NativeObject, IndexableObject {
         case "parameters": return .record(Record(model.parameters.map { ($0.name, .tensor($0.tensor.detached())) }))
         case "history":
             guard let trainer else { return Value.none }
-            return .object(TrainingObject(trainer: trainer, outcome: nil, grokkedAt: nil))
+            return .object(TrainingObject(trainer: trainer, outcome: nil))
         default: return nil
         }
     }
@@ -212,38 +212,83 @@ extension HookResolver {
     }
 }
 
-/// A training run's outcome and curves.
+/// A training run's outcome and curves as they were when it was made: a
+/// result kept in the session (and shown in a report) does not change when
+/// the model trains on. `model.history` makes a new one of the run so far.
 public final class TrainingObject: NativeObject {
+    /// The run, for saving it (only while it is still at this epoch).
     public let trainer: Trainer
     public let outcome: TrainingOutcome?
-    public let grokkedAt: Int?
+    /// What the output line says beside the numbers (new settings, a fresh optimizer).
+    public let note: String?
+    /// The run as of this result.
+    public let history: TrainingHistory
+    public let epoch: Int
+    public let checkpointEpochs: [Int]
+    public let settings: [(epoch: Int, options: TrainingOptions)]
 
-    init(trainer: Trainer, outcome: TrainingOutcome?, grokkedAt: Int?) {
+    init(trainer: Trainer, outcome: TrainingOutcome?, note: String? = nil) {
         self.trainer = trainer
         self.outcome = outcome
-        self.grokkedAt = grokkedAt
+        self.note = note
+        history = trainer.history
+        epoch = trainer.epoch
+        checkpointEpochs = trainer.checkpoints.map(\.epoch)
+        settings = trainer.settings
     }
 
     public var typeName: String { "training" }
-    public var fieldNames: [String] { ["epochs", "train_loss", "test_loss", "test_acc", "grokked_at", "checkpoints"] }
+    public var fieldNames: [String] { ["epochs", "train_loss", "test_loss", "test_acc", "grokked_at", "checkpoints", "settings"] }
 
     public func field(_ name: String) throws -> Value? {
-        let h = trainer.history
+        let h = history
         func series(_ values: [Double]) throws -> Value { .tensor(try Tensor(float64: values, shape: [values.count])) }
         switch name {
-        case "epochs": return .number(Double(trainer.epoch))
+        case "epochs": return .number(Double(epoch))
         case "train_loss": return try series(h.trainLoss)
         case "test_loss": return try series(h.testLoss)
         case "test_acc": return try series(h.testAccuracy)
         case "grokked_at": return h.firstEpoch(testAccuracyAtLeast: 0.99).map { .number(Double($0)) } ?? Value.none
-        case "checkpoints": return .list(trainer.checkpoints.map { .number(Double($0.epoch)) })
+        case "checkpoints": return .list(checkpointEpochs.map { .number(Double($0)) })
+        case "settings":
+            return .list(settings.map { s in
+                .record(Record([("from_epoch", .number(Double(s.epoch))), ("lr", .number(s.options.learningRate)),
+                                ("wd", .number(s.options.weightDecay)), ("beta1", .number(s.options.betas.0)),
+                                ("beta2", .number(s.options.betas.1)), ("freeze_biases", .bool(s.options.freezeBiases)),
+                                ("checkpoint", .number(Double(s.options.checkpointEvery)))]))
+            })
         default: return nil
         }
     }
 
+    /// Where the settings changed after the start: epoch and `lr 1e-3` (only what changed).
+    public var settingChanges: [(epoch: Int, text: String)] {
+        zip(settings, settings.dropFirst()).map { before, after in (after.epoch, TrainingObject.describe(after.options, since: before.options)) }
+    }
+
+    /// The options that differ from `old`: `lr 0.001, wd 0.5`.
+    static func describe(_ new: TrainingOptions, since old: TrainingOptions) -> String {
+        var parts: [String] = []
+        if new.learningRate != old.learningRate { parts.append("lr \(Formatter.number(new.learningRate))") }
+        if new.weightDecay != old.weightDecay { parts.append("wd \(Formatter.number(new.weightDecay))") }
+        if new.betas.0 != old.betas.0 || new.betas.1 != old.betas.1 {
+            parts.append("betas (\(Formatter.number(new.betas.0)), \(Formatter.number(new.betas.1)))")
+        }
+        if new.freezeBiases != old.freezeBiases { parts.append(new.freezeBiases ? "biases frozen" : "biases trained") }
+        if new.checkpointEvery != old.checkpointEvery { parts.append("checkpoint every \(new.checkpointEvery)") }
+        return parts.joined(separator: ", ")
+    }
+
     public var summary: String {
-        let h = trainer.history
-        guard let last = h.epochs.last else { return "training: no epochs yet" }
+        let h = history
+        guard let last = h.epochs.last else {
+            switch outcome {
+            case .diverged(let e)?:
+                return "training stopped at epoch \(e): the loss became NaN or infinite at once; the weights are as they were (try a smaller lr)"
+            case .interrupted?: return "training interrupted before the first epoch ended; the weights are as they were"
+            default: return "training: no epochs yet"
+            }
+        }
         var text = "trained to epoch \(last): train loss \(String(format: "%.3g", h.trainLoss.last ?? .nan)), "
             + "test loss \(String(format: "%.3g", h.testLoss.last ?? .nan)), test acc \(Formatter.percent(h.testAccuracy.last ?? 0))"
         if let grokked = h.firstEpoch(testAccuracyAtLeast: 0.99) { text += "; test acc ≥ 99% from epoch \(grokked)" }
@@ -252,6 +297,7 @@ public final class TrainingObject: NativeObject {
         case .diverged(let e)?: text += " (stopped: loss became NaN or infinite at epoch \(e); kept the last good weights)"
         default: break
         }
+        if let note { text += "\n  " + note }
         return text
     }
 }
@@ -310,7 +356,7 @@ public final class InterventionObject: NativeObject {
         switch r.kind {
         case .patch:
             return "\(r.point.name)\(slice) ← \(r.detail): clean \(label) \(show(r.clean))  →  patched \(label) \(show(r.intervened))"
-                + "   (corrupted \(show(r.corrupted ?? .nan)), effect \(r.effect.map(Formatter.percent) ?? NormalizedEffect.undefinedText)) · \(inputs)"
+                + "   (corrupted \(show(r.corrupted ?? .nan))) · effect \(r.effect.map(Formatter.percent) ?? NormalizedEffect.undefinedText) · \(inputs)"
         case .ablate, .hook:
             let verb = r.kind == .ablate ? "\(r.detail)-ablated" : "hooked"
             let effect = r.effect ?? 0   // defined whenever there is no corrupted run

@@ -74,6 +74,12 @@ extension HookedTransformer {
         try load(SafeTensors.read(path, skipping: isIgnoredBuffer), path: path, actFn: actFn, normalization: normalization)
     }
 
+    /// Whether a file's tensors are a model's weights (it has an embedding,
+    /// `embed.W_E`) rather than other tensors someone saved.
+    public static func looksLikeModel(_ file: SafeTensorsFile) -> Bool {
+        file.tensors["embed.W_E"] != nil
+    }
+
     /// `load(_:)` for a file already read (read it skipping `isIgnoredBuffer`); `path` names it in errors.
     public static func load(_ file: SafeTensorsFile, path: String, actFn: ActivationFunction? = nil,
                             normalization: NormalizationType? = nil) throws -> HookedTransformer {

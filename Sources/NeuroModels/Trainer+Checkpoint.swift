@@ -37,8 +37,8 @@ extension Trainer {
             "train_fraction": "\(data.trainFraction)", "seed": "\(data.seed)",
             "epoch": "\(epoch)",
             "checkpoint_epochs": checkpoints.map { "\($0.epoch)" }.joined(separator: ","),
-            "options": "{\"lr\": \(options.learningRate), \"wd\": \(options.weightDecay), \"beta1\": \(options.betas.0), "
-                + "\"beta2\": \(options.betas.1), \"freeze_biases\": \(options.freezeBiases), \"checkpoint_every\": \(options.checkpointEvery)}",
+            "options": Trainer.encode(options),
+            "settings": "[" + settings.map { Trainer.encode($0.options, from: $0.epoch) }.joined(separator: ", ") + "]",
         ]
         for (key, value) in optimizerMetadata { metadata["optimizer.\(key)"] = value }
         try SafeTensors.write(tensors, metadata: metadata, to: path)
@@ -112,7 +112,8 @@ extension Trainer {
                 return (p.name, t)
             })
         }
-        trainer.restore(epoch: epoch, history: history, checkpoints: checkpoints)
+        let settings = try meta["settings"].map(decodeSettings)
+        trainer.restore(epoch: epoch, history: history, checkpoints: checkpoints, settings: settings)
         return trainer
     }
 
@@ -143,18 +144,56 @@ extension Trainer {
         throw EngineError(.file, "unknown task '\(text)' in metadata")
     }
 
+    /// Options as a JSON object, with the first epoch they hold from when given.
+    static func encode(_ options: TrainingOptions, from epoch: Int? = nil) -> String {
+        (epoch.map { "{\"epoch\": \($0), " } ?? "{")
+            + "\"lr\": \(options.learningRate), \"wd\": \(options.weightDecay), \"beta1\": \(options.betas.0), "
+            + "\"beta2\": \(options.betas.1), \"freeze_biases\": \(options.freezeBiases), \"checkpoint_every\": \(options.checkpointEvery)}"
+    }
+
     static func decodeOptions(_ json: String) throws -> TrainingOptions {
         guard let data = json.data(using: .utf8), let object = try? JSONSerialization.jsonObject(with: data),
               let dict = object as? [String: Any] else {
             throw EngineError(.file, "metadata 'options' is not a JSON object")
         }
+        return try decodeOptions(dict, field: "options")
+    }
+
+    /// The `settings` metadata: a JSON list of options, each with the epoch it starts at.
+    static func decodeSettings(_ json: String) throws -> [(epoch: Int, options: TrainingOptions)] {
+        guard let data = json.data(using: .utf8), let object = try? JSONSerialization.jsonObject(with: data),
+              let list = object as? [[String: Any]] else {
+            throw EngineError(.file, "metadata 'settings' is not a JSON list of objects")
+        }
+        return try list.enumerated().map { i, dict in
+            let field = "settings[\(i)]"
+            guard let start = (dict["epoch"] as? NSNumber).flatMap({ Int(exactly: $0.doubleValue) }), start >= 1 else {
+                throw EngineError(.file, "\(field): 'epoch' must be a whole number of at least 1")
+            }
+            return (start, try decodeOptions(dict, field: field))
+        }
+    }
+
+    private static func decodeOptions(_ dict: [String: Any], field: String) throws -> TrainingOptions {
         func number(_ key: String) throws -> Double {
-            guard let value = (dict[key] as? NSNumber)?.doubleValue else { throw EngineError(.file, "options: missing '\(key)'") }
+            guard let value = (dict[key] as? NSNumber)?.doubleValue, value.isFinite else {
+                throw EngineError(.file, "\(field): '\(key)' is missing or not a finite number")
+            }
             return value
         }
-        return TrainingOptions(learningRate: try number("lr"), weightDecay: try number("wd"),
-                               betas: (try number("beta1"), try number("beta2")),
-                               freezeBiases: dict["freeze_biases"] as? Bool ?? true,
-                               checkpointEvery: Int(try number("checkpoint_every")))
+        let every = try number("checkpoint_every")
+        guard let checkpointEvery = Int(exactly: every), checkpointEvery >= 0, checkpointEvery <= Int(Int32.max) else {
+            throw EngineError(.file, "\(field): 'checkpoint_every' must be a whole number from 0 to \(Int32.max), got \(every)")
+        }
+        let options = TrainingOptions(learningRate: try number("lr"), weightDecay: try number("wd"),
+                                      betas: (try number("beta1"), try number("beta2")),
+                                      freezeBiases: dict["freeze_biases"] as? Bool ?? true,
+                                      checkpointEvery: checkpointEvery)
+        do {
+            try options.validate()
+        } catch let error as EngineError {
+            throw EngineError(.file, "\(field): \(error.message)")
+        }
+        return options
     }
 }

@@ -116,7 +116,11 @@ public enum TrainingOutcome: Equatable {
 public final class Trainer {
     public let model: HookedTransformer
     public let data: Dataset
-    public let options: TrainingOptions
+    /// The options training continues with (see `settings` for earlier ones).
+    public private(set) var options: TrainingOptions
+    /// Every change of options: the first epoch trained with them, and the
+    /// options. The first entry is the run's start (epoch 1).
+    public private(set) var settings: [(epoch: Int, options: TrainingOptions)]
     public let optimizer: AdamW
     /// Epochs completed so far (across resumes).
     public private(set) var epoch = 0
@@ -140,12 +144,38 @@ public final class Trainer {
         self.model = model
         self.data = data
         self.options = options
-        for p in model.parameters {
-            let isBias = p.name.split(separator: ".").last?.hasPrefix("b_") ?? false
-            try p.tensor.requiringGrad(!(options.freezeBiases && isBias))
-        }
+        self.settings = [(1, options)]
+        try Trainer.freezeBiases(model, options.freezeBiases)
         self.optimizer = try AdamW(parameters: model.parameters, learningRate: options.learningRate,
                                    weightDecay: options.weightDecay, betas: options.betas)
+    }
+
+    private static func freezeBiases(_ model: HookedTransformer, _ freeze: Bool) throws {
+        for p in model.parameters {
+            let isBias = p.name.split(separator: ".").last?.hasPrefix("b_") ?? false
+            try p.tensor.requiringGrad(!(freeze && isBias))
+        }
+    }
+
+    /// Continues with other options: the weights, the optimizer's moments and
+    /// the history stay; `settings` records from which epoch the new options
+    /// hold. Returns whether anything changed.
+    @discardableResult
+    public func update(_ new: TrainingOptions) throws -> Bool {
+        try new.validate()
+        guard new != options else { return false }
+        optimizer.learningRate = new.learningRate
+        optimizer.weightDecay = new.weightDecay
+        optimizer.beta1 = new.betas.0
+        optimizer.beta2 = new.betas.1
+        if new.freezeBiases != options.freezeBiases { try Trainer.freezeBiases(model, new.freezeBiases) }
+        options = new
+        if let last = settings.last, last.epoch == epoch + 1 {
+            settings[settings.count - 1] = (epoch + 1, new)      // changed again before any epoch ran
+        } else {
+            settings.append((epoch + 1, new))
+        }
+        return true
     }
 
     /// Runs `epochs` more epochs. `shouldStop` is polled after every epoch
@@ -247,10 +277,12 @@ public final class Trainer {
     }
 
     /// Restores the state a checkpoint file recorded (used by `resume`).
-    func restore(epoch: Int, history: TrainingHistory, checkpoints: [Checkpoint]) {
+    func restore(epoch: Int, history: TrainingHistory, checkpoints: [Checkpoint],
+                 settings: [(epoch: Int, options: TrainingOptions)]? = nil) {
         self.epoch = epoch
         self.history = history
         self.checkpoints = checkpoints
+        if let settings, !settings.isEmpty { self.settings = settings }
     }
 }
 

@@ -98,7 +98,7 @@ final class CircuitBuiltinTests: XCTestCase {
             ("probe(post, data.a, holdout: 1)", "holdout must be a fraction in [0, 1)"),
             ("correlate(post, [1, 2])", "but 2 target values"),
             ("neuron_grid(model, layer: 3)", "neuron_grid:"),
-            ("save(importance(model), \"x.txt\")", "or .npy, not 'x.txt'"),
+            ("save(importance(model), \"x.txt\")", "or .dot; 'x.txt' ends in .txt"),
         ]
         for c in cases {
             let (_, error) = run(c.code)

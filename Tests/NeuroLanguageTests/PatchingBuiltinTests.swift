@@ -10,6 +10,7 @@ final class PatchingBuiltinTests: XCTestCase {
     static let setup = """
         data = modular(p: 7, train: 0.5, seed: 1)
         model = transformer(data, layers: 1, heads: 2, d_model: 16, d_mlp: 32, seed: 0)
+        use model on data
         """
 
     /// Runs the setup and `code`; the interpreter, and the error's message if any.
