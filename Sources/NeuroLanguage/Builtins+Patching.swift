@@ -127,11 +127,10 @@ extension Builtins {
         var title = "\(s.title) · \(s.direction.rawValue) (\(run)) · \(s.metric) clean \(Formatter.number(s.clean)), corrupted \(Formatter.number(s.corrupted))"
         if let best = s.strongest, !s.axes.isEmpty {
             let cell = zip(s.axes, best.labels).map { "\($0) \($1)" }.joined(separator: " ")
-            title += " · strongest \(cell): \(Formatter.number(best.value)) ("
-                + (best.normalized.map { "\(Formatter.percent($0)) of clean − corrupted" } ?? "normalized " + NormalizedEffect.undefinedText) + ")"
-        } else if !s.isNormalizable {
-            title += " · normalized " + NormalizedEffect.undefinedText
+            title += " · strongest \(cell): \(Formatter.number(best.value))"
+                + (best.normalized.map { " (\(Formatter.percent($0)) of clean − corrupted)" } ?? "")
         }
+        if !s.isNormalizable { title += " · normalized " + NormalizedEffect.undefinedText }
         let (header, rows) = gridTable(s)
         return (fields, title, header, rows)
     }

@@ -238,7 +238,7 @@ public final class TrainingObject: NativeObject {
     }
 
     public var typeName: String { "training" }
-    public var fieldNames: [String] { ["epochs", "train_loss", "test_loss", "test_acc", "grokked_at", "checkpoints", "settings"] }
+    public var fieldNames: [String] { ["epochs", "train_loss", "test_loss", "test_acc", "grokked_at", "checkpoints", "settings", "note"] }
 
     public func field(_ name: String) throws -> Value? {
         let h = history
@@ -250,6 +250,7 @@ public final class TrainingObject: NativeObject {
         case "test_acc": return try series(h.testAccuracy)
         case "grokked_at": return h.firstEpoch(testAccuracyAtLeast: 0.99).map { .number(Double($0)) } ?? Value.none
         case "checkpoints": return .list(checkpointEpochs.map { .number(Double($0)) })
+        case "note": return note.map { .string($0) } ?? Value.none
         case "settings":
             return .list(settings.map { s in
                 .record(Record([("from_epoch", .number(Double(s.epoch))), ("lr", .number(s.options.learningRate)),

@@ -42,6 +42,30 @@ final class ReportTests: XCTestCase {
         }
     }
 
+    /// A result is a snapshot of its moment: training on after it does not
+    /// change what the report shows for it.
+    func testTrainingResultsAreSnapshots() throws {
+        let directory = try PictureTestSupport.temporaryDirectory("report-snapshot")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("r.html").path
+        let (interpreter, _, error) = PictureTestSupport.run("""
+            data = modular(p: 5, train: 0.5, seed: 1)
+            model = transformer(data, layers: 1, heads: 1, d_model: 8, d_mlp: 16, seed: 0)
+            first = train(model, on: data, epochs: 7, lr: 1e-2)
+            second = train(model, on: data, epochs: 5)
+            report("\(path)")
+            """, setup: false)
+        XCTAssertNil(error)
+        let results = interpreter.session.results.compactMap { $0 as? TrainingObject }
+        XCTAssertEqual(results.map(\.epoch), [7, 12])
+        XCTAssertEqual(results.map(\.history.count), [7, 12])
+        XCTAssertTrue(results[0].summary.hasPrefix("trained to epoch 7:"), results[0].summary)
+        let html = try String(contentsOfFile: path, encoding: .utf8)
+        XCTAssertTrue(html.contains(Report.escape(results[0].summary)))
+        XCTAssertTrue(html.contains(Report.escape(results[1].summary)))
+        XCTAssertFalse(html.contains("trained to epoch 12") && !html.contains("trained to epoch 7:"))
+    }
+
     func testTheReportIsSelfContained() throws {
         let directory = try PictureTestSupport.temporaryDirectory("report-offline")
         defer { try? FileManager.default.removeItem(at: directory) }
