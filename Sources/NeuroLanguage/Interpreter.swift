@@ -112,7 +112,12 @@ public final class Interpreter {
             if case .none = value {} else { output(Formatter.display(value)) }
         case .assign(let target, let valueExpr, let compound):
             var value = try evaluate(valueExpr, env)
-            if topLevel, env === globals, case .variable(let name) = target.kind, let override = overrides[name] {
+            if topLevel, env === globals, compound == nil, case .variable(let name) = target.kind, let override = overrides[name] {
+                // The script's own value tells what kind of value belongs here (none: any).
+                if case .none = value {} else if value.typeName != override.typeName {
+                    throw RuntimeError("--set \(name): the script assigns \(name) a \(value.typeName) here, but --set gave a \(override.typeName)",
+                                       at: statement.range)
+                }
                 value = override
                 usedOverrides.insert(name)
             }

@@ -11,17 +11,34 @@ struct NeuroMap: ParsableCommand {
         subcommands: [Run.self, Check.self])
 
     @Option(name: .customShort("e"), help: "Run this code and print the value of its last expression.")
-    var code: String?
+    var code: [String] = []
 
     mutating func run() throws {
         SignalHandling.install()
-        if let code {
+        guard code.count <= 1 else { throw NeuroMap.usageError("-e is given \(code.count) times; give the code once") }
+        if let code = code.first {
             let status = ScriptRunner().execute(code, file: "<-e>", echo: true)
             if status != 0 { throw ExitCode(status) }
             return
         }
         let status = REPL().start()
         if status != 0 { throw ExitCode(status) }
+    }
+}
+
+extension NeuroMap {
+    /// Reports a mistake in the command line and exits with the usage status.
+    static func usageError(_ message: String) -> ExitCode {
+        ScriptRunner.report("neuromap: \(message)\n")
+        return ExitCode(ExitStatus.usage)
+    }
+
+    /// `-e` belongs to `neuromap` alone: with a subcommand it would be ignored, so it is refused.
+    static func refuseCodeWithSubcommand(_ name: String) throws {
+        let arguments = CommandLine.arguments.dropFirst()
+        if arguments.contains(where: { $0 == "-e" || $0.hasPrefix("-e=") }) {
+            throw usageError("-e runs code on its own; it cannot be combined with '\(name)'")
+        }
     }
 }
 
@@ -46,31 +63,39 @@ extension NeuroMap {
         var overrides: [String] = []
 
         mutating func run() throws {
+            try NeuroMap.refuseCodeWithSubcommand("run")
             SignalHandling.install()
             let source = try readScript(file)
             let runner = ScriptRunner()
             runner.interpreter.baseDirectory = (file as NSString).deletingLastPathComponent.isEmpty ? "." : (file as NSString).deletingLastPathComponent
-            for assignment in overrides {
-                let parts = assignment.split(separator: "=", maxSplits: 1).map(String.init)
-                guard parts.count == 2, !parts[0].isEmpty else {
-                    throw ValidationError("--set expects name=value, got '\(assignment)'")
-                }
-                runner.interpreter.overrides[parts[0]] = Self.parseValue(parts[1])
-            }
+            runner.interpreter.overrides = try Self.overrides(overrides, for: source, file: file)
             let status = runner.execute(source, file: file)
-            if status == 0 {
-                for name in runner.interpreter.overrides.keys.sorted() where !runner.interpreter.usedOverrides.contains(name) {
-                    ScriptRunner.report("warning: --set \(name): \(file) never assigns '\(name)' at top level\n")
-                }
-            }
             if status != 0 { throw ExitCode(status) }
         }
 
-        /// `200` → number, `true`/`false` → bool, anything else → string.
-        static func parseValue(_ text: String) -> Value {
-            if let n = Double(text) { return .number(n) }
-            if text == "true" || text == "false" { return .bool(text == "true") }
-            return .string(text)
+        /// The `--set name=value` pairs, each naming a top-level assignment of
+        /// the script and giving a literal value; anything else is a usage error.
+        static func overrides(_ pairs: [String], for source: String, file: String) throws -> [String: Value] {
+            guard !pairs.isEmpty else { return [:] }
+            let parsed = Interpreter.parse(source)
+            let assignable = Overrides.assignableNames(parsed.program)
+            var result: [String: Value] = [:]
+            for pair in pairs {
+                let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+                guard parts.count == 2, !parts[0].isEmpty else { throw NeuroMap.usageError("--set expects name=value, got '\(pair)'") }
+                let name = parts[0].trimmingCharacters(in: .whitespaces)
+                // A script that does not parse reports its own errors when run.
+                if parsed.diagnostics.isEmpty, !assignable.contains(name) {
+                    let hint = Suggest.closest(name, among: assignable).map { "did you mean '\($0)'? " } ?? ""
+                    let list = assignable.isEmpty ? "it assigns no name at top level" : "it assigns " + assignable.joined(separator: ", ")
+                    throw NeuroMap.usageError("--set \(name): \(file) never assigns '\(name)' at top level; \(hint)(\(list))")
+                }
+                switch Overrides.literal(parts[1]) {
+                case .success(let value): result[name] = value
+                case .failure(let error): throw NeuroMap.usageError("--set \(name): \(error)")
+                }
+            }
+            return result
         }
     }
 
@@ -81,6 +106,7 @@ extension NeuroMap {
         var file: String
 
         mutating func run() throws {
+            try NeuroMap.refuseCodeWithSubcommand("check")
             let source = try readScript(file)
             let status = ScriptRunner().execute(source, file: file, checkOnly: true)
             if status != 0 { throw ExitCode(status) }

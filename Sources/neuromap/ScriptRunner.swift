@@ -8,6 +8,8 @@ enum ExitStatus {
     static let runtimeError: Int32 = 1
     static let syntaxError: Int32 = 65
     static let missingFile: Int32 = 66
+    /// The command line is wrong (`--set` of a name the script never assigns, `-e` twice).
+    static let usage: Int32 = 64
 }
 
 /// Parses and runs source text, printing diagnostics the way compilers do.

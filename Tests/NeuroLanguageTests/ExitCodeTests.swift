@@ -26,6 +26,7 @@ final class ExitCodeTests: XCTestCase {
         let nested = try script("nested.nmap", "fn f(x) { x + \"a\" }\nf(1)\n")
         let syntax = try script("syntax.nmap", "x = 1 +\ny = 2 2\n")
         let names = try script("names.nmap", "prnt(len([1]))\n")
+        let knobs = try script("knobs.nmap", "metric = \"loss\"\nseeds = [3]\nepochs = 10\nprint(metric, seeds, epochs)\n")
         let missing = directory.appendingPathComponent("missing.nmap").path
         let folder = directory.path
 
@@ -46,6 +47,17 @@ final class ExitCodeTests: XCTestCase {
             (["run", missing], 66, "", "neuromap: \(missing): no such file\n"),
             (["check", missing], 66, "", "neuromap: \(missing): no such file\n"),
             (["run", folder], 66, "", "neuromap: \(folder): cannot be read\n"),
+            // --set: values by the language's literal rules, names the script assigns, types it expects.
+            (["run", knobs, "--set", "seeds=[1, 2]", "--set", "metric=acc", "--set", "epochs=-5"], 0, "acc [1, 2] -5\n", ""),
+            (["run", knobs, "--set", "metric=\"kl\"", "--set", "seeds=[]"], 0, "kl [] 10\n", ""),
+            (["run", knobs, "--set", "metrc=loss"], 64, "",
+             "neuromap: --set metrc: \(knobs) never assigns 'metrc' at top level; did you mean 'metric'? (it assigns metric, seeds, epochs)\n"),
+            (["run", knobs, "--set", "epochs=1+2"], 64, "",
+             "neuromap: --set epochs: '1+2' is not a value: give a number, a string (in quotes, or one bare word), true, false, none, a list [1, 2] or a record {a: 1}\n"),
+            (["run", knobs, "--set", "epochs=\"ten\""], 1, "",
+             "\(knobs):3:1: error: --set epochs: the script assigns epochs a number here, but --set gave a string\n  epochs = 10\n  ^^^^^^^^^^^\n"),
+            (["-e", "1", "-e", "2"], 64, "", "neuromap: -e is given 2 times; give the code once\n"),
+            (["-e", "1", "run", ok], 64, "", "neuromap: -e runs code on its own; it cannot be combined with 'run'\n"),
         ]
         for c in cases {
             let result = try run(c.arguments)
