@@ -43,7 +43,7 @@ extension Builtins {
     // MARK: - Models
 
     static let transformer = Builtin(
-        "transformer", "transformer(data, layers: 1, heads: 4, d_model: 128, d_mlp: 512, act: \"relu\", norm: \"none\", seed: 0)",
+        "transformer", "transformer(data, layers: 1, heads: 4, d_model: 128, d_mlp: 4·d_model, act: \"relu\", norm: \"none\", seed: 0)",
         "a hooked transformer (TransformerLens layout); vocabulary and context from the dataset (if not given: the current one, else the one made last)",
         parameters: ["data", "layers", "heads", "d_model", "d_head", "d_mlp", "act", "norm", "d_vocab", "d_vocab_out", "n_ctx", "seed"]
     ) { args in

@@ -35,7 +35,7 @@ extension Builtins {
     }
 
     static let report = Builtin(
-        "report", "report(\"report.html\", title: \"grokking\")",
+        "report", "report(\"report.html\", title: \"NeuroMap report\")",
         "write every result of the session so far, in order, with its summary and picture, as one self-contained HTML page",
         parameters: ["to", "title"]
     ) { args in

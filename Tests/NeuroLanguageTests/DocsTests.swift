@@ -28,6 +28,41 @@ final class DocsTests: XCTestCase {
         XCTAssert(missing.isEmpty, "built-ins without a heading in docs/LANGUAGE.md: \(missing.joined(separator: ", "))")
     }
 
+    /// Help (`:help train`, built from each built-in's signature) and the
+    /// reference agree on every default they both state.
+    func testReferenceDefaultsAgreeWithHelp() throws {
+        let doc = try document()
+        let pair = try NSRegularExpression(pattern: "([a-z_0-9]+): ([^,)]+)")
+        func defaults(_ text: String) -> [String: String] {
+            var found: [String: String] = [:]
+            let ns = text as NSString
+            for m in pair.matches(in: text, range: NSRange(location: 0, length: ns.length)) {
+                found[ns.substring(with: m.range(at: 1))] = ns.substring(with: m.range(at: 2)).trimmingCharacters(in: .whitespaces)
+            }
+            return found
+        }
+        // Only literal defaults are compared; placeholders (`H`, `…`, `corrupt(…)`) say nothing.
+        func literal(_ v: String) -> Bool {
+            Double(v) != nil || ["true", "false", "none"].contains(v) || (v.count >= 2 && v.hasPrefix("\"") && v.hasSuffix("\""))
+        }
+        func same(_ a: String, _ b: String) -> Bool {
+            if let x = Double(a), let y = Double(b) { return x == y }
+            return a == b || !literal(a) || !literal(b)
+        }
+        for builtin in Interpreter().builtins.values {
+            guard let heading = doc.lines.firstIndex(where: { $0.hasPrefix("#") && $0.contains("`\(builtin.name)`") }) else { continue }
+            // The entry's signature: the first code span after the heading, which may wrap lines.
+            let entry = doc.lines[(heading + 1)...].prefix { !$0.hasPrefix("#") && !$0.hasPrefix("```") }.joined(separator: " ")
+            guard let open = entry.firstIndex(of: "`"), let close = entry[entry.index(after: open)...].firstIndex(of: "`") else { continue }
+            let documented = defaults(String(entry[entry.index(after: open)..<close]))
+            for (name, value) in defaults(builtin.signature) {
+                if let stated = documented[name], !same(stated, value) {
+                    XCTFail("\(builtin.name): help says \(name): \(value), docs/LANGUAGE.md says \(name): \(stated)")
+                }
+            }
+        }
+    }
+
     func testBuiltinNamesAreUnique() {
         let names = Builtins.all.map(\.name)
         let repeated = Set(names.filter { name in names.filter { $0 == name }.count > 1 })
