@@ -12,10 +12,12 @@ extension Interpreter {
     ///   tensor's methods), and the current model's hook names that start with
     ///   the word (`blocks.0.attn.hook_p` → `blocks.0.attn.hook_pattern`);
     /// - inside a string: hook names, full and short (`pattern 0`);
+    /// - right after `patch`, `ablate` or `hook`: site names, without a layer
+    ///   (`ablate mlp_` → `mlp_out`, `mlp_post`, `mlp_pre`): those of the
+    ///   model `hookNames` reads, or every site's without one;
     /// - otherwise: keywords, variables (standard-library ones too), built-ins,
-    ///   the named arguments of the call or command being typed
-    ///   (`modular(o` → `op:`, `train model ep` → `epochs`), and after
-    ///   `patch`, `ablate` or `hook` the model's hook names.
+    ///   and the named arguments of the call or command being typed
+    ///   (`modular(o` → `op:`, `train model ep` → `epochs`).
     ///
     /// Nothing is run to find candidates except reading the fields named
     /// before a dot.
@@ -32,10 +34,11 @@ extension Interpreter {
             let base = String(word[..<dot])
             candidates = value(atPath: base).map { fieldNames(of: $0).map { base + "." + $0 } } ?? []
             candidates += hookNames
+        } else if CompletionContext.expectsSite(before) {
+            candidates = siteNames
         } else {
             candidates = Keyword.allCases.map(\.rawValue) + globals.allNames + Array(builtins.keys)
             candidates += argumentNames(before)
-            if CompletionContext.startsSiteStatement(before) { candidates += hookNames }
         }
         return Set(candidates.filter { $0.hasPrefix(word) && !$0.isEmpty }).sorted()
     }
@@ -66,11 +69,12 @@ extension Interpreter {
     /// The current model's hook names in forward order: each full name
     /// (`blocks.0.attn.hook_pattern`) and the language's short form
     /// (`pattern 0`; `scale 0 ln1` where a short form alone is ambiguous;
-    /// `embed` for hooks outside the blocks). Empty without a current model.
+    /// `embed` for hooks outside the blocks). Without a current model, those
+    /// of the model a variable holds (the first by name); empty without either.
     public var hookNames: [String] {
         guard let points = completionModel?.model.hookPoints else { return [] }
         func short(_ point: HookPoint) -> String {
-            point.layer.map { "\(point.site.shortName) \($0)" } ?? point.site.shortName
+            point.layer.map { "\(point.site.languageName) \($0)" } ?? point.site.languageName
         }
         let shortCounts = Dictionary(points.map { (short($0), 1) }, uniquingKeysWith: +)
         return points.flatMap { point -> [String] in
@@ -81,6 +85,22 @@ extension Interpreter {
             }
             return [point.name, form]
         }
+    }
+
+    /// The names of the sites a hook statement can name, without layers
+    /// (`pattern`, `mlp_post`, `embed`), sorted: the model's (as for
+    /// `hookNames`), or every site's without one. The layer is the user's to choose.
+    public var siteNames: [String] {
+        let sites = completionModel.map { Set($0.model.hookPoints.map(\.site)) } ?? Set(HookSite.allCases)
+        return Set(sites.map(\.languageName)).sorted()
+    }
+
+    /// The model whose hooks complete: the current one, else the one a variable holds (the first by name).
+    private var completionModel: ModelObject? {
+        session.model ?? globals.localNames.lazy.compactMap { name -> ModelObject? in
+            if case .object(let model as ModelObject)? = self.globals.lookup(name) { return model }
+            return nil
+        }.first
     }
 
     /// The value a dotted path of names reads (`model.history`), without
@@ -169,9 +189,11 @@ public enum CompletionContext {
         return isName(word) ? word : nil
     }
 
-    /// Whether the text starts `patch `, `ablate ` or `hook `, whose next word names a hook.
-    static func startsSiteStatement(_ text: String) -> Bool {
-        command(text).map(siteStatementWords.contains) ?? false
+    /// Whether the text is `patch `, `ablate ` or `hook ` and nothing more: the next word names a hook.
+    static func expectsSite(_ text: String) -> Bool {
+        let words = text.split(whereSeparator: { $0 == " " || $0 == "\t" })
+        guard words.count == 1, let last = text.last, last == " " || last == "\t" else { return false }
+        return siteStatementWords.contains(String(words[0]))
     }
 
     /// An identifier: a letter or `_`, then letters, digits or `_`.

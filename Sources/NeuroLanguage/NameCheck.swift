@@ -1,23 +1,49 @@
-/// Resolves names without running: every variable a program reads must be
-/// a built-in, or assigned, declared or bound somewhere visible.
-/// (`neuromap check`.) Programs that `import` files are trusted for the
-/// names those files might define.
+/// What `neuromap check` finds without running a program:
+///
+/// - names that nothing defines (`prnt(x)`);
+/// - named arguments a built-in or a declared function does not take,
+///   including a command's words (`train model on data epoch 10`);
+/// - too many positional arguments for a declared function, or a required
+///   one missing; an argument given twice; a positional one after named ones;
+/// - hook names no model has (`ablate mlp_pst 0 with mean`); layers are not
+///   checked, since the model is not known.
+///
+/// A call is checked only where the callee is sure: a built-in no variable
+/// hides, or a function declared once in its scope (or in the standard
+/// library) and bound nothing else there. Programs that `import` files are
+/// trusted for the names those files might define.
 public enum NameCheck {
-    /// Diagnostics for names that nothing defines, with suggestions.
-    public static func unresolved(_ program: [Stmt], interpreter: Interpreter) -> [Diagnostic] {
+    /// Every problem found, in the order of the text, with suggestions.
+    /// Given the `source`, a problem with a named argument points at its
+    /// word (`epoch` in `train model on data epoch 10`); without it, at the value.
+    ///
+    /// ```swift
+    /// let parsed = Interpreter.parse(source)
+    /// NameCheck.unresolved(parsed.program, interpreter: interpreter, source: source)
+    /// ```
+    public static func unresolved(_ program: [Stmt], interpreter: Interpreter, source: String? = nil) -> [Diagnostic] {
         if program.contains(where: { if case .importFile = $0.kind { return true }; return false }) { return [] }
-        var checker = Checker(known: Set(interpreter.builtins.keys).union(interpreter.globals.allNames))
+        var checker = Checker(interpreter: interpreter, labels: source.map(LabelLocator.init))
+        checker.frames = [Frame(bindings: Frame.bindings(of: program, parameters: [], topLevel: true))]
         checker.declare(program)
         checker.check(program)
-        return checker.problems
+        return checker.problems.enumerated()
+            .sorted { ($0.element.range.start.offset, $0.offset) < ($1.element.range.start.offset, $1.offset) }.map(\.element)
     }
 
-    private struct Checker {
+    struct Checker {
+        let interpreter: Interpreter
+        let labels: LabelLocator?
+        /// Names visible so far, innermost scope last (built-ins and library names first).
         var scopes: [Set<String>]
+        /// What each function scope binds, for knowing what a call calls; parallel to `scopes` after the first.
+        var frames: [Frame] = []
         var problems: [Diagnostic] = []
 
-        init(known: Set<String>) {
-            scopes = [known]
+        init(interpreter: Interpreter, labels: LabelLocator?) {
+            self.interpreter = interpreter
+            self.labels = labels
+            scopes = [Set(interpreter.builtins.keys).union(interpreter.globals.allNames)]
         }
 
         /// Names a block defines anywhere in it (functions may be called before their definition).
@@ -39,10 +65,17 @@ public enum NameCheck {
             for statement in statements { check(statement) }
         }
 
-        mutating func withScope(_ names: [String], _ body: (inout Checker) -> Void) {
-            scopes.append(Set(names))
+        mutating func withScope(_ decl: FunctionDecl, _ body: (inout Checker) -> Void) {
+            let parameters = decl.parameters.map(\.name)
+            scopes.append(Set(parameters))
+            frames.append(Frame(bindings: Frame.bindings(of: decl.body, parameters: parameters, topLevel: false)))
             body(&self)
+            frames.removeLast()
             scopes.removeLast()
+        }
+
+        mutating func report(_ message: String, at range: SourceRange) {
+            problems.append(Diagnostic(message: message, range: range))
         }
 
         mutating func check(_ statement: Stmt) {
@@ -79,7 +112,7 @@ public enum NameCheck {
 
         mutating func check(_ decl: FunctionDecl) {
             for parameter in decl.parameters { if let d = parameter.defaultValue { check(d) } }
-            withScope(decl.parameters.map(\.name)) { c in c.declare(decl.body); c.check(decl.body) }
+            withScope(decl) { c in c.declare(decl.body); c.check(decl.body) }
         }
 
         mutating func check(_ expr: Expr) {
@@ -88,12 +121,13 @@ public enum NameCheck {
                 guard !isKnown(name) else { return }
                 let candidates = scopes.flatMap { $0 } + Keyword.allCases.map(\.rawValue)
                 let hint = Suggest.closest(name, among: candidates).map { "; did you mean '\($0)'?" } ?? ""
-                problems.append(Diagnostic(message: "unknown name '\(name)'\(hint)", range: expr.range))
+                report("unknown name '\(name)'\(hint)", at: expr.range)
             case .call(let callee, let arguments):
                 check(callee)
                 // `corrupt(a + 1)` names the dataset's fields, which exist only when it runs.
                 if case .variable("corrupt") = callee.kind { return }
                 for argument in arguments { check(argument.value) }
+                checkArguments(of: expr, callee: callee, arguments)
             case .list(let items): items.forEach { check($0) }
             case .record(let entries): entries.forEach { check($0.value) }
             case .unary(_, let e), .field(let e, _): check(e)

@@ -100,7 +100,7 @@ extension NeuroMap {
     }
 
     struct Check: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Parse a .nmap script and check its names without running it.")
+        static let configuration = CommandConfiguration(abstract: "Parse a .nmap script and check its names, arguments and hook names without running it.")
 
         @ArgumentParser.Argument(help: "The script to check.")
         var file: String

@@ -57,7 +57,7 @@ final class ScriptRunner {
             return ExitStatus.syntaxError
         }
         if checkOnly {
-            let problems = NameCheck.unresolved(parsed.program, interpreter: interpreter)
+            let problems = NameCheck.unresolved(parsed.program, interpreter: interpreter, source: source)
             for diagnostic in problems { ScriptRunner.report(diagnostic.render(file: file, source: source)) }
             return problems.isEmpty ? ExitStatus.success : ExitStatus.syntaxError
         }

@@ -47,8 +47,53 @@ final class CompletionTests: XCTestCase {
         XCTAssertTrue(interpreter.hookNames.contains("embed"))
         XCTAssertTrue(interpreter.hookNames.contains("scale 0 ln2"), "ambiguous short forms name their layer norm")
         XCTAssertEqual(interpreter.completions(for: "pattern", after: "cache[\""), ["pattern 0", "pattern 1"])
-        XCTAssertTrue(interpreter.completions(for: "pat", after: "ablate ").contains("pattern 0"))
+        XCTAssertEqual(interpreter.completions(for: "mlp_post", after: "cache[\""), ["mlp_post 0", "mlp_post 1"])
         XCTAssertFalse(interpreter.completions(for: "pat", after: "x = ").contains("pattern 0"))
+    }
+
+    /// After `ablate`, every site name that matches, not one guess with a layer (`mlp_out 0`).
+    func testSiteNamesAfterAHookStatement() throws {
+        let interpreter = try self.interpreter("""
+            data = modular(p: 7, train: 0.5)
+            model = transformer(layers: 2, heads: 2, d_model: 8, d_mlp: 16)
+            """)
+        XCTAssertEqual(interpreter.completions(for: "mlp_", after: "ablate "), ["mlp_out", "mlp_post", "mlp_pre"])
+        XCTAssertEqual(interpreter.completions(for: "pat", after: "  patch "), ["pattern"])
+        XCTAssertEqual(interpreter.completions(for: "resid_p", after: "hook "), ["resid_post", "resid_pre"])
+        XCTAssertEqual(interpreter.completions(for: "blocks.1.mlp.hook_p", after: "ablate "),
+                       ["blocks.1.mlp.hook_post", "blocks.1.mlp.hook_pre"])
+        XCTAssertFalse(interpreter.completions(for: "mlp_", after: "ablate mlp_post 0 with ").contains("mlp_post"),
+                       "only the word after the statement word names a site")
+        let attentionOnly = try self.interpreter("data = modular(p: 7, train: 0.5)\nmodel = transformer(data, layers: 1, heads: 2, d_model: 8, d_mlp: 0)")
+        XCTAssertEqual(attentionOnly.completions(for: "mlp_", after: "ablate "), [], "no MLP, no MLP sites")
+        XCTAssertEqual(Interpreter().completions(for: "mlp_", after: "ablate "), ["mlp_out", "mlp_post", "mlp_pre"],
+                       "without a model, every site")
+    }
+
+    /// Every hook name offered in a string, typed into a cache index, resolves.
+    func testOfferedHookNamesResolve() throws {
+        let interpreter = try self.interpreter("""
+            data = modular(p: 7, train: 0.5)
+            model = transformer(layers: 2, heads: 2, d_model: 8, d_mlp: 16, norm: "LN")
+            cache = run(model, data)
+            """)
+        let names = interpreter.completions(for: "", after: "cache[\"")
+        XCTAssertGreaterThan(names.count, 40)
+        for name in names {
+            XCTAssertNoThrow(try interpreter.run(Interpreter.parse("cache[\"\(name)\"]").program), name)
+        }
+        // A site name is the statement's word, with a layer inside the blocks (`scale` is both: ln_final's, or a block's).
+        for site in interpreter.siteNames {
+            let works = ["ablate \(site) with mean", "ablate \(site) 0 with mean"].filter { statement in
+                do {
+                    _ = try interpreter.run(Interpreter.parse(statement + " model model data data").program)
+                    return true
+                } catch {
+                    return false
+                }
+            }
+            XCTAssertFalse(works.isEmpty, "ablate \(site) …")
+        }
     }
 
     func testNamedArguments() throws {
