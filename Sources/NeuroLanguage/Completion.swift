@@ -43,14 +43,6 @@ extension Interpreter {
         return Set(candidates.filter { $0.hasPrefix(word) && !$0.isEmpty }).sorted()
     }
 
-    /// The model whose hooks complete: the current one, else the one a variable holds (the first by name).
-    private var completionModel: ModelObject? {
-        session.model ?? globals.localNames.lazy.compactMap { name -> ModelObject? in
-            if case .object(let model as ModelObject)? = self.globals.lookup(name) { return model }
-            return nil
-        }.first
-    }
-
     /// Variables the user made (standard-library names left out), sorted.
     public var userVariableNames: [String] {
         globals.localNames
