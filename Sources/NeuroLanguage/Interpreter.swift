@@ -354,11 +354,10 @@ public final class Interpreter {
             }
             let scope = Environment(parent: closure)
             guard positional.count <= decl.parameters.count else {
-                throw RuntimeError("\(function.name)() takes \(decl.parameters.count) argument\(decl.parameters.count == 1 ? "" : "s"), got \(positional.count)", at: range)
+                throw RuntimeError(NameCheck.tooManyArguments(function.name, takes: decl.parameters.count, got: positional.count), at: range)
             }
             for (label, _) in named where !decl.parameters.contains(where: { $0.name == label }) {
-                let hint = Suggest.closest(label, among: decl.parameters.map(\.name)).map { "; did you mean '\($0)'?" } ?? ""
-                throw RuntimeError("\(function.name)() has no parameter '\(label)'\(hint)", at: range)
+                throw RuntimeError(NameCheck.unknownParameter(label, of: function.name, decl), at: range)
             }
             for (i, parameter) in decl.parameters.enumerated() {
                 if let given = named.first(where: { $0.label == parameter.name })?.value ?? (i < positional.count ? positional[i] : nil) {
@@ -419,9 +418,7 @@ public final class Interpreter {
     private func callBuiltin(_ builtin: Builtin, function: Function, positional: [Value], named: [(label: String, value: Value)],
                              expressions: [Argument], _ env: Environment, range: SourceRange) throws -> Value {
         for (label, _) in named where !builtin.parameters.contains(label) {
-            let hint = Suggest.closest(label, among: builtin.parameters).map { "; did you mean '\($0)'?" } ?? ""
-            let accepted = builtin.parameters.isEmpty ? " (it takes no named arguments)" : ""
-            throw RuntimeError("\(builtin.name): unknown argument '\(label)'\(hint)\(accepted)", at: range)
+            throw RuntimeError(NameCheck.unknownArgument(label, of: builtin), at: range)
         }
         let arguments = CallArguments(function: builtin.name, positional: positional, named: named, expressions: expressions,
                                       environment: env, range: range, interpreter: self)

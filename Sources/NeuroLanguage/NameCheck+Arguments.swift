@@ -74,7 +74,7 @@ extension NameCheck.Checker {
     }
 }
 
-// MARK: - Messages a run gives too
+// MARK: - Messages a run gives too (the interpreter says them with these)
 
 extension NameCheck {
     /// `zeros: unknown argument 'shap'; did you mean 'shape'?`, as `callBuiltin` says it.
