@@ -10,8 +10,11 @@ import Glibc
 /// flushed with `fsync` and then renamed over `path`. On any failure the
 /// temporary file is removed and the error names `path` and the system's
 /// reason, e.g. `"/no/such/dir/x.bin: cannot write: No such file or directory"`.
-/// A new file gets the default permissions (0666 minus the umask); if `path`
-/// is a symbolic link, the link itself is replaced.
+/// A new file gets the default permissions (0666 minus the umask); a file
+/// written over keeps its permission bits (a private 0600 file stays
+/// private). If `path` is a symbolic link, the link itself is replaced. While
+/// the temporary file exists its name is in `PendingWrite`, so a handler for
+/// SIGTERM can remove it on the way out.
 ///
 /// ```swift
 /// try writeAtomically(Array("hello\n".utf8), to: "/tmp/greeting.txt")
@@ -23,9 +26,16 @@ public func writeAtomically(_ bytes: [UInt8], to path: String) throws {
     let suffix = String(UInt64.random(in: 0...UInt64.max), radix: 16)
     let temporary = directory + "." + name + ".tmp-" + suffix
 
-    let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+    // The bits of the file being replaced, if any (lstat: a link is replaced, not followed).
+    var existing = stat()
+    let keptMode: mode_t? = lstat(path, &existing) == 0 && existing.st_mode & S_IFMT == S_IFREG ? existing.st_mode & 0o7777 : nil
+
+    let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, keptMode ?? 0o666)
     guard fd >= 0 else { throw systemError(path, "cannot write", errno) }
+    PendingWrite.begin(temporary)
+    defer { PendingWrite.end() }
     do {
+        if let keptMode { guard fchmod(fd, keptMode) == 0 else { throw systemError(path, "cannot write", errno) } }
         try writeAll(fd, bytes, path: path)
         guard fsync(fd) == 0 else { throw systemError(path, "cannot write", errno) }
     } catch {
@@ -119,4 +129,34 @@ private func systemError(_ path: String, _ action: String, _ code: Int32) -> Eng
         }
     }
     return EngineError.file(path, "\(action): \(String(cString: strerror(code)))")
+}
+
+/// The temporary file a write has open, kept where a signal handler can reach
+/// it without allocating: on SIGTERM the front end calls `removeFromSignalHandler`
+/// so no `.NAME.tmp-…` file is left behind.
+public enum PendingWrite {
+    private static let capacity = Int(PATH_MAX) + 1
+    private static let buffer: UnsafeMutablePointer<CChar> = {
+        let pointer = UnsafeMutablePointer<CChar>.allocate(capacity: capacity)
+        pointer.initialize(repeating: 0, count: capacity)
+        return pointer
+    }()
+
+    /// Allocates the buffer before any handler may use it.
+    public static func prepare() { _ = buffer }
+
+    static func begin(_ path: String) {
+        let bytes = Array(path.utf8CString.prefix(capacity - 1))
+        buffer[0] = 0                       // empty while the name is being copied
+        for (i, byte) in bytes.enumerated().dropFirst() { buffer[i] = byte }
+        buffer[bytes.count] = 0
+        if let first = bytes.first { buffer[0] = first }
+    }
+
+    static func end() { buffer[0] = 0 }
+
+    /// Removes the pending temporary file, if any. Only async-signal-safe calls.
+    public static func removeFromSignalHandler() {
+        if buffer[0] != 0 { unlink(buffer) }
+    }
 }

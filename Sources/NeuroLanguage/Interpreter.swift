@@ -90,6 +90,8 @@ public final class Interpreter {
             last = nil
             switch statement.kind {
             case .expression(let expr):
+                // `execute` checks before other statements; a bare call must stop after Ctrl-C too.
+                try checkInterrupt(statement.range)
                 last = try evaluate(expr, scope)
             default:
                 if case .returned = try execute(statement, scope, topLevel: true) {

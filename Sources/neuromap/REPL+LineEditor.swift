@@ -17,6 +17,8 @@ protocol LineSource: AnyObject {
     func read(prompt: String) -> InputEvent
     /// Keeps an entered line in the history, if there is one.
     func remember(_ line: String)
+    /// Runs a command; what is typed meanwhile (lines, Ctrl-D) is kept for the next `read`.
+    func whileBusy(_ body: () -> Int32) -> Int32
     /// Saves what must outlive the session.
     func close()
 }
@@ -38,6 +40,7 @@ final class PlainLines: LineSource {
     }
 
     func remember(_ line: String) {}
+    func whileBusy(_ body: () -> Int32) -> Int32 { body() }
     func close() {}
 }
 
@@ -48,7 +51,8 @@ final class PlainLines: LineSource {
 final class LineEditor: LineSource {
     /// Entries kept in memory and in the history file.
     static let historyLimit: Int32 = 1000
-    /// `$NEUROMAP_HISTORY` (empty: keep no file), else `~/.neuromap_history`.
+    /// `$NEUROMAP_HISTORY` (empty: keep no file), else `.neuromap_history` in
+    /// `$HOME` (as shells and Python honour it), else in the account's home.
     let historyPath: String?
 
     init(completions: @escaping TabCompletion.Source) {
@@ -56,7 +60,8 @@ final class LineEditor: LineSource {
         if let custom = environment["NEUROMAP_HISTORY"] {
             historyPath = custom.isEmpty ? nil : custom
         } else {
-            historyPath = (NSHomeDirectory() as NSString).appendingPathComponent(".neuromap_history")
+            let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+            historyPath = (home as NSString).appendingPathComponent(".neuromap_history")
         }
         rl_readline_name = UnsafePointer(strdup("neuromap"))
         // The REPL handles SIGINT itself (`PromptSignals`); readline still follows window size changes.
@@ -64,16 +69,34 @@ final class LineEditor: LineSource {
         TabCompletion.install(completions)
         using_history()
         stifle_history(LineEditor.historyLimit)
+        // A multi-line entry (a function typed over several lines) is one entry: up-arrow
+        // recalls all of it. In the file, a timestamp line starts each entry, so its
+        // lines are read back as one.
+        history_write_timestamps = 1
+        history_multiline_entries = 1
         loadHistory()
     }
 
+    /// What was typed while a command ran: whole lines, the start of one, and
+    /// whether Ctrl-D came (which ends the session, as in a shell).
+    private var typedLines: [String] = []
+    private var typedStart = ""
+    private var typedEnd = false
+
     func read(prompt: String) -> InputEvent {
+        if typedEnd && typedLines.isEmpty { return .end }
+        if !typedLines.isEmpty { return .line(typedLines.removeFirst()) }
         PromptSignals.drain()
         Interruption.clear()
         LineHandler.received = nil
         PromptSignals.catchSuspend(true)
         defer { PromptSignals.catchSuspend(false) }
         rl_callback_handler_install(prompt) { LineHandler.receive($0) }
+        if !typedStart.isEmpty {
+            rl_insert_text(typedStart)
+            rl_redisplay()
+            typedStart = ""
+        }
         while true {
             var sources = [pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0),
                            pollfd(fd: PromptSignals.wakeDescriptor, events: Int16(POLLIN), revents: 0)]
@@ -96,6 +119,31 @@ final class LineEditor: LineSource {
                 if let event = LineHandler.received { return event }
             }
         }
+    }
+
+    /// While a command runs the terminal is in its ordinary line mode, so a
+    /// read returns whole lines, and nothing (0 bytes) for a Ctrl-D on an empty
+    /// line. A thread watches standard input meanwhile and keeps both.
+    func whileBusy(_ body: () -> Int32) -> Int32 {
+        var stop: [Int32] = [-1, -1]
+        guard pipe(&stop) == 0 else { return body() }
+        let watcher = TypeAheadWatcher(stop: stop[0])
+        let thread = Thread { watcher.watch() }
+        thread.start()
+        let status = body()
+        var byte: UInt8 = 1
+        _ = write(stop[1], &byte, 1)
+        watcher.finished.wait()
+        Glibc.close(stop[0])
+        Glibc.close(stop[1])
+        // A Ctrl-D byte that reached us raw (typed before the terminal left raw mode) ends input too.
+        let end = watcher.bytes.firstIndex(of: 0x04)
+        let text = typedStart + String(decoding: watcher.bytes[..<(end ?? watcher.bytes.endIndex)], as: UTF8.self)
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        typedStart = lines.removeLast()
+        typedLines += lines
+        typedEnd = typedEnd || watcher.sawEnd || end != nil
+        return status
     }
 
     /// Ctrl-C at the prompt: shows `^C`, forgets the half-typed line (and any
@@ -123,7 +171,7 @@ final class LineEditor: LineSource {
     }
 
     func remember(_ line: String) {
-        guard !line.trimmingCharacters(in: .whitespaces).isEmpty, line != lastEntry else { return }
+        guard !line.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, line != lastEntry else { return }
         add_history(line)
         if let historyPath { append_history(1, historyPath) }
     }
@@ -162,5 +210,43 @@ private enum LineHandler {
         }
         LineHandler.received = .line(String(cString: raw))
         free(raw)
+    }
+}
+
+/// Reads standard input on its own thread while a command runs, until told
+/// to stop or until Ctrl-D (a read of 0 bytes).
+private final class TypeAheadWatcher: @unchecked Sendable {
+    private let stop: Int32
+    var bytes: [UInt8] = []
+    var sawEnd = false
+    let finished = DispatchSemaphore(value: 0)
+
+    init(stop: Int32) {
+        self.stop = stop
+    }
+
+    func watch() {
+        defer { finished.signal() }
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            var sources = [pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0), pollfd(fd: stop, events: Int16(POLLIN), revents: 0)]
+            let ready = poll(&sources, 2, -1)
+            if ready < 0 {
+                if errno == EINTR { continue }
+                return
+            }
+            if sources[1].revents != 0 { return }
+            guard sources[0].revents != 0 else { continue }
+            let got = read(STDIN_FILENO, &chunk, chunk.count)
+            if got < 0 {
+                if errno == EINTR || errno == EAGAIN { continue }
+                return
+            }
+            if got == 0 {
+                sawEnd = true
+                return
+            }
+            bytes += chunk[0..<got]
+        }
     }
 }

@@ -14,6 +14,8 @@ final class REPL {
     let interactive = isatty(STDIN_FILENO) != 0
     /// Whether any piped input failed (the exit status says so).
     private var failed = false
+    /// Where lines come from (set by `start`).
+    private var input: LineSource = PlainLines()
 
     static let prompt = "nmap> "
     static let continuationPrompt = "  ... "
@@ -29,7 +31,7 @@ final class REPL {
     /// 0, or with piped input 1 when any line failed.
     func start() -> Int32 {
         PromptSignals.install(interactive: interactive)
-        let input: LineSource = interactive ? LineEditor(completions: { [unowned self] in self.completions($0, before: $1) }) : PlainLines()
+        input = interactive ? LineEditor(completions: { [unowned self] in self.completions($0, before: $1) }) : PlainLines()
         defer { input.close() }
         if interactive { say("NeuroMap — :help for help, Tab to complete, Ctrl-D to quit.") }
         var buffer = ""
@@ -53,10 +55,11 @@ final class REPL {
                 guard runCommand(line) else { break }
                 continue
             }
-            input.remember(line)
             buffer += (buffer.isEmpty ? "" : "\n") + line
-            let blank = line.trimmingCharacters(in: .whitespaces).isEmpty
-            if REPL.needsMoreInput(buffer) && !(interactive && blank) { continue }
+            // A blank line inside an open block is part of it; Ctrl-C abandons the entry.
+            if REPL.needsMoreInput(buffer) { continue }
+            // The whole entry, however many lines, is one history entry.
+            input.remember(buffer)
             evaluate(buffer)
             buffer = ""
         }
@@ -72,7 +75,7 @@ final class REPL {
     /// Runs code as a command: Ctrl-C now stops it rather than clearing a line.
     @discardableResult
     func execute(_ source: String, file: String, echo: Bool) -> Int32 {
-        let status = PromptSignals.running { runner.execute(source, file: file, echo: echo) }
+        let status = PromptSignals.running { input.whileBusy { runner.execute(source, file: file, echo: echo) } }
         if status != ExitStatus.success { failed = true }
         return status
     }

@@ -8,6 +8,8 @@ enum ExitStatus {
     static let runtimeError: Int32 = 1
     static let syntaxError: Int32 = 65
     static let missingFile: Int32 = 66
+    /// Stopped by Ctrl-C (128 + SIGINT, as shells report it).
+    static let interrupted: Int32 = 130
     /// The command line is wrong (`--set` of a name the script never assigns, `-e` twice).
     static let usage: Int32 = 64
 }
@@ -64,6 +66,12 @@ final class ScriptRunner {
         Interruption.clear()
         do {
             let value = try onLargeStack { try self.interpreter.run(parsed.program) }
+            // Ctrl-C during the last statement: it finished (a built-in that cannot stop
+            // inside, or training that stopped at an epoch), but the run was still interrupted.
+            if Interruption.requested {
+                ScriptRunner.report("\(file): interrupted\n")
+                return ExitStatus.interrupted
+            }
             if echo, let value, !isNone(value) { interpreter.output(display(value)) }
             for note in interpreter.session.notes { ScriptRunner.report(note + "\n") }
             interpreter.session.notes.removeAll()
@@ -71,7 +79,8 @@ final class ScriptRunner {
         } catch let error as RuntimeError {
             interpreter.session.progressDone()
             ScriptRunner.report(error.diagnostic.render(file: file, source: source))
-            return ExitStatus.runtimeError
+            // After Ctrl-C the run stopped on purpose, whatever error it stopped with.
+            return Interruption.requested ? ExitStatus.interrupted : ExitStatus.runtimeError
         } catch {
             ScriptRunner.report("\(file): error: \(error)\n")
             return ExitStatus.runtimeError
@@ -84,10 +93,22 @@ final class ScriptRunner {
     }
 }
 
-/// Ctrl-C raises the interruption flag; the running command stops at its next safe point.
+/// Ctrl-C raises the interruption flag; the running command stops at its
+/// next safe point. SIGTERM and SIGHUP end the process at once, first
+/// removing the temporary file of a save in progress (the file saved over
+/// is untouched: it is only ever replaced by a rename).
 enum SignalHandling {
     static func install() {
         Interruption.prepare()
+        PendingWrite.prepare()
         signal(SIGINT) { _ in Interruption.request() }
+        signal(SIGTERM) { _ in
+            PendingWrite.removeFromSignalHandler()
+            _exit(128 + SIGTERM)
+        }
+        signal(SIGHUP) { _ in
+            PendingWrite.removeFromSignalHandler()
+            _exit(128 + SIGHUP)
+        }
     }
 }

@@ -60,11 +60,17 @@ final class REPLTests: XCTestCase {
         prompt.send("2]\r")
         prompt.expect("[1, 2]")
         prompt.expect("nmap> ")
-        // A blank line ends a block that cannot be finished.
-        prompt.send("if true {\r")
+        // A blank line inside a block is part of it.
+        prompt.send("fn g() {\r")
         prompt.expect("  ... ")
         prompt.send("\r")
-        prompt.expect("error: expected '}'")
+        prompt.expect("  ... ")
+        prompt.send("6 * 7\r")
+        prompt.expect("  ... ")
+        prompt.send("}\r")
+        prompt.expect("nmap> ")
+        prompt.send("g()\r")
+        prompt.expect("\n42\n")
         prompt.expect("nmap> ")
         prompt.send("[2,\r")                       // Ctrl-C drops an unfinished block
         prompt.expect("  ... ")
@@ -87,7 +93,8 @@ final class REPLTests: XCTestCase {
         first.send("\u{04}")
         XCTAssertEqual(first.waitForExit(), 0)
         let saved = try String(contentsOf: historyFile, encoding: .utf8)
-        XCTAssertEqual(saved.split(separator: "\n").suffix(2), ["print(6 * 7)", "x = 1"])
+        // Each entry follows a timestamp line (`#1733…`), which keeps multi-line entries whole.
+        XCTAssertEqual(saved.split(separator: "\n").filter { !$0.hasPrefix("#") }.suffix(2), ["print(6 * 7)", "x = 1"])
 
         let second = try startPrompt()
         second.send("\u{1B}[A\u{1B}[A\r")          // Up twice: print(6 * 7)
@@ -146,6 +153,70 @@ final class REPLTests: XCTestCase {
         prompt.expect("nmap> ")
         prompt.send("train model on data epochs 5\r")   // the trainer continues where it stopped
         prompt.expect("trained to epoch")
+        prompt.expect("nmap> ")
+        prompt.send(":quit\r")
+        XCTAssertEqual(prompt.waitForExit(), 0)
+    }
+
+    /// Up-arrow recalls a function typed over several lines as one entry, in
+    /// this session and the next.
+    func testAMultiLineEntryIsOneHistoryEntry() throws {
+        let first = try startPrompt()
+        first.send("fn h() {\r")
+        first.expect("  ... ")
+        first.send("5\r")
+        first.expect("  ... ")
+        first.send("}\r")
+        first.expect("nmap> ")
+        first.send("\u{04}")
+        XCTAssertEqual(first.waitForExit(), 0)
+
+        let second = try startPrompt()
+        second.send("\u{1B}[A\r")                  // Up once: the whole definition of h
+        second.expect("nmap> ")
+        second.send("h() + 1\r")
+        second.expect("\n6\n")
+        second.expect("nmap> ")
+        second.send(":quit\r")
+        XCTAssertEqual(second.waitForExit(), 0)
+    }
+
+    /// Without NEUROMAP_HISTORY the history file is in $HOME, as shells keep theirs.
+    func testTheHistoryFileIsInHome() throws {
+        let session = try TerminalSession(try NeuromapBinary.locate(), environment: ["HOME": scratch.path])
+        session.expect("nmap> ")
+        session.send("print(1 + 1)\r")
+        session.expect("\n2\n")
+        session.expect("nmap> ")
+        session.send("\u{04}")
+        XCTAssertEqual(session.waitForExit(), 0)
+        let saved = try String(contentsOfFile: scratch.appendingPathComponent(".neuromap_history").path, encoding: .utf8)
+        XCTAssertTrue(saved.contains("print(1 + 1)"), saved)
+    }
+
+    /// Ctrl-D typed while a command runs ends the session once it finishes;
+    /// a line typed meanwhile runs first.
+    func testCtrlDDuringACommandEndsTheSessionAfterIt() throws {
+        let prompt = try startPrompt()
+        prompt.send("for i in 0..100000 { x = i }\r")
+        Thread.sleep(forTimeInterval: 0.2)
+        prompt.send("print(\"typed ahead\")\r")
+        prompt.send("\u{04}")
+        prompt.expect("typed ahead")
+        XCTAssertEqual(prompt.waitForExit(), 0)
+    }
+
+    /// Ctrl-C during a built-in that cannot stop inside (one LAPACK call)
+    /// stops the rest of the line once it returns; the session goes on.
+    func testCtrlCDuringALongBuiltInDropsTheRestOfTheLine() throws {
+        let prompt = try startPrompt()
+        prompt.send("done = 0; s = svd(randn([900, 900])); done = 1\r")
+        Thread.sleep(forTimeInterval: 0.3)
+        prompt.send("\u{03}")
+        prompt.expect("interrupted")
+        prompt.expect("nmap> ")
+        prompt.send("print(done)\r")
+        prompt.expect("\n0\n")
         prompt.expect("nmap> ")
         prompt.send(":quit\r")
         XCTAssertEqual(prompt.waitForExit(), 0)
