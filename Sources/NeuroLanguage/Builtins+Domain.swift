@@ -70,7 +70,6 @@ extension Builtins {
             dMLP: args.int(nil, "d_mlp", default: 4 * dModel), actFn: act, normalizationType: norm,
             dVocab: size("d_vocab", data?.dataset.dVocab), dVocabOut: size("d_vocab_out", data?.dataset.dVocabOut),
             nCtx: size("n_ctx", data?.dataset.nCtx), seed: UInt64(clamping: args.int(nil, "seed", default: 0)))
-        guard config.dHead * config.nHeads > 0 else { throw args.error("d_model \(dModel) is smaller than heads \(heads)") }
         let model = ModelObject(try HookedTransformer(config: config))
         session.madeModels += 1
         return .object(model)

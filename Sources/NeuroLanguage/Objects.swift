@@ -285,7 +285,8 @@ public final class TrainingObject: NativeObject {
         guard let last = h.epochs.last else {
             switch outcome {
             case .diverged(let e)?:
-                return "training stopped at epoch \(e): the loss became NaN or infinite at once; the weights are as they were (try a smaller lr)"
+                return "training stopped in epoch \(e): after its step the loss was NaN or infinite, so no epoch is recorded "
+                    + "and the weights are as they were before it (try a smaller lr)"
             case .interrupted?: return "training interrupted before the first epoch ended; the weights are as they were"
             default: return "training: no epochs yet"
             }

@@ -47,12 +47,19 @@ public struct TransformerConfig: Equatable, Sendable {
     /// LayerNorm epsilon.
     public var eps: Double
 
-    /// Builds and validates a configuration. `dHead` defaults to dModel / nHeads,
-    /// `dVocabOut` to `dVocab`, `initializerRange` to 0.8/√dModel.
+    /// Builds and validates a configuration. `dHead` defaults to dModel / nHeads
+    /// when that divides evenly (otherwise it must be given: heads of
+    /// ⌊dModel / nHeads⌋ would silently leave dimensions out), `dVocabOut` to
+    /// `dVocab`, `initializerRange` to 0.8/√dModel.
     public init(nLayers: Int, nHeads: Int, dModel: Int, dHead: Int? = nil, dMLP: Int? = nil,
                 actFn: ActivationFunction = .relu, normalizationType: NormalizationType = .layerNorm,
                 dVocab: Int, dVocabOut: Int? = nil, nCtx: Int, seed: UInt64? = nil,
                 initializerRange: Double? = nil, eps: Double = 1e-5) throws {
+        if dHead == nil, nHeads > 0, dModel > 0, dModel % nHeads != 0 {
+            throw EngineError(.argument, "config: d_model \(dModel) is not a multiple of n_heads \(nHeads); give d_head "
+                              + "(d_model / n_heads rounds down to \(dModel / nHeads), and \(nHeads) heads of \(dModel / nHeads) would cover "
+                              + "\(nHeads * (dModel / nHeads)) of the \(dModel) dimensions)")
+        }
         self.nLayers = nLayers
         self.nHeads = nHeads
         self.dModel = dModel
@@ -80,8 +87,9 @@ public struct TransformerConfig: Equatable, Sendable {
             throw EngineError(.argument, "config: \(name) must be at least 1, got \(value)")
         }
         guard dMLP >= 0 else { throw EngineError(.argument, "config: d_mlp must be 0 (attention only) or more, got \(dMLP)") }
+        let (heads, overflow) = nHeads.multipliedReportingOverflow(by: dHead)
         let sizes: [(String, Int)] = [("n_layers", nLayers), ("d_model", dModel), ("d_mlp", dMLP), ("d_vocab", dVocab),
-                                      ("d_vocab_out", dVocabOut), ("n_ctx", nCtx), ("n_heads × d_head", nHeads * dHead)]
+                                      ("d_vocab_out", dVocabOut), ("n_ctx", nCtx), ("n_heads × d_head", overflow ? Int.max : heads)]
         for (name, value) in sizes where value > 1 << 20 {
             throw EngineError(.argument, "config: \(name) = \(value) is too large")
         }
