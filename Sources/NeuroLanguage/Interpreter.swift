@@ -447,15 +447,3 @@ public final class Interpreter {
     }
 }
 
-/// "Did you mean" suggestions.
-public enum Suggest {
-    /// The candidate closest to `word` by edit distance, if it is close
-    /// enough to be a likely typo (ties go to the alphabetically first).
-    public static func closest(_ word: String, among candidates: [String]) -> String? {
-        let limit = max(1, word.count / 3)
-        let scored = Set(candidates).filter { $0 != word }
-            .map { (name: $0, distance: typoDistance(word.lowercased(), $0.lowercased())) }
-            .filter { $0.distance <= limit }
-        return scored.min { $0.distance != $1.distance ? $0.distance < $1.distance : $0.name < $1.name }?.name
-    }
-}

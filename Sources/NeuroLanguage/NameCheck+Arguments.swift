@@ -1,3 +1,4 @@
+import NeuroEngine
 import NeuroModels
 
 // MARK: - Arguments of calls whose callee is known

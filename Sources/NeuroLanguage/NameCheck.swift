@@ -1,3 +1,4 @@
+import NeuroEngine
 /// What `neuromap check` finds without running a program:
 ///
 /// - names that nothing defines (`prnt(x)`);

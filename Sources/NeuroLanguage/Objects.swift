@@ -62,7 +62,7 @@ public final class ModelObject: NativeObject, IndexableObject {
             throw EngineError(.argument, "a model is indexed by a parameter name, like model[\"embed.W_E\"]")
         }
         guard let t = model.parameter(name) else {
-            let hint = closestNames(to: name, among: model.parameters.map(\.name), limit: 1).first.map { "; did you mean '\($0)'?" } ?? ""
+            let hint = Suggest.closest(name, among: model.parameters.map(\.name)).map { "; did you mean '\($0)'?" } ?? ""
             throw EngineError(.argument, "no parameter '\(name)'\(hint)")
         }
         return .tensor(t.detached())

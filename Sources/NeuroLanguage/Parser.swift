@@ -1,3 +1,4 @@
+import NeuroEngine
 /// Binding strength of infix operators, weakest first.
 enum Precedence: Int, Comparable {
     case lowest

@@ -119,26 +119,3 @@ public let hookNameAliases: [String: String] = [
     "mlp_pre": "pre", "mlp_post": "post", "hook_embed": "embed", "hook_pos_embed": "pos_embed",
 ]
 
-/// Levenshtein distance, for "did you mean" suggestions.
-public func editDistance(_ a: String, _ b: String) -> Int {
-    let x = Array(a), y = Array(b)
-    if x.isEmpty { return y.count }
-    if y.isEmpty { return x.count }
-    var previous = Array(0...y.count)
-    var current = [Int](repeating: 0, count: y.count + 1)
-    for i in 1...x.count {
-        current[0] = i
-        for j in 1...y.count {
-            current[j] = Swift.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x[i - 1] == y[j - 1] ? 0 : 1))
-        }
-        swap(&previous, &current)
-    }
-    return previous[y.count]
-}
-
-/// The candidates closest to `word`, best first (at most `limit`).
-public func closestNames(to word: String, among candidates: [String], limit: Int = 3) -> [String] {
-    let scored = candidates.map { (name: $0, distance: Swift.min(editDistance(word, $0), $0.hasSuffix(word) ? 1 : Int.max)) }
-    return scored.sorted { $0.distance != $1.distance ? $0.distance < $1.distance : $0.name < $1.name }
-        .prefix(limit).map(\.name)
-}

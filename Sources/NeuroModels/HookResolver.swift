@@ -141,8 +141,7 @@ public struct HookResolver: Sendable {
 
     /// Names a typo away (`embd` should not suggest `k`), or ending in the word.
     static func closest(_ word: String, among candidates: [String], allowance: Int) -> [String] {
-        closestNames(to: word, among: candidates)
-            .filter { editDistance(word, $0) <= max(2, allowance) || $0.hasSuffix(word) }
+        Suggest.ranked(word, among: candidates, allowance: max(2, allowance), acceptingSuffix: true)
     }
 }
 

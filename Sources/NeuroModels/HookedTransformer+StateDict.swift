@@ -39,7 +39,7 @@ extension HookedTransformer {
     static func inferConfig(_ w: [String: Tensor]) throws -> TransformerConfig {
         func shape(_ name: String, rank: Int) throws -> [Int] {
             guard let t = w[name] else {
-                let hint = closestNames(to: name, among: Array(w.keys), limit: 1).first.map { " (closest: '\($0)')" } ?? ""
+                let hint = Suggest.closest(name, among: Array(w.keys)).map { " (closest: '\($0)')" } ?? ""
                 throw EngineError(.argument, "weights: missing '\(name)'\(hint); is this a TransformerLens HookedTransformer state_dict?")
             }
             guard t.rank == rank else {

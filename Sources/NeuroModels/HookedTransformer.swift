@@ -47,7 +47,7 @@ public final class HookedTransformer {
         let shapes = HookedTransformer.parameterShapes(config)
         let expected = Set(shapes.map(\.name))
         if let extra = weights.keys.sorted().first(where: { !expected.contains($0) }) {
-            let hint = closestNames(to: extra, among: Array(expected), limit: 1).first.map { "; did you mean '\($0)'?" } ?? ""
+            let hint = Suggest.closest(extra, among: Array(expected)).map { "; did you mean '\($0)'?" } ?? ""
             throw EngineError(.argument, "weights: unexpected tensor '\(extra)' for this configuration\(hint)")
         }
         var params: [NamedParameter] = []

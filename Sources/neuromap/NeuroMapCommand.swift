@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NeuroEngine
 import NeuroLanguage
 
 @main

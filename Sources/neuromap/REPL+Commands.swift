@@ -1,6 +1,6 @@
 import Foundation
 import NeuroLanguage
-import NeuroModels
+import NeuroEngine
 
 /// The prompt's own commands, typed with a leading colon. A unique prefix
 /// is enough (`:h`, `:q`).
@@ -46,9 +46,8 @@ extension REPL {
         let argument = text.dropFirst(word.count).trimmingCharacters(in: .whitespaces)
         guard let command = PromptCommand.named(word) else {
             let names = PromptCommand.allCases.map(\.rawValue)
-            // Command names are short, so allow two edits (`:hlep`), more than `Suggest` allows in code.
-            let closest = names.min { editDistance(word, $0) < editDistance(word, $1) }
-            let hint = closest.flatMap { editDistance(word, $0) <= 2 ? "; did you mean ':\($0)'?" : nil } ?? ""
+            // Command names are short, so allow two mistakes (`:hlep`), more than a third of their letters.
+            let hint = Suggest.closest(word, among: names, minimumAllowance: 2).map { "; did you mean ':\($0)'?" } ?? ""
             ScriptRunner.report("error: unknown command ':\(word)'\(hint) (commands: \(names.map { ":" + $0 }.joined(separator: " ")))\n")
             return true
         }

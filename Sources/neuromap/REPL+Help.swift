@@ -1,6 +1,6 @@
 import Foundation
+import NeuroEngine
 import NeuroLanguage
-import NeuroModels
 
 /// The text of `:help` and `:help TOPIC`. Built-ins document themselves
 /// (`Builtin.signature` and `summary`); topics cover the statement forms and
