@@ -77,7 +77,7 @@ let package = Package(
         ),
         .testTarget(
             name: "NeuroEngineTests",
-            dependencies: ["NeuroTestSupport", "NeuroEngine", "CReadline"],
+            dependencies: ["NeuroTestSupport", "NeuroEngine"],
             resources: [.copy("Fixtures")],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),

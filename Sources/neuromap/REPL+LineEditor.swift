@@ -29,16 +29,6 @@ final class PlainLines: LineSource {
         Swift.readLine(strippingNewline: true).map(InputEvent.line) ?? .end
     }
 
-    /// Ctrl-Z at the prompt: gives the shell back its terminal settings,
-    /// stops, and on `fg` restores readline's and redraws the line.
-    private func suspend() {
-        PromptSignals.drain()
-        rl_cleanup_after_signal()
-        PromptSignals.suspendNow()
-        rl_reset_after_signal()
-        rl_forced_update_display()
-    }
-
     func remember(_ line: String) {}
     func whileBusy(_ body: () -> Int32) -> Int32 { body() }
     func close() {}
