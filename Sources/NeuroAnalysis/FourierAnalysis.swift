@@ -4,68 +4,94 @@ import NeuroModels
 
 /// The Fourier picture of a model trained on modular arithmetic (Nanda et
 /// al. 2023): which frequencies its embedding uses, how its neurons cluster
-/// by frequency, how its output weights and logits follow cos(w(a+b−c)).
+/// by frequency, how its output weights and logits follow the operation's
+/// formula — cos(w(a+b−c)) for addition, cos(w(a−b−c)) for subtraction, and
+/// over the discrete logarithm for multiplication and division (see
+/// `ModularStructure`). When no frequency stands out, `key.frequencies` is
+/// empty, there are no circles and no logit fit.
 ///
 /// ```swift
 /// let f = try FourierAnalysis(model: model, p: 113)
 /// f.key.frequencies        // e.g. [14, 35, 41, 42, 52], found from the weights
+/// let g = try FourierAnalysis(model: other, p: 59, operation: .multiply)
+/// g.structure.basisDescription   // "discrete log, generator 2, over ℤ_58"
 /// ```
 public struct FourierAnalysis {
-    public let p: Int
-    public let basis: FourierBasis
-    /// Spectrum of W_E's rows for the residues 0..<p.
+    /// The operation's group, basis order and logit formula.
+    public let structure: ModularStructure
+    public var p: Int { structure.p }
+    public var basis: FourierBasis { structure.basis }
+    /// Spectrum of W_E's rows for the residues in the group, in basis order.
     public let embedding: FourierSpectrum
-    /// The frequencies that stand out in the embedding.
+    /// The frequencies that stand out in the embedding (none, when none does).
     public let key: KeyFrequencies
-    /// Spectrum of W_logit = W_out·W_U over the output classes (last layer), if the model has an MLP.
+    /// Spectrum of W_logit = W_out·W_U over the output classes in the group
+    /// (last layer), if the model has an MLP and its outputs are residues.
     public let logitWeights: FourierSpectrum?
-    /// Each neuron's dominant frequency and the share of its variance that frequency explains.
+    /// Each neuron's dominant frequency and the share of its variance that
+    /// frequency explains, over the grid of pairs in the group.
     public let neurons: [(frequency: Int, fraction: Double)]
-    /// Share of the (centred) logits' squared norm explained by Σ_k cos(w_k(a+b−c)) over the key frequencies.
-    public let logitFit: Double
-    /// For each key frequency, W_E projected on its cos and sin directions: the embedding circle.
+    /// Share of the (centred) logits' squared norm explained by Σ_k of the
+    /// structure's formula over the key frequencies; nil when the operation
+    /// has no known formula or no frequency stands out (`logitFitNote` says which).
+    public let logitFit: Double?
+    /// For each key frequency, W_E's rows for residues 0..<p (row a is
+    /// residue a) projected on the frequency's cos and sin directions: [p, 2].
     public let circles: [(frequency: Int, points: Tensor)]
 
     /// Share of the embedding's non-constant energy in the key frequencies:
-    /// near 1 for a model that grokked, near `key.chance` for a random one.
+    /// near 1 for a model that grokked, 0 when none stands out.
     /// (Projecting on the whole basis would give 1 for every model.)
     public var circularity: Double { key.explained }
 
-    public init(model: HookedTransformer, p: Int) throws {
+    /// Why `logitFit` is nil, e.g. "no key frequency to test"; nil when there is a fit.
+    public var logitFitNote: String? {
+        if let reason = structure.noFormulaReason { return reason }
+        if logitFit == nil { return "no key frequency to test" }
+        return nil
+    }
+
+    /// The analysis of `a op b mod p` (addition unless told).
+    public init(model: HookedTransformer, p: Int, operation: ModularOperation = .add) throws {
+        try self.init(model: model, structure: ModularStructure(operation, p: p))
+    }
+
+    public init(model: HookedTransformer, structure: ModularStructure) throws {
         let config = model.config
-        guard config.dVocab >= p, config.dVocabOut >= p, config.nCtx >= 3 else {
+        let p = structure.p
+        guard config.dVocab > p, config.dVocabOut >= p, config.nCtx >= 3 else {
             throw EngineError(.argument, "Fourier analysis needs a model of modular arithmetic over p = \(p): tokens 0..\(p) and \(p) outputs; this model has d_vocab \(config.dVocab), d_vocab_out \(config.dVocabOut)")
         }
-        guard let wE = model.parameter("embed.W_E") else { throw EngineError(.argument, "the model has no embedding") }
-        let basis = try FourierBasis(p: p)
-        self.p = p
-        self.basis = basis
-        embedding = try FourierSpectrum(wE.detached().slice(axis: 0, start: 0, end: p), basis: basis)
+        guard let wE = model.parameter("embed.W_E")?.detached() else { throw EngineError(.argument, "the model has no embedding") }
+        let n = structure.order
+        let basis = structure.basis
+        self.structure = structure
+        let groupRows = try structure.rowsInBasisOrder(wE)                                               // [n, d_model]
+        embedding = try FourierSpectrum(groupRows, basis: basis)
         key = embedding.keyFrequencies()
 
         let last = config.nLayers - 1
-        if let wOut = model.parameter("blocks.\(last).mlp.W_out"), let wU = model.parameter("unembed.W_U") {
-            let wLogit = try wOut.detached().matmul(wU.detached().slice(axis: 1, start: 0, end: p))      // [d_mlp, p]
-            logitWeights = try FourierSpectrum(wLogit.transposed().contiguous(), basis: basis)
+        if structure.outputsAreResidues, let wOut = model.parameter("blocks.\(last).mlp.W_out"), let wU = model.parameter("unembed.W_U") {
+            let wLogit = try wOut.detached().matmul(wU.detached())                                       // [d_mlp, d_vocab_out]
+            logitWeights = try FourierSpectrum(structure.rowsInBasisOrder(wLogit.transposed().contiguous()), basis: basis)   // [n, d_mlp]
         } else {
             logitWeights = nil
         }
 
-        let tokens = try FourierAnalysis.gridTokens(p)                                                    // [p², 3]
+        let tokens = try structure.gridTokens()                                                          // [n², 3]
         let post = HookPoint(.mlpPost, layer: last)
         let wantsNeurons = !config.attentionOnly
         let (logits, cache) = try GradMode.withNoGrad {
             try model.run(tokens, cache: wantsNeurons ? .only([post]) : .none)
         }
         if wantsNeurons, let acts = cache[post] {
-            let grid = try acts.select(axis: 1, index: -1).reshaped([p, p, config.dMLP])                   // [a, b, neuron]
+            let grid = try acts.select(axis: 1, index: -1).reshaped([n, n, config.dMLP])                   // [a, b, neuron]
             neurons = try FourierAnalysis.neuronFrequencies(grid, basis: basis)
         } else {
             neurons = []
         }
-        logitFit = try FourierAnalysis.logitFit(logits.select(axis: 1, index: -1).slice(axis: 1, start: 0, end: p),
-                                                p: p, frequencies: key.frequencies)
-        circles = try key.frequencies.map { k in (k, try FourierAnalysis.circle(wE.detached().slice(axis: 0, start: 0, end: p), k, basis)) }
+        logitFit = key.standsOut ? try structure.logitFit(logits.select(axis: 1, index: -1), frequencies: key.frequencies) : nil   // [n², d_vocab_out]
+        circles = try key.frequencies.map { k in (k, try FourierAnalysis.circle(wE.slice(axis: 0, start: 0, end: p), k, structure)) }
     }
 
     /// Tokens [a, b, =] for every pair, a-major: row a·p + b.
@@ -98,35 +124,13 @@ public struct FourierAnalysis {
         return best
     }
 
-    /// How much of the logits (centred over outputs) lies along cos(w_k(a+b−c)).
-    static func logitFit(_ logits: Tensor, p: Int, frequencies: [Int]) throws -> Double {
-        let centred = try logits.cast(to: .float64) - logits.cast(to: .float64).mean(axes: [1], keepDims: true)   // [p², p]
-        let values = centred.toDoubles()
-        let total = values.reduce(0) { $0 + $1 * $1 }
-        guard total > 0 else { return 0 }
-        var explained = 0.0
-        for k in frequencies {
-            var dot = 0.0, norm = 0.0
-            for a in 0..<p {
-                for b in 0..<p {
-                    let row = (a * p + b) * p
-                    for c in 0..<p {
-                        let v = cos(2 * Double.pi * Double(k * ((a + b - c) % p + p) % p) / Double(p))
-                        dot += values[row + c] * v
-                        norm += v * v
-                    }
-                }
-            }
-            if norm > 0 { explained += dot * dot / norm }
-        }
-        return explained / total
-    }
-
-    /// W_E [p, d] projected on the directions its cos-k and sin-k components point in: [p, 2].
-    static func circle(_ wE: Tensor, _ k: Int, _ basis: FourierBasis) throws -> Tensor {
-        let f = try basis.transform(wE)                                                                  // [p, d]
+    /// W_E [p, d] (row a is residue a) projected on the directions its
+    /// cos-k and sin-k components point in, those read over the group's rows: [p, 2].
+    static func circle(_ wE: Tensor, _ k: Int, _ structure: ModularStructure) throws -> Tensor {
+        let basis = structure.basis
+        let f = try basis.transform(structure.rowsInBasisOrder(wE))                                     // [n, d]
         guard let rows = basis.frequencyRows.first(where: { $0.frequency == k })?.rows else {
-            throw EngineError(.argument, "no frequency \(k) for p = \(basis.p)")
+            throw EngineError(.argument, "no frequency \(k) in \(structure.basisDescription)")
         }
         let directions = try rows.map { row -> Tensor in
             let v = try f.select(axis: 0, index: row)

@@ -18,10 +18,16 @@ public struct GrokkingPhases: Sendable, CustomStringConvertible {
 
 /// Nanda et al. 2023's progress measures over the checkpoints of a run:
 /// restricted loss (neuron activations kept only along the key frequencies'
-/// cos/sin(w(a+b)) directions and the constant, on all inputs), excluded loss
-/// (those directions removed, on the training set), the Gini coefficients of
-/// the Fourier norms of W_E and W_logit, the sum of squared weights, train and
+/// cos/sin(w(a ± b)) directions and the constant), excluded loss (those
+/// directions removed, on the training set), the Gini coefficients of the
+/// Fourier norms of W_E and W_logit, the sum of squared weights, train and
 /// test loss; and the phases located from them.
+///
+/// The directions and bases follow the data's operation (`ModularStructure`):
+/// a+b and a−b over ℤ_p; a·b and a÷b over the discrete logarithm, where the
+/// restricted and excluded losses are taken over the inputs with a, b ≠ 0
+/// (residue 0 is outside the group). Operations with no known Fourier
+/// structure are refused.
 ///
 /// ```swift
 /// let m = try ProgressMeasures(config: model.config, checkpoints: trainer.checkpoints, data: data)
@@ -36,8 +42,13 @@ public struct ProgressMeasures {
     public let giniEmbedding: [Double]
     public let giniLogit: [Double]
     public let weightNorm: [Double]
-    /// The key frequencies used, found from the last checkpoint unless given.
+    /// The key frequencies used: given, or found from the last checkpoint
+    /// (empty when none stands out there; then the restricted loss keeps only the mean).
     public let keyFrequencies: [Int]
+    /// The last checkpoint's key-frequency finding; nil when the frequencies were given.
+    public let found: KeyFrequencies?
+    /// The operation's group, basis order and formula.
+    public let structure: ModularStructure
     public let phases: GrokkingPhases
 
     public init(config: TransformerConfig, checkpoints: [Checkpoint], data: Dataset, keyFrequencies given: [Int]? = nil,
@@ -45,84 +56,100 @@ public struct ProgressMeasures {
         guard let lastCheckpoint = checkpoints.last else {
             throw EngineError(.argument, "progress measures need checkpoints; train with a checkpoint interval (e.g. checkpoint 100)")
         }
-        guard case .modular(let op, let p) = data.task, op == .add || op == .subtract, data.gridShape == [p, p] else {
-            throw EngineError(.argument, "progress measures follow cos(w(a+b)) and need a+b mod p data (this is \(data.task))")
+        guard case .modular = data.task else {
+            throw EngineError(.argument, "progress measures need modular arithmetic data (a+b, a−b, a·b or a÷b mod p); this is \(data.task)")
+        }
+        let structure = try ModularStructure(task: data.task)
+        guard structure.sign != nil else {
+            throw EngineError(.argument, "progress measures need an operation with a known Fourier structure (a+b, a−b, a·b or a÷b mod p); "
+                + "\(data.task) has none")
         }
         guard !config.attentionOnly else { throw EngineError(.argument, "progress measures need a model with an MLP") }
+        let n = structure.order
+        if let bad = given?.first(where: { $0 < 1 || $0 > n / 2 }) {
+            throw EngineError(.argument, "key frequency \(bad) is outside 1...\(n / 2) for \(structure.basisDescription)")
+        }
         let finalModel = try HookedTransformer(config: config, weights: Dictionary(uniqueKeysWithValues: lastCheckpoint.weights))
-        let frequencies = try given ?? FourierAnalysis(model: finalModel, p: p).key.frequencies
-        let directions = try ProgressMeasures.sumDirections(p: p, frequencies: frequencies, sign: op == .add ? 1 : -1)   // [p², 2K]
-        let basis = try FourierBasis(p: p)
-        let trainRows = try Tensor(ints: data.trainIndices, shape: [data.trainIndices.count])
-        let testRows = try Tensor(ints: data.testIndices, shape: [data.testIndices.count])
+        let found = try given == nil ? FourierAnalysis(model: finalModel, structure: structure).key : nil
+        let frequencies = given ?? found?.frequencies ?? []
+        // The rows in the group (all of them for + and −; a, b ≠ 0 for · and ÷).
+        let a = data.fieldValues[0], b = data.fieldValues[1]
+        let inGroup = (0..<data.count).filter { structure.position(of: a[$0]) != nil && structure.position(of: b[$0]) != nil }
+        let directions = try structure.sumDirections(a: inGroup.map { a[$0] }, b: inGroup.map { b[$0] }, frequencies: frequencies)   // [rows, 2K]
+        let isTrain = Set(data.trainIndices)
+        let groupTrain = inGroup.indices.filter { isTrain.contains(inGroup[$0]) }
+        let rows = ProgressRows(
+            train: try Tensor(ints: data.trainIndices, shape: [data.trainIndices.count]),
+            test: try Tensor(ints: data.testIndices, shape: [data.testIndices.count]),
+            group: try Tensor(ints: inGroup, shape: [inGroup.count]),
+            groupTrain: try Tensor(ints: groupTrain, shape: [groupTrain.count]))
 
-        var rows: [[Double]] = []
+        var measured: [[Double]] = []
         for checkpoint in checkpoints {
             if shouldStop() { throw EngineError(.interrupted, "progress measures interrupted") }
             let model = try HookedTransformer(config: config, weights: Dictionary(uniqueKeysWithValues: checkpoint.weights))
-            rows.append(try ProgressMeasures.measure(model, data: data, p: p, directions: directions, basis: basis,
-                                                     trainRows: trainRows, testRows: testRows))
+            measured.append(try ProgressMeasures.measure(model, data: data, structure: structure, directions: directions, rows: rows))
         }
         epochs = checkpoints.map(\.epoch)
-        trainLoss = rows.map { $0[0] }
-        testLoss = rows.map { $0[1] }
-        restrictedLoss = rows.map { $0[2] }
-        excludedLoss = rows.map { $0[3] }
-        giniEmbedding = rows.map { $0[4] }
-        giniLogit = rows.map { $0[5] }
-        weightNorm = rows.map { $0[6] }
+        trainLoss = measured.map { $0[0] }
+        testLoss = measured.map { $0[1] }
+        restrictedLoss = measured.map { $0[2] }
+        excludedLoss = measured.map { $0[3] }
+        giniEmbedding = measured.map { $0[4] }
+        giniLogit = measured.map { $0[5] }
+        weightNorm = measured.map { $0[6] }
         keyFrequencies = frequencies
+        self.found = found
+        self.structure = structure
         phases = ProgressMeasures.locatePhases(epochs: epochs, trainLoss: trainLoss, testLoss: testLoss)
     }
 
-    /// Unit vectors over the p² grid along cos(w(a ± b)) and sin(w(a ± b)) for each key frequency: [p², 2K].
-    static func sumDirections(p: Int, frequencies: [Int], sign: Int) throws -> Tensor {
-        var columns: [[Double]] = []
-        for k in frequencies {
-            for trig in [cos, sin] as [(Double) -> Double] {
-                var column = [Double](repeating: 0, count: p * p)
-                for a in 0..<p { for b in 0..<p { column[a * p + b] = trig(2 * Double.pi * Double(k * ((a + sign * b) % p + p)) / Double(p)) } }
-                let norm = column.reduce(0) { $0 + $1 * $1 }.squareRoot()
-                if norm > 1e-9 { columns.append(column.map { $0 / norm }) }
-            }
-        }
-        var flat = [Double](repeating: 0, count: p * p * columns.count)
-        for (j, column) in columns.enumerated() { for i in 0..<(p * p) { flat[i * columns.count + j] = column[i] } }
-        return try Tensor(float64: flat, shape: [p * p, columns.count])
+    /// Row indices: the train and test splits into the grid, the grid rows in
+    /// the group, and the positions among those of the rows in the train split.
+    struct ProgressRows {
+        let train: Tensor
+        let test: Tensor
+        let group: Tensor
+        let groupTrain: Tensor
     }
 
     /// [train loss, test loss, restricted loss, excluded loss, Gini W_E, Gini W_logit, Σ w²] of one model.
-    static func measure(_ model: HookedTransformer, data: Dataset, p: Int, directions: Tensor, basis: FourierBasis,
-                        trainRows: Tensor, testRows: Tensor) throws -> [Double] {
+    static func measure(_ model: HookedTransformer, data: Dataset, structure: ModularStructure, directions: Tensor,
+                        rows: ProgressRows) throws -> [Double] {
         try GradMode.withNoGrad {
             let last = model.config.nLayers - 1
             let post = HookPoint(.mlpPost, layer: last)
             // Only the last position is read: the last block is computed for it alone.
             let (lastLogits, cache) = try model.run(data.tokens, cache: .atLastPosition([post]), positions: .last)
-            let allLogits = try lastLogits.unsqueezed(1)                                                 // [p², 1, vocab]
+            let allLogits = try lastLogits.unsqueezed(1)                                                 // [rows, 1, vocab]
             guard let acts = cache[post], let wOut = model.parameter("blocks.\(last).mlp.W_out"),
                   let wU = model.parameter("unembed.W_U"), let wE = model.parameter("embed.W_E") else {
                 throw EngineError(.argument, "progress measures: the model lacks an MLP or unembedding")
             }
-            let logits = try allLogits.select(axis: 1, index: -1).cast(to: .float64)                    // [p², vocab]
-            let neurons = try acts.select(axis: 1, index: -1).cast(to: .float64)                         // [p², d_mlp]
+            let logits = try allLogits.select(axis: 1, index: -1).cast(to: .float64)                    // [rows, vocab]
+            let groupLogits = try logits.indexSelect(axis: 0, indices: rows.group)                       // [group rows, vocab]
+            let groupLabels = try data.labels.indexSelect(axis: 0, indices: rows.group)                  // [group rows]
+            let neurons = try acts.select(axis: 1, index: -1).cast(to: .float64)
+                .indexSelect(axis: 0, indices: rows.group)                                               // [group rows, d_mlp]
             let wLogit = try wOut.cast(to: .float64).matmul(wU.cast(to: .float64))                       // [d_mlp, vocab]
             let coefficients = try directions.transposed().matmul(neurons)                               // [2K, d_mlp]
-            let keyPart = try directions.matmul(coefficients.matmul(wLogit))                             // [p², vocab]: key directions' logits
+            let keyPart = try directions.matmul(coefficients.matmul(wLogit))                             // [group rows, vocab]: key directions' logits
             // Restricted: only the mean activation and the key directions reach the logits; the mean of
             // everything else (residual stream, attention) is kept as a bias, as in the grokking demo.
             let meanPart = try neurons.mean(axes: [0], keepDims: true).matmul(wLogit)                    // [1, vocab]
             var restricted = try keyPart + meanPart
-            restricted = try restricted + (logits.mean(axes: [0], keepDims: true) - restricted.mean(axes: [0], keepDims: true))
-            let excluded = try logits - keyPart
-            func loss(_ l: Tensor, _ rows: Tensor) throws -> Double {
-                try Metrics.crossEntropy(l.indexSelect(axis: 0, indices: rows), labels: data.labels.indexSelect(axis: 0, indices: rows)).item()
+            restricted = try restricted + (groupLogits.mean(axes: [0], keepDims: true) - restricted.mean(axes: [0], keepDims: true))
+            let excluded = try groupLogits - keyPart
+            func loss(_ l: Tensor, _ labels: Tensor, _ picks: Tensor?) throws -> Double {
+                guard let picks else { return try Metrics.crossEntropy(l, labels: labels).item() }
+                return try Metrics.crossEntropy(l.indexSelect(axis: 0, indices: picks), labels: labels.indexSelect(axis: 0, indices: picks)).item()
             }
-            let allRows = try Tensor.arange(0, Double(p * p), dtype: .int64)
             let squares = try model.parameters.reduce(0.0) { $0 + (try $1.tensor.square().sum().item()) }
-            return [try loss(logits, trainRows), try loss(logits, testRows), try loss(restricted, allRows), try loss(excluded, trainRows),
-                    try FourierSpectrum(wE.slice(axis: 0, start: 0, end: p), basis: basis).gini,
-                    try FourierSpectrum(wLogit.slice(axis: 1, start: 0, end: p).transposed().contiguous(), basis: basis).gini,
+            let outputs = try structure.rowsInBasisOrder(wLogit.transposed().contiguous())               // [n, d_mlp]
+            return [try loss(logits, data.labels, rows.train), try loss(logits, data.labels, rows.test),
+                    try loss(restricted, groupLabels, nil), try loss(excluded, groupLabels, rows.groupTrain),
+                    try FourierSpectrum(structure.rowsInBasisOrder(wE), basis: structure.basis).gini,
+                    try FourierSpectrum(outputs, basis: structure.basis).gini,
                     squares]
         }
     }

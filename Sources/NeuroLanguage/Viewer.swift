@@ -17,7 +17,7 @@ import NeuroAnalysis
 enum Viewer {
     /// Most checkpoints embedded (evenly spaced, always with the last), so the page stays small.
     static let maxSnapshots = 60
-    /// Key frequencies offered.
+    /// Frequencies whose planes are offered (the key ones first, then the strongest others).
     static let keyCount = 5
 
     /// One set of weights to project: a checkpoint's or the current ones.
@@ -45,8 +45,10 @@ enum Viewer {
         }
         let epoch = model.trainer?.epoch ?? 0
         snapshots.append(Snapshot(label: epoch > 0 ? "now (epoch \(epoch))" : "now", embedding: try current.slice(axis: 0, start: 0, end: p)))
-        let final = try rows(snapshots[snapshots.count - 1].embedding)
-        let keys = keyFrequencies(final, p: p)
+        // The one key-frequency rule (FourierSpectrum.keyFrequencies), on the additive basis the page draws.
+        let spectrum = try FourierSpectrum(snapshots[snapshots.count - 1].embedding, basis: FourierBasis(p: p))
+        let found = spectrum.keyFrequencies()
+        let keys = offered(spectrum)
         var previous: [[Double]]? = nil
         var entries: [String] = []
         for snapshot in snapshots {
@@ -60,6 +62,7 @@ enum Viewer {
                 + "\"ratios\": \(json([pca.ratios])), \"planes\": {\(planes.joined(separator: ", "))}}")
         }
         let data = "{\"title\": \(jsonQuoted(title)), \"p\": \(p), \"keys\": [\(keys.map(String.init).joined(separator: ", "))], "
+            + "\"key_freqs\": [\(found.frequencies.map(String.init).joined(separator: ", "))], \"summary\": \(jsonQuoted(found.summary)), "
             + "\"snapshots\": [\n\(entries.joined(separator: ",\n"))]}"
         return page(title: title, data: data)
     }
@@ -72,13 +75,20 @@ enum Viewer {
         return Figure.grid(values, rows: values.count / max(columns, 1), columns: columns)
     }
 
-    /// The frequencies whose cos and sin components carry most of the embedding, strongest first.
+    /// The key frequencies of the embedding `w` (row a is residue a), by the
+    /// one rule (`FourierSpectrum.keyFrequencies`); empty when none stands out.
     static func keyFrequencies(_ w: [[Double]], p: Int) -> [Int] {
-        let power = (1...(p / 2)).map { k -> Double in
-            let (c, s) = directions(w, k: k, p: p)
-            return c.reduce(0) { $0 + $1 * $1 } + s.reduce(0) { $0 + $1 * $1 }
-        }
-        return power.indices.sorted { power[$0] != power[$1] ? power[$0] > power[$1] : $0 < $1 }.prefix(keyCount).map { $0 + 1 }
+        guard let d = w.first?.count, w.count == p,
+              let spectrum = try? FourierSpectrum(Tensor(float64: w.flatMap { $0 }, shape: [p, d]), basis: FourierBasis(p: p)) else { return [] }
+        return spectrum.keyFrequencies().frequencies
+    }
+
+    /// The frequencies whose planes the page offers: the key frequencies,
+    /// then the strongest others, up to `keyCount`, strongest first; the page
+    /// marks which are key.
+    static func offered(_ spectrum: FourierSpectrum) -> [Int] {
+        let key = spectrum.keyFrequencies().frequencies
+        return Array((key + spectrum.ranked.filter { !key.contains($0) }).prefix(max(keyCount, key.count)))
     }
 
     /// Σ_a cos(2πka/p)·w[a] and Σ_a sin(2πka/p)·w[a].
@@ -145,8 +155,9 @@ enum Viewer {
         <div class="controls">
         <label>checkpoint <input type="range" id="frame" min="0" value="0"> <select id="frames"></select></label>
         <label>projection <select id="projection"></select></label>
-        <label>key frequency k <select id="freq"></select></label>
+        <label>frequency k <select id="freq"></select></label>
         </div>
+        <div id="keys"></div>
         <div id="status">hover a point to see its token</div>
         <div class="panels">
         <div class="panel"><h2 id="expected-title">expected</h2><svg id="expected" width="420" height="420" viewBox="-1.15 -1.15 2.3 2.3"></svg></div>
@@ -178,8 +189,10 @@ enum Viewer {
     $("frames").value = data.snapshots.length - 1;
     option($("projection"), "pca2", "PCA, 2-D");
     if (data.snapshots[0].pca[0].length >= 3) option($("projection"), "pca3", "PCA, 3-D (drag to turn)");
-    data.keys.forEach((k) => option($("projection"), "plane" + k, "cos/sin plane of k = " + k));
-    data.keys.forEach((k) => option($("freq"), k, String(k)));
+    const isKey = (k) => data.key_freqs.indexOf(k) >= 0;
+    data.keys.forEach((k) => option($("projection"), "plane" + k, "cos/sin plane of k = " + k + (isKey(k) ? " (key)" : "")));
+    data.keys.forEach((k) => option($("freq"), k, String(k) + (isKey(k) ? " (key)" : "")));
+    $("keys").textContent = "now, in the additive basis: " + data.summary;
     function colour(a, k) { return "hsl(" + Math.round(360 * ((k * a) % p) / p) + ",75%,50%)"; }
     function fit(points) {
       const cx = points.reduce((s, q) => s + q[0], 0) / points.length, cy = points.reduce((s, q) => s + q[1], 0) / points.length;

@@ -73,8 +73,83 @@ final class FourierTests: XCTestCase {
             values[(a * p + b) * p + c] = Float(cos(2 * Double.pi * Double(3 * (a + b - c + 2 * p) % p) / Double(p)))
         } } }
         let logits = try Tensor(values, shape: [p * p, p])
-        XCTAssertEqual(try FourierAnalysis.logitFit(logits, p: p, frequencies: [3]), 1, accuracy: 1e-5)
-        XCTAssertEqual(try FourierAnalysis.logitFit(logits, p: p, frequencies: [4]), 0, accuracy: 1e-5)
+        let structure = try ModularStructure(.add, p: p)
+        XCTAssertEqual(try XCTUnwrap(structure.logitFit(logits, frequencies: [3])), 1, accuracy: 1e-5)
+        XCTAssertEqual(try XCTUnwrap(structure.logitFit(logits, frequencies: [4])), 0, accuracy: 1e-5)
+    }
+
+    // MARK: - Standing out
+
+    /// W [p, d] whose spectrum has the given energy at each frequency (index k − 1), spread over its cos and sin rows.
+    func embedding(p: Int, energies: [Double]) throws -> Tensor {
+        let basis = try FourierBasis(p: p)
+        let d = 2 * basis.frequencyCount
+        var f = [Double](repeating: 0, count: p * d)
+        for (i, (_, rows)) in basis.frequencyRows.enumerated() {
+            for (j, row) in rows.enumerated() { f[row * d + 2 * i + j] = (energies[i] / Double(rows.count)).squareRoot() }
+        }
+        return try basis.matrix.transposed().matmul(Tensor(float64: f, shape: [p, d]))
+    }
+
+    func testStandOutRule() throws {
+        let p = 31
+        func key(_ energies: [Double]) throws -> KeyFrequencies {
+            try FourierSpectrum(embedding(p: p, energies: energies), basis: FourierBasis(p: p)).keyFrequencies()
+        }
+        // An even spread: nothing stands out, however the largest-drop cut falls.
+        let flat = try key((1...15).map { 1 + 0.01 * Double($0) })
+        XCTAssertFalse(flat.standsOut)
+        XCTAssertEqual(flat.frequencies, [])
+        XCTAssertEqual(flat.summary, "no frequency stands out (largest share 7.1%, an even spread gives 6.7%)")
+        // Three frequencies far above the rest, with a sharp drop after them.
+        var clear = [Double](repeating: 1, count: 15)
+        clear[3] = 30; clear[8] = 25; clear[10] = 20
+        let found = try key(clear)
+        XCTAssertEqual(found.frequencies, [4, 9, 11])
+        XCTAssertEqual(found.explained, 75.0 / 87, accuracy: 1e-9)
+        XCTAssertEqual(found.chance, 3.0 / 15, accuracy: 1e-9)
+        XCTAssertEqual(found.summary, "key frequencies 4 9 11")
+        // High, but declining gently: no sharp drop, so no set stands out.
+        let gentle = try key([10, 7, 5, 3.6, 2.6, 1.9, 1.4] + [Double](repeating: 1, count: 8))
+        XCTAssertEqual(gentle.candidates, [1])
+        XCTAssertGreaterThan(gentle.lift, KeyFrequencies.minimumLift, "the top holds well above an even share")
+        XCTAssertLessThan(gentle.sharpness, KeyFrequencies.minimumSharpness)
+        XCTAssertFalse(gentle.standsOut)
+        // A sharp drop after a set that holds little more than chance (half the frequencies): not key either.
+        var half = [Double](repeating: 1, count: 15)
+        for i in 0..<7 { half[i] = 2.5 }
+        let broad = try key(half)
+        XCTAssertGreaterThanOrEqual(broad.sharpness, KeyFrequencies.minimumSharpness)
+        XCTAssertFalse(broad.standsOut)
+    }
+
+    func testTheTopFrequencyOfAnEvenOrderIsNotPenalised() throws {
+        // Order 10: frequency 5 has only a cos row, so its even share is half the others'.
+        var energies = [Double](repeating: 1, count: 5)
+        energies[4] = 0.5 * 12
+        let key = try FourierSpectrum(embedding(p: 10, energies: energies), basis: FourierBasis(p: 10)).keyFrequencies()
+        XCTAssertEqual(key.frequencies, [5])
+        XCTAssertEqual(key.chance, 1.0 / 9, accuracy: 1e-12)
+    }
+
+    /// The thresholds against freshly initialised transformers (the language's
+    /// default init): none may show a key frequency, in either basis.
+    func testRandomInitialisationHasNoStandOutFrequency() throws {
+        for (p, dModel, seed) in [(59, 128, UInt64(999)), (59, 128, 1), (31, 16, 2), (13, 8, 3)] {
+            let config = try TransformerConfig(nLayers: 1, nHeads: 4, dModel: dModel, dMLP: 4 * dModel, normalizationType: .none,
+                                               dVocab: p + 1, dVocabOut: p, nCtx: 3, seed: seed)
+            let model = try HookedTransformer(config: config)
+            for op in [ModularOperation.add, .multiply] {
+                let f = try FourierAnalysis(model: model, p: p, operation: op)
+                XCTAssertFalse(f.key.standsOut, "p \(p), d_model \(dModel), \(op): lift \(f.key.lift), sharpness \(f.key.sharpness)")
+                XCTAssertEqual(f.key.frequencies, [])
+                XCTAssertTrue(f.circles.isEmpty)
+                XCTAssertNil(f.logitFit)
+                XCTAssertEqual(f.logitFitNote, "no key frequency to test")
+                XCTAssertEqual(f.circularity, 0)
+                XCTAssertTrue(f.key.summary.hasPrefix("no frequency stands out (largest share "), f.key.summary)
+            }
+        }
     }
 
     func testGini() {
@@ -138,8 +213,8 @@ final class ProgressMeasuresTests: XCTestCase {
         XCTAssertTrue((750...850).contains(phases.cleanup.upperBound), "\(phases)")
     }
 
-    func testProgressMeasuresNeedCheckpointsAndAddition() throws {
-        let data = try Dataset.modular(.multiply, p: 7, trainFraction: 0.5, seed: 1)
+    func testProgressMeasuresNeedCheckpointsAndAKnownStructure() throws {
+        let data = try Dataset.modular(.sumOfSquares, p: 7, trainFraction: 0.5, seed: 1)
         let config = try TransformerConfig(nLayers: 1, nHeads: 1, dModel: 8, dMLP: 8, normalizationType: .none,
                                            dVocab: 8, dVocabOut: 7, nCtx: 3)
         XCTAssertThrowsError(try ProgressMeasures(config: config, checkpoints: [], data: data)) { error in
@@ -148,7 +223,20 @@ final class ProgressMeasuresTests: XCTestCase {
         let model = try HookedTransformer(config: config)
         let checkpoint = Checkpoint(epoch: 0, weights: model.stateDict)
         XCTAssertThrowsError(try ProgressMeasures(config: config, checkpoints: [checkpoint], data: data)) { error in
-            XCTAssertTrue("\(error)".contains("need a+b mod p data"), "\(error)")
+            XCTAssertEqual("\(error)", "progress measures need an operation with a known Fourier structure (a+b, a−b, a·b or a÷b mod p); "
+                + "a^2+b^2 mod 7 has none")
         }
+        let plain = try Dataset.addition(p: 4, trainFraction: 0.5, seed: 1)
+        XCTAssertThrowsError(try ProgressMeasures(config: config, checkpoints: [checkpoint], data: plain)) { error in
+            XCTAssertEqual("\(error)", "progress measures need modular arithmetic data (a+b, a−b, a·b or a÷b mod p); this is a+b (p = 4, no mod)")
+        }
+        let multiply = try Dataset.modular(.multiply, p: 7, trainFraction: 0.5, seed: 1)
+        XCTAssertThrowsError(try ProgressMeasures(config: config, checkpoints: [checkpoint], data: multiply, keyFrequencies: [4])) { error in
+            XCTAssertEqual("\(error)", "key frequency 4 is outside 1...3 for discrete log, generator 3, over ℤ_6")
+        }
+        let measures = try ProgressMeasures(config: config, checkpoints: [checkpoint], data: multiply)
+        XCTAssertEqual(measures.structure.basisDescription, "discrete log, generator 3, over ℤ_6")
+        XCTAssertEqual(measures.keyFrequencies, [], "a random model has no key frequency")
+        XCTAssertEqual(measures.found?.standsOut, false)
     }
 }
