@@ -62,9 +62,15 @@ let package = Package(
             ],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
+        // The fuzzers: scripts through the language, crafted files through every reader.
+        .target(
+            name: "NeuroFuzz",
+            dependencies: ["NeuroEngine", "NeuroModels", "NeuroLanguage"],
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
         .executableTarget(
             name: "NeuroBench",
-            dependencies: ["NeuroEngine", "NeuroModels", "NeuroAnalysis", "NeuroLanguage", "CBLAS"],
+            dependencies: ["NeuroEngine", "NeuroModels", "NeuroAnalysis", "NeuroLanguage", "NeuroFuzz", "CBLAS"],
             path: "Sources/NeuroBench",
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
@@ -97,6 +103,11 @@ let package = Package(
             name: "NeuroPlotsTests",
             dependencies: ["NeuroPlots", "NeuroEngine"],
             resources: [.copy("Golden")],
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
+        .testTarget(
+            name: "NeuroFuzzTests",
+            dependencies: ["NeuroFuzz", "NeuroLanguage", "NeuroEngine"],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
         .testTarget(
