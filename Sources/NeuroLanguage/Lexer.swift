@@ -5,6 +5,8 @@
 public struct Lexer {
     private let bytes: [UInt8]
     private let source: String
+    /// Which input the text is, stamped on every place (`SourceLocation.input`).
+    private let input: Int
     private var index = 0
     private var line = 1
     private var column = 1
@@ -14,9 +16,10 @@ public struct Lexer {
     private var afterOperand = false
     public private(set) var diagnostics: [Diagnostic] = []
 
-    public init(_ source: String) {
+    public init(_ source: String, input: Int = 0) {
         self.source = source
         self.bytes = Array(source.utf8)
+        self.input = input
     }
 
     /// Every token, ending with `.end`. Malformed pieces (an unterminated
@@ -35,7 +38,7 @@ public struct Lexer {
         return tokens
     }
 
-    private var location: SourceLocation { SourceLocation(line: line, column: column, offset: index) }
+    private var location: SourceLocation { SourceLocation(line: line, column: column, offset: index, input: input) }
 
     private func peek(_ ahead: Int = 0) -> UInt8? {
         index + ahead < bytes.count ? bytes[index + ahead] : nil

@@ -68,6 +68,40 @@ final class ExitCodeTests: XCTestCase {
         }
     }
 
+    /// Every recursive rule nested 20,000 levels deep, one per line: each
+    /// line is one syntax error, and neither `run` nor `check` crashes.
+    func testDeepNestingIsASyntaxErrorNotACrash() throws {
+        let rules = ParserTests.deeplyNested(20_000)
+        let url = directory.appendingPathComponent("deep.nmap")
+        try ("a = []\n" + rules.map(\.source).joined(separator: "\n") + "\n").write(to: url, atomically: true, encoding: .utf8)
+        let chains: Set = ["sum", "comparison", "and", "field", "calls of calls", "indexes of indexes"]
+        let expected = rules.enumerated().map { i, rule in
+            "\(url.path):\(i + 2):\(rule.place.1): error: nesting deeper than 200 levels"
+                + (chains.contains(rule.rule) ? "; split the expression across variables" : "")
+        }
+        for command in ["run", "check"] {
+            let result = try run([command, url.path])
+            XCTAssertEqual(result.status, 65, command)
+            XCTAssertEqual(result.errors.split(separator: "\n").filter { $0.contains(": error: ") }.map(String.init), expected, command)
+            XCTAssertTrue(result.errors.hasSuffix("\n\(rules.count) syntax errors in \(url.path)\n"), command)
+        }
+    }
+
+    /// 40,000 syntax errors: the first 100 are shown, the rest counted, in
+    /// linear time (rendering each used to split the whole file into lines).
+    func testManyErrorsAreCountedQuickly() throws {
+        let url = directory.appendingPathComponent("errors.nmap")
+        try String(repeating: "x = )\n", count: 40_000).write(to: url, atomically: true, encoding: .utf8)
+        let started = Date()
+        let result = try run(["check", url.path])
+        XCTAssertLessThan(Date().timeIntervalSince(started), 10)
+        XCTAssertEqual(result.status, 65)
+        let lines = result.errors.split(separator: "\n", omittingEmptySubsequences: false)
+        XCTAssertEqual(lines.filter { $0.contains(": error: ") }.count, 100)
+        XCTAssertEqual(lines.suffix(6), ["\(url.path):100:5: error: expected an expression, found ')'", "  x = )", "      ^",
+                                         "… and 39,900 more errors", "40,000 syntax errors in \(url.path)", ""])
+    }
+
     private func run(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
         let process = Process()
         process.executableURL = try NeuromapBinary.locate()
