@@ -254,22 +254,88 @@ enum Operators {
         }
     }
 
-    static func setIndex(_ container: Value, _ key: Value, _ value: Value, at range: SourceRange) throws -> Value {
-        switch container {
-        case .list(var items):
-            let i = try integer(key, what: "index", at: range)
-            let resolved = i < 0 ? i + items.count : i
-            guard resolved >= 0 && resolved < items.count else {
-                throw RuntimeError("index \(i) is out of range for length \(items.count)", at: range)
+    // MARK: - Assignment
+
+    /// One step from a variable down to the place an assignment changes:
+    /// `[key]` or `.name`, with the place of the target up to that step (for errors).
+    enum AssignStep {
+        case index(Value, SourceRange)
+        case field(String, SourceRange)
+    }
+
+    /// Assigns `value` at the end of `steps` inside `container`, in place:
+    /// each list and record on the way is taken out of its holder while it is
+    /// changed, so one that nothing else holds is not copied (appending to a
+    /// list of a million items is as cheap as to an empty one). With
+    /// `compound`, `value` is combined with what is there (`xs[i] += 1`).
+    /// Nothing is changed when it throws.
+    static func assign(into container: inout Value, _ steps: ArraySlice<AssignStep>, _ value: Value,
+                       compound: BinaryOperator?, at range: SourceRange) throws {
+        guard let step = steps.first else {
+            if let op = compound { try combine(op, &container, value, at: range) } else { container = value }
+            return
+        }
+        let rest = steps.dropFirst()
+        // Each payload is bound straight from `container` (no copy of the
+        // whole value lives on), then `container` lets go of it.
+        switch step {
+        case .index(let key, let place):
+            if case .list(var items) = container {
+                let i = try integer(key, what: "index", at: place)
+                let resolved = i < 0 ? i + items.count : i
+                guard resolved >= 0 && resolved < items.count else {
+                    throw RuntimeError("index \(i) is out of range for length \(items.count)", at: place)
+                }
+                container = .none   // now `items` is the only reference
+                defer { container = .list(items) }
+                try assign(into: &items[resolved], rest, value, compound: compound, at: range)
+            } else if case .record = container {
+                guard case .string(let name) = key else { throw RuntimeError("record keys are strings", at: place) }
+                try assign(field: name, of: &container, rest, value, compound: compound, place: place, at: range)
+            } else {
+                throw RuntimeError("cannot assign into a \(container.typeName) by index", at: place)
             }
-            items[resolved] = value
-            return .list(items)
-        case .record(var record):
-            guard case .string(let name) = key else { throw RuntimeError("record keys are strings", at: range) }
+        case .field(let name, let place):
+            guard case .record = container else { throw RuntimeError("only record fields can be assigned", at: place) }
+            try assign(field: name, of: &container, rest, value, compound: compound, place: place, at: range)
+        }
+    }
+
+    /// `assign(into:)` for a step into a field of a record.
+    private static func assign(field name: String, of container: inout Value, _ rest: ArraySlice<AssignStep>, _ value: Value,
+                               compound: BinaryOperator?, place: SourceRange, at range: SourceRange) throws {
+        guard case .record(var record) = container else { return }
+        guard record[name] != nil else {
+            // A new field is made only by assigning it, not on the way to one or by `+=`.
+            guard rest.isEmpty && compound == nil else {
+                let hint = Suggest.closest(name, among: record.keys).map { "; did you mean '\($0)'?" } ?? ""
+                throw RuntimeError("record has no field '\(Diagnostic.excerpt(name))'\(hint)", at: place)
+            }
+            container = .none
             record[name] = value
-            return .record(record)
-        default:
-            throw RuntimeError("cannot assign into a \(container.typeName) by index", at: range)
+            container = .record(record)
+            return
+        }
+        container = .none
+        defer { container = .record(record) }
+        try record.modifyField(name) { try assign(into: &$0, rest, value, compound: compound, at: range) }
+    }
+
+    /// `left op= right` in place: `+` appends to a list or a string that
+    /// nothing else holds without copying it; other operators as `binary`.
+    static func combine(_ op: BinaryOperator, _ left: inout Value, _ right: Value, at range: SourceRange) throws {
+        if op == .add, case .list(let tail) = right, case .list(var items) = left {
+            try checkJoinedLength(items.count + tail.count, "list", at: range)
+            left = .none
+            items.append(contentsOf: tail)
+            left = .list(items)
+        } else if op == .add, case .string(let tail) = right, case .string(var text) = left {
+            try checkJoinedLength(text.utf8.count + tail.utf8.count, "string", at: range)
+            left = .none
+            text += tail
+            left = .string(text)
+        } else {
+            left = try binary(op, left, right, at: range)
         }
     }
 

@@ -67,6 +67,14 @@ public struct Record {
     }
 
     public var pairs: [(String, Value)] { keys.compactMap { key in values[key].map { (key, $0) } } }
+
+    /// Runs `body` on the value of an existing field in place (the value is
+    /// not copied first, so a list in it can grow without being copied);
+    /// nil when there is no such field.
+    mutating func modifyField<R>(_ key: String, _ body: (inout Value) throws -> R) rethrows -> R? {
+        guard values[key] != nil else { return nil }
+        return try body(&values[key, default: .none])
+    }
 }
 
 /// A callable: a user function (with the environment it closes over) or a built-in.
@@ -149,6 +157,21 @@ public final class Environment {
             scope = s.parent
         }
         values[name] = value
+    }
+
+    /// Runs `body` on the value of `name` in place, in the scope where
+    /// `assignLocally` would assign it; nil (and `body` not run) when `name`
+    /// is not there yet. The value is not copied, so changing part of it
+    /// (`xs[i] = v`, `xs += [v]`) costs only that part. `body` must not
+    /// touch this environment.
+    func modifyLocally<R>(_ name: String, _ body: (inout Value) throws -> R) rethrows -> R? {
+        var scope: Environment? = self
+        while let s = scope, s === self || !s.isTopLevel {
+            if s.values[name] != nil { return try body(&s.values[name, default: .none]) }
+            if s.isTopLevel { break }
+            scope = s.parent
+        }
+        return nil
     }
 
     /// Defines `name` in this scope (shadowing outer ones).
