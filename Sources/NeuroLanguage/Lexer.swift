@@ -1,7 +1,8 @@
 /// Turns source text into tokens. Newlines are tokens (they end statements)
 /// except inside parentheses and brackets, where expressions may span lines —
 /// but inside braces within those (`map(xs, fn(x) { … })`) they end
-/// statements again. Comments run from `#` to the end of the line.
+/// statements again. Comments run from `#` to the end of the line. Lines
+/// may end in "\n" or "\r\n".
 public struct Lexer {
     private let bytes: [UInt8]
     private let source: String
@@ -98,6 +99,8 @@ public struct Lexer {
                 while let b = peek(), b != UInt8(ascii: "\n") { _ = advance() }
             } else if byte == UInt8(ascii: "\\") && peek(1) == UInt8(ascii: "\n") {
                 _ = advance(); _ = advance()   // a backslash continues the line
+            } else if byte == UInt8(ascii: "\\") && peek(1) == UInt8(ascii: "\r") && peek(2) == UInt8(ascii: "\n") {
+                _ = advance(); _ = advance(); _ = advance()   // …ended "\r\n" too
             } else {
                 return
             }
