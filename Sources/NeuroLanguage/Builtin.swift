@@ -64,8 +64,16 @@ public struct CallArguments {
 
     public func int(_ index: Int?, _ name: String, default fallback: Int? = nil) throws -> Int {
         let n = try number(index, name, default: fallback.map(Double.init))
-        guard n.isFinite, n == n.rounded(), Swift.abs(n) < 1e15 else { throw error("'\(name)' must be a whole number, got \(Formatter.number(n))") }
+        if let problem = Operators.wholeNumberProblem(n) { throw error("'\(name)' \(problem)") }
         return Int(n)
+    }
+
+    /// A random seed: a whole number, 0 or more. (A negative one used to be
+    /// taken as seed 0, so different seeds silently gave the same numbers.)
+    public func seed(_ index: Int?, _ name: String = "seed", default fallback: Int) throws -> UInt64 {
+        let n = try int(index, name, default: fallback)
+        guard n >= 0 else { throw error("'\(name)' must be 0 or more, got \(n)") }
+        return UInt64(n)
     }
 
     public func string(_ index: Int?, _ name: String, default fallback: String? = nil) throws -> String {

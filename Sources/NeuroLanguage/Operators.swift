@@ -8,10 +8,28 @@ enum IndexKey {
 
 /// What the operators do on each kind of value.
 enum Operators {
+    /// Whole numbers are exact up to this size (and print as whole numbers).
+    static let largestWholeNumber = 999_999_999_999_999
+
+    /// What is wrong with `n` as a whole number, to follow its name in a
+    /// message ("must be a whole number, got 2.5", "is too large (at most
+    /// 999999999999999), got 1e+15"); nil when it is one.
+    static func wholeNumberProblem(_ n: Double) -> String? {
+        if n.isNaN || (n.isFinite && n != n.rounded()) { return "must be a whole number, got \(Formatter.number(n))" }
+        if n > Double(largestWholeNumber) { return "is too large (at most \(largestWholeNumber)), got \(Formatter.number(n))" }
+        if n < -Double(largestWholeNumber) { return "is too small (at least -\(largestWholeNumber)), got \(Formatter.number(n))" }
+        return nil
+    }
+
     static func integer(_ value: Value, what: String, at range: SourceRange) throws -> Int {
-        if case .number(let n) = value, n.isFinite, n == n.rounded(), Swift.abs(n) < 1e15 { return Int(n) }
-        if case .tensor(let t) = value, t.count == 1, let n = try? t.item(), n == n.rounded(), Swift.abs(n) < 1e15 { return Int(n) }
-        throw RuntimeError("\(what) must be a whole number, got \(Formatter.display(value))", at: range)
+        var number: Double? = nil
+        if case .number(let n) = value { number = n }
+        if case .tensor(let t) = value, t.count == 1, let n = try? t.item() { number = n }
+        if let n = number {
+            if let problem = wholeNumberProblem(n) { throw RuntimeError("\(what) \(problem)", at: range) }
+            return Int(n)
+        }
+        throw RuntimeError("\(what) must be a whole number, got \(Diagnostic.excerpt(Formatter.display(value)))", at: range)
     }
 
     // MARK: - Arithmetic
