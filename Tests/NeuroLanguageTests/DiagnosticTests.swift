@@ -83,6 +83,24 @@ final class DiagnosticTests: XCTestCase {
                                          in: SourceText(name: "f", text: "x")).suffix(20), "\n… and 1 more error\n")
     }
 
+    /// Places know which input they are in, so an error in a function from
+    /// an earlier input (a line at the prompt, a loaded file) shows that text.
+    func testAPlaceInAnEarlierInputIsShownThere() throws {
+        let interpreter = Interpreter()
+        let first = SourceText(name: "<stdin>", text: "fn f(x) {\n  x + \"a\"\n}", input: 1)
+        let second = SourceText(name: "<stdin>", text: "f(2)", input: 2)
+        var parser = Parser(source: first.text, input: 1)
+        try interpreter.run(parser.parseProgram())
+        parser = Parser(source: second.text, input: 2)
+        let program = parser.parseProgram()
+        XCTAssertThrowsError(try interpreter.run(program)) { error in
+            let diagnostic = (error as? RuntimeError)?.diagnostic
+            XCTAssertEqual(diagnostic?.range.input, 1)
+            XCTAssertEqual(diagnostic?.render(in: second, earlier: [1: first]),
+                           "<stdin>:2:3: error: cannot apply '+' to a number and a string\n    x + \"a\"\n    ^^^^^^^\n  note: in f() called at 1:1\n")
+        }
+    }
+
     func testCallNotes() {
         func calls(_ names: [String]) -> [(name: String, range: SourceRange)] {
             names.enumerated().map { ($1, range($0 + 1, 1, $0 + 1, 2)) }
