@@ -117,8 +117,15 @@ public struct CallArguments {
 }
 
 extension Value {
+    /// Lists nested deeper than this make no tensor (each level is a dimension).
+    static let maxTensorNesting = 64
+
     /// Numbers, lists of numbers and tensors as a tensor (float32 unless integral lists are asked for).
     public func asTensor() throws -> Tensor {
+        try asTensor(depth: 0)
+    }
+
+    private func asTensor(depth: Int) throws -> Tensor {
         switch self {
         case .tensor(let t): return t
         case .number(let n): return Tensor(scalar: n)
@@ -128,7 +135,10 @@ extension Value {
             return try Tensor(Array(a..<max(a, b)).map(Float.init), shape: [max(0, b - a)])
         case .list(let items):
             if items.isEmpty { return try Tensor([], shape: [0]) }
-            let rows = try items.map { try $0.asTensor() }
+            guard depth < Value.maxTensorNesting else {
+                throw EngineError(.argument, "lists nested more than \(Value.maxTensorNesting) deep make no tensor")
+            }
+            let rows = try items.map { try $0.asTensor(depth: depth + 1) }
             if rows.allSatisfy({ $0.rank == 0 }) {
                 return try Tensor(rows.map { Float(try $0.item()) }, shape: [rows.count])
             }

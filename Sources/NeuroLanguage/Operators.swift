@@ -141,20 +141,30 @@ enum Operators {
         }
     }
 
+    /// `a == b`: lists and records item by item, walked with a stack of
+    /// pairs rather than by recursion (a list nested a million deep compares
+    /// without exhausting the stack).
     static func equal(_ a: Value, _ b: Value) -> Bool {
-        switch (a, b) {
-        case (.number(let x), .number(let y)): return x == y
-        case (.string(let x), .string(let y)): return x == y
-        case (.bool(let x), .bool(let y)): return x == y
-        case (.none, .none): return true
-        case (.range(let a1, let b1), .range(let a2, let b2)): return a1 == a2 && b1 == b2
-        case (.list(let x), .list(let y)): return x.count == y.count && zip(x, y).allSatisfy { equal($0, $1) }
-        case (.record(let x), .record(let y)):
-            return x.keys == y.keys && x.keys.allSatisfy { k in equal(x[k] ?? .none, y[k] ?? .none) }
-        case (.object(let x), .object(let y)): return x === y
-        case (.function(let x), .function(let y)): return x === y
-        default: return false
+        var pending = [(a, b)]
+        while let (a, b) = pending.popLast() {
+            switch (a, b) {
+            case (.number(let x), .number(let y)): if x != y { return false }
+            case (.string(let x), .string(let y)): if x != y { return false }
+            case (.bool(let x), .bool(let y)): if x != y { return false }
+            case (.none, .none): continue
+            case (.range(let a1, let b1), .range(let a2, let b2)): if a1 != a2 || b1 != b2 { return false }
+            case (.list(let x), .list(let y)):
+                guard x.count == y.count else { return false }
+                pending += zip(x, y).reversed()   // compared first to last
+            case (.record(let x), .record(let y)):
+                guard x.keys == y.keys else { return false }
+                pending += x.keys.reversed().map { (x[$0] ?? .none, y[$0] ?? .none) }
+            case (.object(let x), .object(let y)): if x !== y { return false }
+            case (.function(let x), .function(let y)): if x !== y { return false }
+            default: return false
+            }
         }
+        return true
     }
 
     /// Runs engine code, turning its errors into runtime errors at `range`

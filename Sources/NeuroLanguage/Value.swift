@@ -121,6 +121,18 @@ public final class Environment {
         self.isTopLevel = topLevel
     }
 
+    /// A list nested a million deep (`xs = [xs]` in a loop) frees itself one
+    /// level per stack frame, more than the main thread has: a top level
+    /// (which lives as long as its interpreter, and may die on any thread)
+    /// lets go of its lists and records on a thread with a large stack, as
+    /// scripts run on one. Function scopes die where the script runs.
+    deinit {
+        guard isTopLevel, values.values.contains(where: { if case .list = $0 { return true }; if case .record = $0 { return true }; return false }) else { return }
+        let doomed = Doomed(values)
+        values = [:]
+        _ = try? onLargeStack { doomed.values = [:] }
+    }
+
     /// The value of `name` here or in an enclosing scope.
     public func lookup(_ name: String) -> Value? {
         values[name] ?? parent?.lookup(name)
@@ -191,4 +203,10 @@ public final class Environment {
 
     /// Names defined in this scope, sorted.
     public var localNames: [String] { values.keys.sorted() }
+}
+
+/// Values on their way out (see `Environment.deinit`).
+private final class Doomed: @unchecked Sendable {
+    var values: [String: Value]
+    init(_ values: [String: Value]) { self.values = values }
 }
