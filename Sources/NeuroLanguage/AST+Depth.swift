@@ -1,28 +1,35 @@
 /// How deep a syntax tree goes. The evaluator, the name checker and Swift's
 /// own clean-up all recurse over the tree, so the parser refuses trees deeper
-/// than they can safely walk; this measures one without recursing itself.
+/// than `Parser.maxNesting` levels. Every node knows its depth (`Expr.depth`,
+/// `Stmt.depth`), computed here from its children's as it is made, so
+/// measuring never walks (or recurses over) a tree.
 enum SyntaxDepth {
     /// A statement or an expression, for walking both with one stack.
     enum Node {
         case expr(Expr)
         case stmt(Stmt)
+
+        var depth: Int {
+            switch self {
+            case .expr(let e): return e.depth
+            case .stmt(let s): return s.depth
+            }
+        }
     }
 
     /// The depth of the deepest of `roots` (a leaf is 1), counting the
-    /// bodies of function literals.
+    /// bodies of function literals; 0 for none.
     ///
     /// ```swift
     /// SyntaxDepth.of([.expr(onePlusTwo)])   // 2
     /// ```
     static func of<S: Sequence>(_ roots: S) -> Int where S.Element == Node {
-        var pending = roots.map { (node: $0, level: 1) }
-        var deepest = 0
-        while let (node, level) = pending.popLast() {
-            deepest = max(deepest, level)
-            pending += children(node).map { ($0, level + 1) }
-        }
-        return deepest
+        roots.reduce(0) { max($0, $1.depth) }
     }
+
+    /// The depth of a node of this kind: one more than its deepest child.
+    static func depth(of kind: ExprKind) -> Int { 1 + of(children(of: kind)) }
+    static func depth(of kind: StmtKind) -> Int { 1 + of(children(of: kind)) }
 
     /// The nodes directly under `node`. For expressions made by an infix
     /// operator, the left operand comes first.
@@ -33,8 +40,11 @@ enum SyntaxDepth {
         }
     }
 
-    static func children(_ expr: Expr) -> [Node] {
-        switch expr.kind {
+    static func children(_ expr: Expr) -> [Node] { children(of: expr.kind) }
+    static func children(_ stmt: Stmt) -> [Node] { children(of: stmt.kind) }
+
+    static func children(of kind: ExprKind) -> [Node] {
+        switch kind {
         case .number, .string, .bool, .none, .variable: return []
         case .list(let items): return items.map { .expr($0) }
         case .record(let entries): return entries.map { .expr($0.value) }
@@ -53,8 +63,8 @@ enum SyntaxDepth {
         }
     }
 
-    static func children(_ stmt: Stmt) -> [Node] {
-        switch stmt.kind {
+    static func children(of kind: StmtKind) -> [Node] {
+        switch kind {
         case .expression(let e), .command(let e): return [.expr(e)]
         case .assign(let target, let value, _): return [.expr(target), .expr(value)]
         case .function(let decl): return children(decl)

@@ -2,6 +2,14 @@
 public struct Expr {
     public let kind: ExprKind
     public let range: SourceRange
+    /// How many levels the tree goes down from here (a leaf is 1); see `SyntaxDepth`.
+    public let depth: Int
+
+    public init(kind: ExprKind, range: SourceRange) {
+        self.kind = kind
+        self.range = range
+        self.depth = SyntaxDepth.depth(of: kind)
+    }
 }
 
 public indirect enum ExprKind {
@@ -59,6 +67,14 @@ public struct Parameter {
 public struct Stmt {
     public let kind: StmtKind
     public let range: SourceRange
+    /// How many levels the tree goes down from here (a leaf is 1); see `SyntaxDepth`.
+    public let depth: Int
+
+    public init(kind: StmtKind, range: SourceRange) {
+        self.kind = kind
+        self.range = range
+        self.depth = SyntaxDepth.depth(of: kind)
+    }
 }
 
 public indirect enum StmtKind {

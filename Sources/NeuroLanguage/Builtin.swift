@@ -64,8 +64,16 @@ public struct CallArguments {
 
     public func int(_ index: Int?, _ name: String, default fallback: Int? = nil) throws -> Int {
         let n = try number(index, name, default: fallback.map(Double.init))
-        guard n.isFinite, n == n.rounded(), Swift.abs(n) < 1e15 else { throw error("'\(name)' must be a whole number, got \(Formatter.number(n))") }
+        if let problem = Operators.wholeNumberProblem(n) { throw error("'\(name)' \(problem)") }
         return Int(n)
+    }
+
+    /// A random seed: a whole number, 0 or more. (A negative one used to be
+    /// taken as seed 0, so different seeds silently gave the same numbers.)
+    public func seed(_ index: Int?, _ name: String = "seed", default fallback: Int) throws -> UInt64 {
+        let n = try int(index, name, default: fallback)
+        guard n >= 0 else { throw error("'\(name)' must be 0 or more, got \(n)") }
+        return UInt64(n)
     }
 
     public func string(_ index: Int?, _ name: String, default fallback: String? = nil) throws -> String {
@@ -109,8 +117,15 @@ public struct CallArguments {
 }
 
 extension Value {
+    /// Lists nested deeper than this make no tensor (each level is a dimension).
+    static let maxTensorNesting = 64
+
     /// Numbers, lists of numbers and tensors as a tensor (float32 unless integral lists are asked for).
     public func asTensor() throws -> Tensor {
+        try asTensor(depth: 0)
+    }
+
+    private func asTensor(depth: Int) throws -> Tensor {
         switch self {
         case .tensor(let t): return t
         case .number(let n): return Tensor(scalar: n)
@@ -120,7 +135,10 @@ extension Value {
             return try Tensor(Array(a..<max(a, b)).map(Float.init), shape: [max(0, b - a)])
         case .list(let items):
             if items.isEmpty { return try Tensor([], shape: [0]) }
-            let rows = try items.map { try $0.asTensor() }
+            guard depth < Value.maxTensorNesting else {
+                throw EngineError(.argument, "lists nested more than \(Value.maxTensorNesting) deep make no tensor")
+            }
+            let rows = try items.map { try $0.asTensor(depth: depth + 1) }
             if rows.allSatisfy({ $0.rank == 0 }) {
                 return try Tensor(rows.map { Float(try $0.item()) }, shape: [rows.count])
             }

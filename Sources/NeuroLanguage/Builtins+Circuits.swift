@@ -29,7 +29,7 @@ extension Builtins {
         if args.value(nil, "sample") != nil {
             let sample = try args.int(nil, "sample")
             guard sample >= 1 else { throw args.error("'sample' must be at least 1, got \(sample)") }
-            var rng = RandomGenerator(seed: UInt64(clamping: try args.int(nil, "seed", default: 0)))
+            var rng = RandomGenerator(seed: try args.seed(nil, default: 0))
             rows = rng.permutation(rows.count).prefix(sample).sorted().map { rows[$0] }
         }
         let picked = try args.engine { try Tensor(ints: rows, shape: [rows.count]) }
@@ -152,7 +152,7 @@ extension Builtins {
         let target = try args.tensor(1, "target")
         let kind = try args.string(nil, "kind", default: "linear")
         let holdout = try args.number(nil, "holdout", default: 0.2)
-        let seed = UInt64(clamping: try args.int(nil, "seed", default: 0))
+        let seed = try args.seed(nil, default: 0)
         let result: ResultValue
         switch kind {
         case "linear":

@@ -22,21 +22,21 @@ extension Builtins {
             throw args.error("unknown operation '\(opName)'\(hint) (one of \(names.joined(separator: ", ")))")
         }
         let data = try Dataset.modular(op, p: args.int(1, "p", default: 113), trainFraction: args.number(2, "train", default: 0.3),
-                                       seed: UInt64(clamping: args.int(3, "seed", default: 598)))
+                                       seed: try args.seed(3, default: 598))
         return args.interpreter.adopt(data)
     }
 
     static let addition = Builtin("addition", "addition(p: 113, train: 0.3, seed: 598)",
                                   "plain a + b for a, b < p (labels up to 2p - 2)", parameters: ["p", "train", "seed"]) { args in
         let data = try Dataset.addition(p: args.int(0, "p", default: 113), trainFraction: args.number(1, "train", default: 0.3),
-                                        seed: UInt64(clamping: args.int(2, "seed", default: 598)))
+                                        seed: try args.seed(2, default: 598))
         return args.interpreter.adopt(data)
     }
 
     static let group = Builtin("group", "group(n: 4, train: 0.5, seed: 0)",
                                "composition a ∘ b in the symmetric group S_n (n ≤ 5)", parameters: ["n", "train", "seed"]) { args in
         let data = try Dataset.symmetricGroup(n: args.int(0, "n", default: 4), trainFraction: args.number(1, "train", default: 0.5),
-                                              seed: UInt64(clamping: args.int(2, "seed", default: 0)))
+                                              seed: try args.seed(2, default: 0))
         return args.interpreter.adopt(data)
     }
 
@@ -69,7 +69,7 @@ extension Builtins {
             dHead: args.value(nil, "d_head") == nil ? nil : try args.int(nil, "d_head"),
             dMLP: args.int(nil, "d_mlp", default: 4 * dModel), actFn: act, normalizationType: norm,
             dVocab: size("d_vocab", data?.dataset.dVocab), dVocabOut: size("d_vocab_out", data?.dataset.dVocabOut),
-            nCtx: size("n_ctx", data?.dataset.nCtx), seed: UInt64(clamping: args.int(nil, "seed", default: 0)))
+            nCtx: size("n_ctx", data?.dataset.nCtx), seed: try args.seed(nil, default: 0))
         let model = ModelObject(try HookedTransformer(config: config))
         session.madeModels += 1
         return .object(model)
@@ -192,7 +192,7 @@ extension Builtins {
         case "mlp":
             model = try MLPBaseline(dVocab: d.dVocab, dVocabOut: d.dVocabOut, inputs: d.nCtx - 1,
                                     dModel: args.int(nil, "d_model", default: 128), dHidden: args.int(nil, "d_hidden", default: 512),
-                                    seed: UInt64(clamping: args.int(nil, "seed", default: 0)))
+                                    seed: try args.seed(nil, default: 0))
         default: throw args.error("unknown kind '\(kind)' (memory or mlp)")
         }
         let epochs = try args.int(nil, "epochs", default: 1000)
@@ -327,7 +327,7 @@ extension Builtins {
             throw args.error("unknown ablation '\(methodName)' (zero, mean or resample)")
         }
         let result = try Intervention.ablate(target.model.model, tokens: target.tokens, labels: target.labels, at: point, method: method,
-                                             slice: slice, metric: metric, seed: UInt64(clamping: try args.int(nil, "seed", default: 0)))
+                                             slice: slice, metric: metric, seed: try args.seed(nil, default: 0))
         return args.interpreter.adopt(result, on: target)
     }
 

@@ -77,13 +77,14 @@ extension Builtins {
             },
             Builtin("randn", "randn([3, 4], seed: 0, std: 1)", "normal samples from a seeded generator (same seed, same numbers)",
                     parameters: ["shape", "seed", "std"]) { args in
-                var rng = RandomGenerator(seed: UInt64(clamping: try args.int(nil, "seed", default: 0)))
+                var rng = RandomGenerator(seed: try args.seed(nil, default: 0))
                 let (dims, std) = (try shape(args), try args.number(nil, "std", default: 1))
+                guard std >= 0 else { throw args.error("'std' must be 0 or more, got \(Formatter.number(std))") }
                 return .tensor(try args.engine { try Tensor.randn(dims, std: std, using: &rng) })
             },
             Builtin("rand", "rand([3, 4], seed: 0, low: 0, high: 1)", "uniform samples in [low, high) from a seeded generator",
                     parameters: ["shape", "seed", "low", "high"]) { args in
-                var rng = RandomGenerator(seed: UInt64(clamping: try args.int(nil, "seed", default: 0)))
+                var rng = RandomGenerator(seed: try args.seed(nil, default: 0))
                 let (dims, low, high) = (try shape(args), try args.number(nil, "low", default: 0), try args.number(nil, "high", default: 1))
                 return .tensor(try args.engine { try Tensor.uniform(dims, low: low, high: high, using: &rng) })
             },

@@ -201,15 +201,17 @@ public enum Builtins {
                 }
                 let values = try items(args, 0, "x")
                 let strings = values.compactMap { v -> String? in if case .string(let s) = v { return s }; return nil }
-                let sorted: [Value]
                 if let numbers = plainNumbers(values) {
-                    sorted = numbers.sorted().map { .number($0) }
+                    // NaN is neither less nor greater than anything, so a plain sort
+                    // would leave the list out of order: it goes last, either way (as for tensors).
+                    let ordered = numbers.filter { !$0.isNaN }.sorted(by: descending ? (>) : (<))
+                    return .list((ordered + numbers.filter(\.isNaN)).map { .number($0) })
                 } else if strings.count == values.count {
-                    sorted = strings.sorted().map { .string($0) }
+                    let sorted = strings.sorted().map { Value.string($0) }
+                    return .list(descending ? sorted.reversed() : sorted)
                 } else {
                     throw args.error("can sort numbers or strings, not a mix")
                 }
-                return .list(descending ? sorted.reversed() : sorted)
             },
             Builtin("reverse", "reverse(x)", "a list, range or string backwards", parameters: ["x"]) { args in
                 if case .string(let s) = try args.required(0, "x") { return .string(String(s.reversed())) }

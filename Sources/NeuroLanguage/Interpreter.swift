@@ -123,10 +123,7 @@ public final class Interpreter {
                 value = override
                 usedOverrides.insert(name)
             }
-            if let op = compound {
-                value = try Operators.binary(op, evaluate(target, env), value, at: statement.range)
-            }
-            try assign(target, value, env)
+            try assign(target, value, env, compound: compound, at: statement.range)
         case .function(let decl):
             guard let name = decl.name else { break }
             env.define(name, .function(Function(name: name, body: .user(decl, env))))
@@ -220,9 +217,32 @@ public final class Interpreter {
 
     // MARK: - Assignment
 
-    private func assign(_ target: Expr, _ value: Value, _ env: Environment) throws {
-        switch target.kind {
-        case .variable(let name):
+    /// `x = v`, `xs[i] = v`, `r.k = v`, or with `compound` `x += v` and the
+    /// like. A variable this scope may assign is changed in place, so a list
+    /// or record that nothing else holds grows without being copied:
+    /// `xs += [i]` and `r[k] = v` in a loop are amortised O(1) each. (`ys = xs`
+    /// first, and `xs` is copied once, leaving `ys` as it was.)
+    private func assign(_ target: Expr, _ value: Value, _ env: Environment, compound: BinaryOperator?, at range: SourceRange) throws {
+        // The variable at the root, and the targets from it out to the whole: `r.a[i]` is r, then r.a, r.a[i].
+        var root = target
+        var levels: [Expr] = []
+        findRoot: while true {
+            switch root.kind {
+            case .index(let base, let items):
+                guard items.count == 1, case .single = items[0] else {
+                    throw RuntimeError("assignment supports one index, like x[i] = v", at: root.range)
+                }
+                levels.append(root)
+                root = base
+            case .field(let base, _):
+                levels.append(root)
+                root = base
+            default:
+                break findRoot
+            }
+        }
+        guard case .variable(let name) = root.kind else { throw RuntimeError("cannot assign to this expression", at: root.range) }
+        if levels.isEmpty && compound == nil {
             if builtins[name] != nil && env.lookup(name) == nil && env === globals {
                 // Shadowing a built-in at top level is allowed but easy to do by accident.
                 session.notes.append("note: '\(name)' now names a variable, hiding the built-in")
@@ -230,21 +250,26 @@ public final class Interpreter {
             // Blocks make no scopes; inside a function, assignment reaches enclosing
             // functions' names (closures keep state) but never a top level.
             env.assignLocally(name, value)
-        case .index(let base, let items):
-            guard items.count == 1, case .single(let keyExpr) = items[0] else {
-                throw RuntimeError("assignment supports one index, like x[i] = v", at: target.range)
+            return
+        }
+        if !levels.isEmpty && env.lookup(name) == nil { _ = try evaluate(root, env) }   // "unknown name", with a suggestion
+        // Keys are evaluated first, left to right, once each: changing the value in place must not run code.
+        let steps = try levels.reversed().map { level -> Operators.AssignStep in
+            switch level.kind {
+            case .index(_, let items): if case .single(let key) = items[0] { return .index(try evaluate(key, env), level.range) }
+            case .field(_, let name): return .field(name, level.range)
+            default: break
             }
-            let container = try evaluate(base, env)
-            let key = try evaluate(keyExpr, env)
-            try assign(base, try Operators.setIndex(container, key, value, at: target.range), env)
-        case .field(let base, let name):
-            guard case .record(var record) = try evaluate(base, env) else {
-                throw RuntimeError("only record fields can be assigned", at: target.range)
-            }
-            record[name] = value
-            try assign(base, .record(record), env)
-        default:
-            throw RuntimeError("cannot assign to this expression", at: target.range)
+            throw RuntimeError("cannot assign to this expression", at: level.range)
+        }
+        let changed = try env.modifyLocally(name) { current in
+            try Operators.assign(into: &current, steps[...], value, compound: compound, at: range)
+        }
+        if changed == nil {
+            // Not this scope's yet (a global, inside a function): change a copy, which becomes this scope's.
+            var current = try evaluate(root, env)
+            try Operators.assign(into: &current, steps[...], value, compound: compound, at: range)
+            env.assignLocally(name, current)
         }
     }
 

@@ -1,10 +1,13 @@
 /// Turns source text into tokens. Newlines are tokens (they end statements)
 /// except inside parentheses and brackets, where expressions may span lines —
 /// but inside braces within those (`map(xs, fn(x) { … })`) they end
-/// statements again. Comments run from `#` to the end of the line.
+/// statements again. Comments run from `#` to the end of the line. Lines
+/// may end in "\n" or "\r\n".
 public struct Lexer {
     private let bytes: [UInt8]
     private let source: String
+    /// Which input the text is, stamped on every place (`SourceLocation.input`).
+    private let input: Int
     private var index = 0
     private var line = 1
     private var column = 1
@@ -14,9 +17,10 @@ public struct Lexer {
     private var afterOperand = false
     public private(set) var diagnostics: [Diagnostic] = []
 
-    public init(_ source: String) {
+    public init(_ source: String, input: Int = 0) {
         self.source = source
         self.bytes = Array(source.utf8)
+        self.input = input
     }
 
     /// Every token, ending with `.end`. Malformed pieces (an unterminated
@@ -35,7 +39,7 @@ public struct Lexer {
         return tokens
     }
 
-    private var location: SourceLocation { SourceLocation(line: line, column: column, offset: index) }
+    private var location: SourceLocation { SourceLocation(line: line, column: column, offset: index, input: input) }
 
     private func peek(_ ahead: Int = 0) -> UInt8? {
         index + ahead < bytes.count ? bytes[index + ahead] : nil
@@ -95,6 +99,8 @@ public struct Lexer {
                 while let b = peek(), b != UInt8(ascii: "\n") { _ = advance() }
             } else if byte == UInt8(ascii: "\\") && peek(1) == UInt8(ascii: "\n") {
                 _ = advance(); _ = advance()   // a backslash continues the line
+            } else if byte == UInt8(ascii: "\\") && peek(1) == UInt8(ascii: "\r") && peek(2) == UInt8(ascii: "\n") {
+                _ = advance(); _ = advance(); _ = advance()   // …ended "\r\n" too
             } else {
                 return
             }

@@ -8,10 +8,28 @@ enum IndexKey {
 
 /// What the operators do on each kind of value.
 enum Operators {
+    /// Whole numbers are exact up to this size (and print as whole numbers).
+    static let largestWholeNumber = 999_999_999_999_999
+
+    /// What is wrong with `n` as a whole number, to follow its name in a
+    /// message ("must be a whole number, got 2.5", "is too large (at most
+    /// 999999999999999), got 1e+15"); nil when it is one.
+    static func wholeNumberProblem(_ n: Double) -> String? {
+        if n.isNaN || (n.isFinite && n != n.rounded()) { return "must be a whole number, got \(Formatter.number(n))" }
+        if n > Double(largestWholeNumber) { return "is too large (at most \(largestWholeNumber)), got \(Formatter.number(n))" }
+        if n < -Double(largestWholeNumber) { return "is too small (at least -\(largestWholeNumber)), got \(Formatter.number(n))" }
+        return nil
+    }
+
     static func integer(_ value: Value, what: String, at range: SourceRange) throws -> Int {
-        if case .number(let n) = value, n.isFinite, n == n.rounded(), Swift.abs(n) < 1e15 { return Int(n) }
-        if case .tensor(let t) = value, t.count == 1, let n = try? t.item(), n == n.rounded(), Swift.abs(n) < 1e15 { return Int(n) }
-        throw RuntimeError("\(what) must be a whole number, got \(Formatter.display(value))", at: range)
+        var number: Double? = nil
+        if case .number(let n) = value { number = n }
+        if case .tensor(let t) = value, t.count == 1, let n = try? t.item() { number = n }
+        if let n = number {
+            if let problem = wholeNumberProblem(n) { throw RuntimeError("\(what) \(problem)", at: range) }
+            return Int(n)
+        }
+        throw RuntimeError("\(what) must be a whole number, got \(Diagnostic.excerpt(Formatter.display(value)))", at: range)
     }
 
     // MARK: - Arithmetic
@@ -123,20 +141,30 @@ enum Operators {
         }
     }
 
+    /// `a == b`: lists and records item by item, walked with a stack of
+    /// pairs rather than by recursion (a list nested a million deep compares
+    /// without exhausting the stack).
     static func equal(_ a: Value, _ b: Value) -> Bool {
-        switch (a, b) {
-        case (.number(let x), .number(let y)): return x == y
-        case (.string(let x), .string(let y)): return x == y
-        case (.bool(let x), .bool(let y)): return x == y
-        case (.none, .none): return true
-        case (.range(let a1, let b1), .range(let a2, let b2)): return a1 == a2 && b1 == b2
-        case (.list(let x), .list(let y)): return x.count == y.count && zip(x, y).allSatisfy { equal($0, $1) }
-        case (.record(let x), .record(let y)):
-            return x.keys == y.keys && x.keys.allSatisfy { k in equal(x[k] ?? .none, y[k] ?? .none) }
-        case (.object(let x), .object(let y)): return x === y
-        case (.function(let x), .function(let y)): return x === y
-        default: return false
+        var pending = [(a, b)]
+        while let (a, b) = pending.popLast() {
+            switch (a, b) {
+            case (.number(let x), .number(let y)): if x != y { return false }
+            case (.string(let x), .string(let y)): if x != y { return false }
+            case (.bool(let x), .bool(let y)): if x != y { return false }
+            case (.none, .none): continue
+            case (.range(let a1, let b1), .range(let a2, let b2)): if a1 != a2 || b1 != b2 { return false }
+            case (.list(let x), .list(let y)):
+                guard x.count == y.count else { return false }
+                pending += zip(x, y).reversed()   // compared first to last
+            case (.record(let x), .record(let y)):
+                guard x.keys == y.keys else { return false }
+                pending += x.keys.reversed().map { (x[$0] ?? .none, y[$0] ?? .none) }
+            case (.object(let x), .object(let y)): if x !== y { return false }
+            case (.function(let x), .function(let y)): if x !== y { return false }
+            default: return false
+            }
         }
+        return true
     }
 
     /// Runs engine code, turning its errors into runtime errors at `range`
@@ -254,22 +282,88 @@ enum Operators {
         }
     }
 
-    static func setIndex(_ container: Value, _ key: Value, _ value: Value, at range: SourceRange) throws -> Value {
-        switch container {
-        case .list(var items):
-            let i = try integer(key, what: "index", at: range)
-            let resolved = i < 0 ? i + items.count : i
-            guard resolved >= 0 && resolved < items.count else {
-                throw RuntimeError("index \(i) is out of range for length \(items.count)", at: range)
+    // MARK: - Assignment
+
+    /// One step from a variable down to the place an assignment changes:
+    /// `[key]` or `.name`, with the place of the target up to that step (for errors).
+    enum AssignStep {
+        case index(Value, SourceRange)
+        case field(String, SourceRange)
+    }
+
+    /// Assigns `value` at the end of `steps` inside `container`, in place:
+    /// each list and record on the way is taken out of its holder while it is
+    /// changed, so one that nothing else holds is not copied (appending to a
+    /// list of a million items is as cheap as to an empty one). With
+    /// `compound`, `value` is combined with what is there (`xs[i] += 1`).
+    /// Nothing is changed when it throws.
+    static func assign(into container: inout Value, _ steps: ArraySlice<AssignStep>, _ value: Value,
+                       compound: BinaryOperator?, at range: SourceRange) throws {
+        guard let step = steps.first else {
+            if let op = compound { try combine(op, &container, value, at: range) } else { container = value }
+            return
+        }
+        let rest = steps.dropFirst()
+        // Each payload is bound straight from `container` (no copy of the
+        // whole value lives on), then `container` lets go of it.
+        switch step {
+        case .index(let key, let place):
+            if case .list(var items) = container {
+                let i = try integer(key, what: "index", at: place)
+                let resolved = i < 0 ? i + items.count : i
+                guard resolved >= 0 && resolved < items.count else {
+                    throw RuntimeError("index \(i) is out of range for length \(items.count)", at: place)
+                }
+                container = .none   // now `items` is the only reference
+                defer { container = .list(items) }
+                try assign(into: &items[resolved], rest, value, compound: compound, at: range)
+            } else if case .record = container {
+                guard case .string(let name) = key else { throw RuntimeError("record keys are strings", at: place) }
+                try assign(field: name, of: &container, rest, value, compound: compound, place: place, at: range)
+            } else {
+                throw RuntimeError("cannot assign into a \(container.typeName) by index", at: place)
             }
-            items[resolved] = value
-            return .list(items)
-        case .record(var record):
-            guard case .string(let name) = key else { throw RuntimeError("record keys are strings", at: range) }
+        case .field(let name, let place):
+            guard case .record = container else { throw RuntimeError("only record fields can be assigned", at: place) }
+            try assign(field: name, of: &container, rest, value, compound: compound, place: place, at: range)
+        }
+    }
+
+    /// `assign(into:)` for a step into a field of a record.
+    private static func assign(field name: String, of container: inout Value, _ rest: ArraySlice<AssignStep>, _ value: Value,
+                               compound: BinaryOperator?, place: SourceRange, at range: SourceRange) throws {
+        guard case .record(var record) = container else { return }
+        guard record[name] != nil else {
+            // A new field is made only by assigning it, not on the way to one or by `+=`.
+            guard rest.isEmpty && compound == nil else {
+                let hint = Suggest.closest(name, among: record.keys).map { "; did you mean '\($0)'?" } ?? ""
+                throw RuntimeError("record has no field '\(Diagnostic.excerpt(name))'\(hint)", at: place)
+            }
+            container = .none
             record[name] = value
-            return .record(record)
-        default:
-            throw RuntimeError("cannot assign into a \(container.typeName) by index", at: range)
+            container = .record(record)
+            return
+        }
+        container = .none
+        defer { container = .record(record) }
+        try record.modifyField(name) { try assign(into: &$0, rest, value, compound: compound, at: range) }
+    }
+
+    /// `left op= right` in place: `+` appends to a list or a string that
+    /// nothing else holds without copying it; other operators as `binary`.
+    static func combine(_ op: BinaryOperator, _ left: inout Value, _ right: Value, at range: SourceRange) throws {
+        if op == .add, case .list(let tail) = right, case .list(var items) = left {
+            try checkJoinedLength(items.count + tail.count, "list", at: range)
+            left = .none
+            items.append(contentsOf: tail)
+            left = .list(items)
+        } else if op == .add, case .string(let tail) = right, case .string(var text) = left {
+            try checkJoinedLength(text.utf8.count + tail.utf8.count, "string", at: range)
+            left = .none
+            text += tail
+            left = .string(text)
+        } else {
+            left = try binary(op, left, right, at: range)
         }
     }
 

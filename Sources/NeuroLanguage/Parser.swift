@@ -33,6 +33,8 @@ let siteQualifiers: Set<String> = ["head", "pos", "neuron"]
 public struct Parser {
     private var tokens: [Token]
     private var current = 0
+    /// Rules open around the current token that can contain themselves: an
+    /// expression, a block, an `else if`. Each is one level (see `maxNesting`).
     private var nesting = 0
     /// Blocks being parsed, and loops among them since the innermost function
     /// (`break` needs one; a function body starts afresh).
@@ -41,14 +43,18 @@ public struct Parser {
     /// Lines where the lexer already reported an error; a parse error there
     /// is its echo (`x = 1 $ 2`), not news.
     private var linesWithLexerErrors: Set<Int> = []
-    /// Deeper nesting is refused rather than risking the stack.
-    static let maxNesting = 200
+    /// How deep programs may nest: brackets, calls, indexes, operators,
+    /// blocks, `else if`s. Deeper is refused rather than risking the stack
+    /// of the parser, and of everything that walks the tree after it (the
+    /// evaluator, the name checker, Swift freeing the tree).
+    public static let maxNesting = 200
     public private(set) var diagnostics: [Diagnostic] = []
     /// Set when the input ended inside an unclosed bracket or block (the REPL then asks for more lines).
     public private(set) var endedEarly = false
 
-    public init(source: String) {
-        var lexer = Lexer(source)
+    /// `input` names the text in every place the parser makes (see `SourceText.input`).
+    public init(source: String, input: Int = 0) {
+        var lexer = Lexer(source, input: input)
         tokens = lexer.tokenize()
         diagnostics = lexer.diagnostics
         linesWithLexerErrors = Set(lexer.diagnostics.map(\.range.start.line))
@@ -254,9 +260,8 @@ public struct Parser {
             advance()
             if peek.kind == .keyword(.if) {
                 // Each `else if` nests one level deeper in the tree, as a block does.
-                nesting += 1
+                try enterLevel(at: peek)
                 defer { nesting -= 1 }
-                guard nesting <= Parser.maxNesting else { throw error(at: peek, "blocks nested too deeply (more than \(Parser.maxNesting) levels)") }
                 otherwise = [try ifStatement()]
             } else {
                 otherwise = try block(after: "else")
@@ -273,10 +278,9 @@ public struct Parser {
 
     private mutating func block(after context: String) throws -> [Stmt] {
         guard peek.kind == .symbol(.leftBrace) else { throw error(at: peek, "expected '{' after \(context), found \(peek.display)") }
-        nesting += 1
+        try enterLevel(at: peek)
         openBlocks += 1
         defer { nesting -= 1; openBlocks -= 1 }
-        guard nesting <= Parser.maxNesting else { throw error(at: peek, "blocks nested too deeply (more than \(Parser.maxNesting) levels)") }
         let open = peek
         advance()
         var statements: [Stmt] = []
@@ -325,20 +329,32 @@ public struct Parser {
 
     /// An expression whose operators bind at least as tightly as `minimum`.
     mutating func expression(_ minimum: Precedence = .lowest) throws -> Expr {
+        // Every operand, argument, index, item and field value is parsed here,
+        // so counting this rule bounds how deep the parser recurses.
+        try enterLevel(at: peek)
+        defer { nesting -= 1 }
         var left = try prefix()
-        // Each operator of a chain puts what came before one level deeper
-        // (`1 + 2 + 3` is `(1 + 2) + 3`), so a long chain is as deep as heavy
-        // nesting for everything that walks the tree; measure it as it grows.
-        var depth = SyntaxDepth.of([.expr(left)])
         while let precedence = infixPrecedence(peek.kind), precedence > minimum {
             let op = peek
             left = try infix(left, precedence)
-            depth = 1 + max(depth, SyntaxDepth.of(SyntaxDepth.children(left).dropFirst()))
-            guard nesting + depth <= Parser.maxNesting else {
-                throw error(at: op, "expression nested too deeply (more than \(Parser.maxNesting) levels); split it across variables")
+            // A chain recurses no deeper here, but each operator puts what came
+            // before one level deeper in the tree (`1 + 2 + 3` is `(1 + 2) + 3`,
+            // `f()()` calls a call): measured, as it is for everything that walks it.
+            guard nesting - 1 + left.depth <= Parser.maxNesting else {
+                throw error(at: op, Parser.tooDeep + "; split the expression across variables")
             }
         }
         return left
+    }
+
+    /// "nesting deeper than 200 levels": one message for every rule.
+    static let tooDeep = "nesting deeper than \(maxNesting) levels"
+
+    /// Opens one level of nesting at `token` (the caller closes it), or
+    /// refuses there when that would be more than `maxNesting`.
+    private mutating func enterLevel(at token: Token) throws {
+        guard nesting < Parser.maxNesting else { throw error(at: token, Parser.tooDeep) }
+        nesting += 1
     }
 
     /// How tightly an infix token binds; `^` is right-associative (its right
@@ -360,9 +376,6 @@ public struct Parser {
 
     private mutating func prefix() throws -> Expr {
         let token = peek
-        nesting += 1
-        defer { nesting -= 1 }
-        guard nesting <= Parser.maxNesting else { throw error(at: token, "expression nested too deeply (more than \(Parser.maxNesting) levels)") }
         switch token.kind {
         case .number(let value): advance(); return Expr(kind: .number(value), range: token.range)
         case .string(let value): advance(); return Expr(kind: .string(value), range: token.range)

@@ -27,23 +27,41 @@ extension Interpreter {
     /// is reported in the returned messages and skipped; the rest still load.
     @discardableResult
     public func loadStandardLibrary() -> [String] {
+        // A folder named by NEUROMAP_STDLIB that is not there would otherwise
+        // leave every library function unknown, with nothing said why.
+        var isFolder: ObjCBool = false
+        let directory = StandardLibrary.directory
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isFolder), isFolder.boolValue else {
+            let named = ProcessInfo.processInfo.environment["NEUROMAP_STDLIB"].map { !$0.isEmpty } ?? false
+            let what = FileManager.default.fileExists(atPath: directory) ? "is not a folder" : "does not exist"
+            return [(named ? "neuromap: NEUROMAP_STDLIB names \(directory), which \(what)" : "neuromap: the standard library folder \(directory) \(what)")
+                    + "; the standard library is not loaded\n"]
+        }
         var problems: [String] = []
         for path in StandardLibrary.files {
-            guard let source = try? String(contentsOfFile: path, encoding: .utf8) else {
-                problems.append("\(path): cannot be read")
+            guard let bytes = FileManager.default.contents(atPath: path) else {
+                problems.append("\(path): cannot be read\n")
                 continue
             }
+            let source: String
+            switch SourceText.decode(bytes) {
+            case .success(let text): source = text
+            case .failure(let problem):
+                problems.append("\(path)\(problem.place.map { ":\($0)" } ?? ""): \(problem)\n")
+                continue
+            }
+            let text = SourceText(name: path, text: source)
             let parsed = Interpreter.parse(source)
             if !parsed.diagnostics.isEmpty {
-                problems += parsed.diagnostics.map { $0.render(file: path, source: source) }
+                problems.append(Diagnostic.report(parsed.diagnostics, in: text))
                 continue
             }
             do {
                 try run(parsed.program, in: library)
             } catch let error as RuntimeError {
-                problems.append(error.diagnostic.render(file: path, source: source))
+                problems.append(error.diagnostic.render(in: text))
             } catch {
-                problems.append("\(path): \(error)")
+                problems.append("\(path): \(error)\n")
             }
         }
         return problems

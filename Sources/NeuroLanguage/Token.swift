@@ -1,13 +1,18 @@
-/// A position in source text: 1-based line and column, and the UTF-8 offset.
+/// A position in source text: 1-based line and column, the UTF-8 offset,
+/// and which input the text is (see `SourceText.input`; the REPL parses each
+/// entry as its own input, and a function keeps the places of the one it
+/// was defined in).
 public struct SourceLocation: Equatable, Sendable, CustomStringConvertible {
     public var line: Int
     public var column: Int
     public var offset: Int
+    public var input: Int
 
-    public init(line: Int, column: Int, offset: Int) {
+    public init(line: Int, column: Int, offset: Int, input: Int = 0) {
         self.line = line
         self.column = column
         self.offset = offset
+        self.input = input
     }
 
     public var description: String { "\(line):\(column)" }
@@ -22,6 +27,9 @@ public struct SourceRange: Equatable, Sendable {
         self.start = start
         self.end = end
     }
+
+    /// The input the range is in.
+    public var input: Int { start.input }
 }
 
 /// The kinds of token the lexer makes.
@@ -59,13 +67,14 @@ public struct Token: Equatable, Sendable {
 
     public var start: SourceLocation { range.start }
 
-    /// How the token reads in "expected X after Y" messages.
+    /// How the token reads in "expected X after Y" messages (a long one
+    /// shortened, control characters escaped).
     public var display: String {
         switch kind {
         case .newline: return "end of line"
         case .end: return "end of input"
-        case .string: return "string \(text)"
-        default: return "'\(text)'"
+        case .string: return "string \(Diagnostic.excerpt(text))"
+        default: return "'\(Diagnostic.excerpt(text))'"
         }
     }
 }

@@ -67,6 +67,14 @@ public struct Record {
     }
 
     public var pairs: [(String, Value)] { keys.compactMap { key in values[key].map { (key, $0) } } }
+
+    /// Runs `body` on the value of an existing field in place (the value is
+    /// not copied first, so a list in it can grow without being copied);
+    /// nil when there is no such field.
+    mutating func modifyField<R>(_ key: String, _ body: (inout Value) throws -> R) rethrows -> R? {
+        guard values[key] != nil else { return nil }
+        return try body(&values[key, default: .none])
+    }
 }
 
 /// A callable: a user function (with the environment it closes over) or a built-in.
@@ -113,6 +121,18 @@ public final class Environment {
         self.isTopLevel = topLevel
     }
 
+    /// A list nested a million deep (`xs = [xs]` in a loop) frees itself one
+    /// level per stack frame, more than the main thread has: a top level
+    /// (which lives as long as its interpreter, and may die on any thread)
+    /// lets go of its lists and records on a thread with a large stack, as
+    /// scripts run on one. Function scopes die where the script runs.
+    deinit {
+        guard isTopLevel, values.values.contains(where: { if case .list = $0 { return true }; if case .record = $0 { return true }; return false }) else { return }
+        let doomed = Doomed(values)
+        values = [:]
+        _ = try? onLargeStack { doomed.values = [:] }
+    }
+
     /// The value of `name` here or in an enclosing scope.
     public func lookup(_ name: String) -> Value? {
         values[name] ?? parent?.lookup(name)
@@ -151,6 +171,21 @@ public final class Environment {
         values[name] = value
     }
 
+    /// Runs `body` on the value of `name` in place, in the scope where
+    /// `assignLocally` would assign it; nil (and `body` not run) when `name`
+    /// is not there yet. The value is not copied, so changing part of it
+    /// (`xs[i] = v`, `xs += [v]`) costs only that part. `body` must not
+    /// touch this environment.
+    func modifyLocally<R>(_ name: String, _ body: (inout Value) throws -> R) rethrows -> R? {
+        var scope: Environment? = self
+        while let s = scope, s === self || !s.isTopLevel {
+            if s.values[name] != nil { return try body(&s.values[name, default: .none]) }
+            if s.isTopLevel { break }
+            scope = s.parent
+        }
+        return nil
+    }
+
     /// Defines `name` in this scope (shadowing outer ones).
     public func define(_ name: String, _ value: Value) {
         values[name] = value
@@ -168,4 +203,10 @@ public final class Environment {
 
     /// Names defined in this scope, sorted.
     public var localNames: [String] { values.keys.sorted() }
+}
+
+/// Values on their way out (see `Environment.deinit`).
+private final class Doomed: @unchecked Sendable {
+    var values: [String: Value]
+    init(_ values: [String: Value]) { self.values = values }
 }

@@ -43,21 +43,40 @@ extension NeuroMap {
     }
 }
 
-/// Reads a script, naming it in the error when it cannot.
+/// Reads a script (`-`: standard input), naming it in the error when it
+/// cannot: a missing or unreadable file exits 66; bytes that are not UTF-8
+/// text exit 65, saying what is wrong and where. A UTF-8 byte-order mark is skipped.
 func readScript(_ path: String) throws -> String {
-    guard let source = try? String(contentsOfFile: path, encoding: .utf8) else {
-        let reason = FileManager.default.fileExists(atPath: path) ? "cannot be read" : "no such file"
-        ScriptRunner.report("neuromap: \(path): \(reason)\n")
-        throw ExitCode(ExitStatus.missingFile)
+    let bytes: Data
+    if path == "-" {
+        bytes = FileHandle.standardInput.readDataToEndOfFile()
+    } else {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), !isFolder.boolValue,
+              let read = FileManager.default.contents(atPath: path) else {
+            let reason = FileManager.default.fileExists(atPath: path) ? "cannot be read" : "no such file"
+            ScriptRunner.report("neuromap: \(path): \(reason)\n")
+            throw ExitCode(ExitStatus.missingFile)
+        }
+        bytes = read
     }
-    return source
+    switch SourceText.decode(bytes) {
+    case .success(let source):
+        return source
+    case .failure(let problem):
+        ScriptRunner.report("neuromap: \(scriptName(path))\(problem.place.map { ":\($0)" } ?? ""): \(problem)\n")
+        throw ExitCode(ExitStatus.syntaxError)
+    }
 }
+
+/// How messages name a script: its path, or `<stdin>` for `-`.
+func scriptName(_ path: String) -> String { path == "-" ? "<stdin>" : path }
 
 extension NeuroMap {
     struct Run: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Run a .nmap script.")
 
-        @ArgumentParser.Argument(help: "The script to run.")
+        @ArgumentParser.Argument(help: "The script to run; - reads it from standard input.")
         var file: String
 
         @Option(name: .customLong("set"), help: ArgumentHelp("Override a top-level assignment, e.g. --set epochs=200.", valueName: "name=value"))
@@ -67,10 +86,12 @@ extension NeuroMap {
             try NeuroMap.refuseCodeWithSubcommand("run")
             SignalHandling.install()
             let source = try readScript(file)
+            let name = scriptName(file)
             let runner = ScriptRunner()
-            runner.interpreter.baseDirectory = (file as NSString).deletingLastPathComponent.isEmpty ? "." : (file as NSString).deletingLastPathComponent
-            runner.interpreter.overrides = try Self.overrides(overrides, for: source, file: file)
-            let status = runner.execute(source, file: file)
+            let folder = file == "-" ? "" : (file as NSString).deletingLastPathComponent
+            runner.interpreter.baseDirectory = folder.isEmpty ? "." : folder
+            runner.interpreter.overrides = try Self.overrides(overrides, for: source, file: name)
+            let status = runner.execute(source, file: name)
             if status != 0 { throw ExitCode(status) }
         }
 
@@ -103,15 +124,15 @@ extension NeuroMap {
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Parse a .nmap script and check its names, arguments and hook names without running it.")
 
-        @ArgumentParser.Argument(help: "The script to check.")
+        @ArgumentParser.Argument(help: "The script to check; - reads it from standard input.")
         var file: String
 
         mutating func run() throws {
             try NeuroMap.refuseCodeWithSubcommand("check")
             let source = try readScript(file)
-            let status = ScriptRunner().execute(source, file: file, checkOnly: true)
+            let status = ScriptRunner().execute(source, file: scriptName(file), checkOnly: true)
             if status != 0 { throw ExitCode(status) }
-            print("\(file): ok")
+            print("\(scriptName(file)): ok")
         }
     }
 }

@@ -21,6 +21,10 @@ final class ScriptRunner {
     let isTerminal: Bool
     /// How an echoed value is shown (the REPL lays wide records and lists out as tables).
     var display: (Value) -> String = { Formatter.display($0) }
+    /// Every text run so far, by input: an error in a function shows the
+    /// text the function was defined in (an earlier line at the prompt).
+    private var inputs: [Int: SourceText] = [:]
+    private var nextInput = 1
 
     init(interpreter: Interpreter = Interpreter()) {
         self.interpreter = interpreter
@@ -51,21 +55,26 @@ final class ScriptRunner {
     /// Runs `source` (named `file` in messages); returns the exit status.
     /// With `echo`, the value of a final bare expression is printed (the REPL, `-e`).
     func execute(_ source: String, file: String, echo: Bool = false, checkOnly: Bool = false) -> Int32 {
-        let parsed = Interpreter.parse(source)
-        if !parsed.diagnostics.isEmpty {
-            for diagnostic in parsed.diagnostics { ScriptRunner.report(diagnostic.render(file: file, source: source)) }
-            let count = parsed.diagnostics.count
-            ScriptRunner.report("\(count) syntax error\(count == 1 ? "" : "s") in \(file)\n")
+        let text = SourceText(name: file, text: source, input: nextInput)
+        nextInput += 1
+        var parser = Parser(source: source, input: text.input)
+        let program = parser.parseProgram()
+        if !parser.diagnostics.isEmpty {
+            // At most `Diagnostic.maxShown` of them, then a count of the rest.
+            ScriptRunner.report(Diagnostic.report(parser.diagnostics, in: text))
+            let count = parser.diagnostics.count
+            ScriptRunner.report("\(Diagnostic.grouped(count)) syntax error\(count == 1 ? "" : "s") in \(file)\n")
             return ExitStatus.syntaxError
         }
         if checkOnly {
-            let problems = NameCheck.unresolved(parsed.program, interpreter: interpreter, source: source)
-            for diagnostic in problems { ScriptRunner.report(diagnostic.render(file: file, source: source)) }
+            let problems = NameCheck.unresolved(program, interpreter: interpreter, source: source)
+            ScriptRunner.report(Diagnostic.report(problems, in: text))
             return problems.isEmpty ? ExitStatus.success : ExitStatus.syntaxError
         }
+        inputs[text.input] = text
         Interruption.clear()
         do {
-            let value = try onLargeStack { try self.interpreter.run(parsed.program) }
+            let value = try onLargeStack { try self.interpreter.run(program) }
             // Ctrl-C during the last statement: it finished (a built-in that cannot stop
             // inside, or training that stopped at an epoch), but the run was still interrupted.
             if Interruption.requested {
@@ -78,7 +87,7 @@ final class ScriptRunner {
             return ExitStatus.success
         } catch let error as RuntimeError {
             interpreter.session.progressDone()
-            ScriptRunner.report(error.diagnostic.render(file: file, source: source))
+            ScriptRunner.report(error.diagnostic.render(in: text, earlier: inputs))
             // After Ctrl-C the run stopped on purpose, whatever error it stopped with.
             return Interruption.requested ? ExitStatus.interrupted : ExitStatus.runtimeError
         } catch {

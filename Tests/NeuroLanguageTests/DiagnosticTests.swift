@@ -35,6 +35,72 @@ final class DiagnosticTests: XCTestCase {
         }
     }
 
+    /// Text from the user cannot move the terminal's cursor or flood it:
+    /// control characters are escaped, long quotes and lines are cut.
+    func testControlCharactersAndHugeTextAreShownSafely() {
+        let esc = "\u{1B}"
+        let longLine = "x = [" + String(repeating: "1, ", count: 400) + "1] 2"
+        let cases: [(source: String, expected: String)] = [
+            ("x = 1 \(esc)[2J\n",
+             "f.nmap:1:7: error: unexpected character '\\u{1B}'\n  x = 1 \\u{1B}[2J\n        ^^^^^^\n"),
+            ("s = \"a\u{7}b\" + c d\n",
+             "f.nmap:1:15: error: expected end of line after the assignment, found 'd'\n  s = \"a\\u{7}b\" + c d\n" + String(repeating: " ", count: 20) + "^\n"),
+            ("x = 1 \"" + String(repeating: "a", count: 10_000) + "\"\n",
+             "f.nmap:1:7: error: expected end of line after the assignment, found string \"" + String(repeating: "a", count: 58) + "…\n"
+             + "  x = 1 \"" + String(repeating: "a", count: 153) + "…\n        ^" + String(repeating: "^", count: 153) + "\n"),
+            // A long line is cut to a window around the place.
+            (longLine + "\n",
+             "f.nmap:1:1209: error: expected end of line after the assignment, found '2'\n  …" + String(longLine.suffix(160)) + "\n"
+             + "  " + String(repeating: " ", count: 160) + "^\n"),
+        ]
+        for c in cases {
+            let parsed = Interpreter.parse(c.source)
+            XCTAssertEqual(Diagnostic.report(parsed.diagnostics, in: SourceText(name: "f.nmap", text: c.source)), c.expected,
+                           String(c.source.prefix(40)).debugDescription)
+        }
+        let long = Diagnostic(message: "record has no field '" + String(repeating: "k", count: 5_000) + "'", range: range(1, 1, 1, 2))
+        XCTAssertEqual(long.render(file: "f.nmap", source: "x\n"),
+                       "f.nmap:1:1: error: record has no field '" + String(repeating: "k", count: 279) + "… (4,622 characters left out) …"
+                       + String(repeating: "k", count: 99) + "'\n  x\n  ^\n")
+    }
+
+    /// 40,000 errors of each kind: the first 100 are shown, the rest
+    /// counted, in linear time (it was quadratic: each rendering split the
+    /// whole text into lines again).
+    func testManyErrorsShowTheFirstHundredQuickly() {
+        for line in ["x = )", "1 +", "x = 1 2", "$", "x = \"abc"] {
+            let source = String(repeating: line + "\n", count: 40_000)
+            let started = Date()
+            let parsed = Interpreter.parse(source)
+            let report = Diagnostic.report(parsed.diagnostics, in: SourceText(name: "f.nmap", text: source))
+            XCTAssertLessThan(Date().timeIntervalSince(started), 10, line)
+            XCTAssertEqual(parsed.diagnostics.count, 40_000, line)
+            XCTAssertEqual(report.components(separatedBy: ": error: ").count - 1, 100, line)
+            XCTAssertTrue(report.hasPrefix("f.nmap:1:"), line)
+            XCTAssertTrue(report.hasSuffix("\n… and 39,900 more errors\n"), line)
+        }
+        XCTAssertEqual(Diagnostic.report(Array(repeating: Diagnostic(message: "boom", range: range(1, 1, 1, 2)), count: 101),
+                                         in: SourceText(name: "f", text: "x")).suffix(20), "\n… and 1 more error\n")
+    }
+
+    /// Places know which input they are in, so an error in a function from
+    /// an earlier input (a line at the prompt, a loaded file) shows that text.
+    func testAPlaceInAnEarlierInputIsShownThere() throws {
+        let interpreter = Interpreter()
+        let first = SourceText(name: "<stdin>", text: "fn f(x) {\n  x + \"a\"\n}", input: 1)
+        let second = SourceText(name: "<stdin>", text: "f(2)", input: 2)
+        var parser = Parser(source: first.text, input: 1)
+        try interpreter.run(parser.parseProgram())
+        parser = Parser(source: second.text, input: 2)
+        let program = parser.parseProgram()
+        XCTAssertThrowsError(try interpreter.run(program)) { error in
+            let diagnostic = (error as? RuntimeError)?.diagnostic
+            XCTAssertEqual(diagnostic?.range.input, 1)
+            XCTAssertEqual(diagnostic?.render(in: second, earlier: [1: first]),
+                           "<stdin>:2:3: error: cannot apply '+' to a number and a string\n    x + \"a\"\n    ^^^^^^^\n  note: in f() called at 1:1\n")
+        }
+    }
+
     func testCallNotes() {
         func calls(_ names: [String]) -> [(name: String, range: SourceRange)] {
             names.enumerated().map { ($1, range($0 + 1, 1, $0 + 1, 2)) }

@@ -68,16 +68,108 @@ final class ExitCodeTests: XCTestCase {
         }
     }
 
-    private func run(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
+    /// Every recursive rule nested 20,000 levels deep, one per line: each
+    /// line is one syntax error, and neither `run` nor `check` crashes.
+    func testDeepNestingIsASyntaxErrorNotACrash() throws {
+        let rules = ParserTests.deeplyNested(20_000)
+        let url = directory.appendingPathComponent("deep.nmap")
+        try ("a = []\n" + rules.map(\.source).joined(separator: "\n") + "\n").write(to: url, atomically: true, encoding: .utf8)
+        let chains: Set = ["sum", "comparison", "and", "field", "calls of calls", "indexes of indexes"]
+        let expected = rules.enumerated().map { i, rule in
+            "\(url.path):\(i + 2):\(rule.place.1): error: nesting deeper than 200 levels"
+                + (chains.contains(rule.rule) ? "; split the expression across variables" : "")
+        }
+        for command in ["run", "check"] {
+            let result = try run([command, url.path])
+            XCTAssertEqual(result.status, 65, command)
+            XCTAssertEqual(result.errors.split(separator: "\n").filter { $0.contains(": error: ") }.map(String.init), expected, command)
+            XCTAssertTrue(result.errors.hasSuffix("\n\(rules.count) syntax errors in \(url.path)\n"), command)
+        }
+    }
+
+    /// 40,000 syntax errors: the first 100 are shown, the rest counted, in
+    /// linear time (rendering each used to split the whole file into lines).
+    func testManyErrorsAreCountedQuickly() throws {
+        let url = directory.appendingPathComponent("errors.nmap")
+        try String(repeating: "x = )\n", count: 40_000).write(to: url, atomically: true, encoding: .utf8)
+        let started = Date()
+        let result = try run(["check", url.path])
+        XCTAssertLessThan(Date().timeIntervalSince(started), 10)
+        XCTAssertEqual(result.status, 65)
+        let lines = result.errors.split(separator: "\n", omittingEmptySubsequences: false)
+        XCTAssertEqual(lines.filter { $0.contains(": error: ") }.count, 100)
+        XCTAssertEqual(lines.suffix(6), ["\(url.path):100:5: error: expected an expression, found ')'", "  x = )", "      ^",
+                                         "… and 39,900 more errors", "40,000 syntax errors in \(url.path)", ""])
+    }
+
+    /// Scripts are UTF-8 (a byte-order mark is skipped) with "\n" or "\r\n"
+    /// line ends; other bytes are a clear error at their place, not "cannot
+    /// be read". `-` reads the script from standard input.
+    func testScriptBytesAndStandardInput() throws {
+        func script(_ name: String, _ bytes: [UInt8]) throws -> String {
+            let url = directory.appendingPathComponent(name)
+            try Data(bytes).write(to: url)
+            return url.path
+        }
+        let badComment = try script("bad.nmap", Array("x = 1\nprint(x)  # caf".utf8) + [0xE9] + Array(" au lait\n".utf8))
+        let utf16 = try script("utf16.nmap", [0xFF, 0xFE] + "print(1)\n".utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] })
+        let utf16BigEndian = try script("utf16be.nmap", [0xFE, 0xFF] + "print(1)\n".utf16.flatMap { [UInt8($0 >> 8), UInt8($0 & 0xFF)] })
+        let noMark = try script("nomark.nmap", "print(1)\n".utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] })
+        let bom = try script("bom.nmap", [0xEF, 0xBB, 0xBF] + Array("print(\"bom\")\n".utf8))
+        let crlf = try script("crlf.nmap", Array("x = 1 + \\\r\n    2\r\nif x == 3 {\r\n  print(\"crlf\", x)\r\n}\r\ny = )\r\n".utf8))
+        let cases: [(arguments: [String], input: String?, status: Int32, output: String, errors: String)] = [
+            (["run", badComment], nil, 65, "", "neuromap: \(badComment):2:16: not valid UTF-8 (byte 0xE9); save the file as UTF-8\n"),
+            (["check", badComment], nil, 65, "", "neuromap: \(badComment):2:16: not valid UTF-8 (byte 0xE9); save the file as UTF-8\n"),
+            (["run", utf16], nil, 65, "", "neuromap: \(utf16): the file is UTF-16 (found a byte-order mark); save it as UTF-8\n"),
+            (["run", utf16BigEndian], nil, 65, "", "neuromap: \(utf16BigEndian): the file is UTF-16 (found a byte-order mark); save it as UTF-8\n"),
+            (["run", noMark], nil, 65, "", "neuromap: \(noMark):1:2: a NUL byte; is the file UTF-16? save it as UTF-8\n"),
+            (["run", bom], nil, 0, "bom\n", ""),
+            (["run", crlf], nil, 65, "", "\(crlf):6:5: error: expected an expression, found ')'\n  y = )\n      ^\n1 syntax error in \(crlf)\n"),
+            (["run", "-"], "print(6 * 7)\n", 0, "42\n", ""),
+            (["check", "-"], "print(6 * 7)\n", 0, "<stdin>: ok\n", ""),
+            (["run", "-"], "x = 1\ny = x / 0\n", 1, "", "<stdin>:2:5: error: division by zero\n  y = x / 0\n      ^^^^^\n"),
+        ]
+        for c in cases {
+            let result = try run(c.arguments, input: c.input)
+            let label = c.arguments.joined(separator: " ")
+            XCTAssertEqual(result.status, c.status, "\(label): \(result.errors)")
+            XCTAssertEqual(result.output, c.output, label)
+            XCTAssertEqual(result.errors, c.errors, label)
+        }
+        // Once the error is gone, CRLF lines (and a backslash ending one) run.
+        try Data(Array("x = 1 + \\\r\n    2\r\nif x == 3 {\r\n  print(\"crlf\", x)\r\n}\r\n".utf8)).write(to: URL(fileURLWithPath: crlf))
+        let fixed = try run(["run", crlf])
+        XCTAssertEqual(fixed.status, 0, fixed.errors)
+        XCTAssertEqual(fixed.output, "crlf 3\n")
+    }
+
+    /// A standard-library folder that is not there is said, not ignored.
+    func testAMissingStandardLibraryFolderIsReported() throws {
+        let missing = directory.appendingPathComponent("no-stdlib").path
+        let result = try run(["-e", "print(1)"], environment: ["NEUROMAP_STDLIB": missing])
+        XCTAssertEqual(result.status, 0)
+        XCTAssertEqual(result.output, "1\n")
+        XCTAssertEqual(result.errors, "neuromap: NEUROMAP_STDLIB names \(missing), which does not exist; the standard library is not loaded\n")
+    }
+
+    private func run(_ arguments: [String], input: String? = nil,
+                     environment: [String: String] = [:]) throws -> (status: Int32, output: String, errors: String) {
         let process = Process()
         process.executableURL = try NeuromapBinary.locate()
         process.arguments = arguments
         process.currentDirectoryURL = directory
-        let stdout = Pipe(), stderr = Pipe()
-        process.standardInput = FileHandle.nullDevice
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
+        let stdout = Pipe(), stderr = Pipe(), stdin = Pipe()
+        process.standardInput = input == nil ? FileHandle.nullDevice : stdin
         process.standardOutput = stdout
         process.standardError = stderr
         try process.run()
+        if let input {
+            stdin.fileHandleForWriting.write(Data(input.utf8))
+            try stdin.fileHandleForWriting.close()
+        }
         // Read both to the end before waiting: a full pipe would block the child.
         let errors = ThreadResult<Data>()
         let group = DispatchGroup()

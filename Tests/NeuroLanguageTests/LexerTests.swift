@@ -32,6 +32,8 @@ final class LexerTests: XCTestCase {
             ("@^%", [.symbol(.at), .symbol(.caret), .symbol(.percent)]),
             ("x # a comment\ny", [.identifier("x"), .newline, .identifier("y")]),
             ("x \\\n + y", [.identifier("x"), .symbol(.plus), .identifier("y")]),
+            // CRLF line ends: "\r\n" is one line end, also after a continuing backslash.
+            ("x \\\r\n + y\r\nz # note\r\n", [.identifier("x"), .symbol(.plus), .identifier("y"), .newline, .identifier("z"), .newline]),
             ("a;b", [.identifier("a"), .symbol(.semicolon), .identifier("b")]),
         ]
         for (source, expected) in cases {
@@ -89,5 +91,23 @@ final class LexerTests: XCTestCase {
         XCTAssertEqual(strays.kinds, [])
         XCTAssertEqual(strays.diagnostics.count, 200_000)
         XCTAssertEqual(lex("(" + String(repeating: "\n", count: 200_000) + ")").kinds, [.symbol(.leftParen), .symbol(.rightParen)])
+    }
+
+    /// A script's bytes: UTF-8 text (after a byte-order mark, if any), or
+    /// what is wrong with them and where, counted as the lexer counts.
+    func testDecodingScriptBytes() {
+        let cases: [([UInt8], Result<String, SourceBytesProblem>)] = [
+            (Array("x = 1\n".utf8), .success("x = 1\n")),
+            ([0xEF, 0xBB, 0xBF] + Array("x".utf8), .success("x")),
+            (Array("# é\nx = ".utf8) + [0xC3, 0x28], .failure(.invalidUTF8(byte: 0xC3, line: 2, column: 5))),
+            (Array("é".utf8) + [0xFF], .failure(.invalidUTF8(byte: 0xFF, line: 1, column: 2))),
+            ([0xED, 0xA0, 0x80], .failure(.invalidUTF8(byte: 0xED, line: 1, column: 1))),   // a UTF-16 surrogate
+            ([0xFF, 0xFE, 0x78, 0x00], .failure(.utf16)),
+            ([0xFE, 0xFF, 0x00, 0x78], .failure(.utf16)),
+            ([0x78, 0x00], .failure(.nul(line: 1, column: 2))),
+        ]
+        for (bytes, expected) in cases {
+            XCTAssertEqual(SourceText.decode(bytes), expected, "\(bytes)")
+        }
     }
 }

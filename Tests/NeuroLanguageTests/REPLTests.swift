@@ -252,6 +252,31 @@ final class REPLTests: XCTestCase {
         XCTAssertEqual(failing.status, 1)
     }
 
+    /// An error inside a function defined on an earlier entry is shown in
+    /// that entry's line, with the caret under the failing part (it was
+    /// shown against the current entry: the wrong line, or none).
+    func testAnErrorInAFunctionFromAnEarlierEntryShowsItsLine() throws {
+        let lib = scratch.appendingPathComponent("lib.nmap")
+        try "# helpers\nfn half(x) {\n  x / 0\n}\n".write(to: lib, atomically: true, encoding: .utf8)
+        let piped = try runPiped("fn f(x) { x + \"a\" }\nfn g(v) {\n  w = v\n  w[5]\n}\ny = 2\nf(y)\nz = 1\ng([1])\n:load \(lib.path)\nhalf(3)\n")
+        XCTAssertEqual(piped.errors, """
+            <stdin>:1:11: error: cannot apply '+' to a number and a string
+              fn f(x) { x + "a" }
+                        ^^^^^^^
+              note: in f() called at 1:1
+            <stdin>:3:3: error: index 5 is out of range for length 1
+                w[5]
+                ^^^^
+              note: in g() called at 1:1
+            \(lib.path):3:3: error: division by zero
+                x / 0
+                ^^^^^
+              note: in half() called at 1:1
+
+            """)
+        XCTAssertEqual(piped.status, 1)
+    }
+
     private func runPiped(_ input: String) throws -> (output: String, errors: String, status: Int32) {
         let process = Process()
         process.executableURL = try NeuromapBinary.locate()

@@ -1,0 +1,78 @@
+import XCTest
+@testable import NeuroLanguage
+
+/// `x = v`, `xs[i] = v`, `r.k = v`, `xs += [v]`: a value nothing else holds
+/// is changed in place (no copy per assignment), a value held elsewhere is
+/// copied first, and a failed assignment changes nothing.
+final class AssignmentTests: XCTestCase {
+    /// Each of these was quadratic (every assignment copied the whole list or
+    /// record): 100,000 appends took 33 s. The bound is generous; quadratic
+    /// code takes minutes.
+    func testAssigningIntoAListOrRecordInALoopIsLinear() throws {
+        let cases: [(source: String, check: String, expected: String)] = [
+            ("xs = []\nfor i in 0..200000 { xs += [i] }", "[len(xs), xs[199999]]", "[200000, 199999]"),
+            ("r = {}\nfor i in 0..200000 { r[\"k\" + str(i)] = i }", "[len(r), r.k199999]", "[200000, 199999]"),
+            ("r = {n: 0}\nfor i in 0..200000 { r.n = i }", "r", "{n: 199999}"),
+            ("xs = []\nfor i in 0..200000 { xs += [0] }\nfor i in 0..200000 { xs[i] = i }", "xs[199999]", "199999"),
+            ("m = {a: {b: []}}\nfor i in 0..200000 { m.a.b += [i] }", "len(m.a.b)", "200000"),
+            ("s = \"\"\nfor i in 0..200000 { s += \"x\" }", "len(s)", "200000"),
+            ("fn fill(n) {\n  out = []\n  for i in 0..n { out += [i] }\n  out\n}\nys = fill(200000)", "len(ys)", "200000"),
+        ]
+        for c in cases {
+            let started = Date()
+            let (interpreter, error) = runSnippet(c.source)
+            XCTAssertNil(error, c.source)
+            XCTAssertLessThan(Date().timeIntervalSince(started), 10, c.source)
+            XCTAssertEqual(try display(c.check, interpreter), c.expected, c.source)
+        }
+    }
+
+    /// Changing a value in place never changes another variable, an element
+    /// of another list, a caller's argument or a global seen from a function.
+    func testOtherHoldersOfAValueAreLeftAlone() throws {
+        let cases: [(source: String, check: String, expected: String)] = [
+            ("xs = [1]\nys = xs\nxs += [2]", "[xs, ys]", "[[1, 2], [1]]"),
+            ("xs = [1, 2]\nys = xs\nxs[0] = 9", "[xs, ys]", "[[9, 2], [1, 2]]"),
+            ("r = {a: 1}\ns = r\nr.a = 2\nr.b = 3", "[r, s]", "[{a: 2, b: 3}, {a: 1}]"),
+            ("m = {a: [1]}\nn = m\nm.a[0] = 5", "[m, n]", "[{a: [5]}, {a: [1]}]"),
+            ("inner = [1]\nouter = [inner, inner]\nouter[0][0] = 9", "[inner, outer]", "[[1], [[9], [1]]]"),
+            ("fn grow(v) {\n  v += [0]\n  v\n}\nxs = [1]\nys = grow(xs)", "[xs, ys]", "[[1], [1, 0]]"),
+            ("xs = [1]\nfn f() {\n  xs += [2]\n  xs[0] = 7\n  xs\n}\nys = f()", "[xs, ys]", "[[1], [7, 2]]"),
+            ("fn counter() {\n  seen = []\n  fn add(x) {\n    seen += [x]\n    seen\n  }\n  add\n}\nadd = counter()\nadd(1)\nzs = add(2)",
+             "zs", "[1, 2]"),
+            ("xs = [1, 2]\nfor x in xs { xs += [x] }", "xs", "[1, 2, 1, 2]"),
+            ("t = 1\nt += 2\nt *= 5", "t", "15"),
+        ]
+        for c in cases {
+            let (interpreter, error) = runSnippet(c.source)
+            XCTAssertNil(error, c.source)
+            XCTAssertEqual(try display(c.check, interpreter), c.expected, c.source)
+        }
+    }
+
+    /// What each wrong assignment says, and that it leaves the value as it was.
+    func testFailedAssignmentsSayWhyAndChangeNothing() throws {
+        let cases: [(source: String, error: String, check: String, expected: String)] = [
+            ("xs[0] = 1", "unknown name 'xs'", "1", "1"),
+            ("xs = [1]\nxs[3] = 2", "index 3 is out of range for length 1", "xs", "[1]"),
+            ("m = {a: [1]}\nm.a[5] = 1", "index 5 is out of range for length 1", "m", "{a: [1]}"),
+            ("r = {ab: 1}\nr.ac.x = 1", "record has no field 'ac'; did you mean 'ab'?", "r", "{ab: 1}"),
+            ("r = {ab: 1}\nr.ac += 1", "record has no field 'ac'; did you mean 'ab'?", "r", "{ab: 1}"),
+            ("r = {}\nr[1] = 2", "record keys are strings", "r", "{}"),
+            ("x = 1\nx.a = 2", "only record fields can be assigned", "x", "1"),
+            ("t = zeros([2])\nxs = [t]\nxs[0][1] = 1", "cannot assign into a tensor by index", "len(xs)", "1"),
+            ("xs = [1]\nxs += 5", "cannot apply '+' to a list and a number", "xs", "[1]"),
+            ("r = {a: [1]}\nr.a[0] += \"s\"", "cannot apply '+' to a number and a string", "r", "{a: [1]}"),
+        ]
+        for c in cases {
+            let (interpreter, error) = runSnippet(c.source)
+            XCTAssertEqual(error, c.error, c.source)
+            XCTAssertEqual(try display(c.check, interpreter), c.expected, c.source)
+        }
+    }
+
+    private func display(_ expression: String, _ interpreter: Interpreter) throws -> String {
+        let value = try interpreter.run(Interpreter.parse(expression).program)
+        return Formatter.display(try XCTUnwrap(value))
+    }
+}
