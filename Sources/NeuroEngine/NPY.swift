@@ -97,8 +97,8 @@ public enum NPY {
         }
 
         // Column-major data is the row-major data of the reversed shape.
-        let stored = bytes.withUnsafeBytes { raw in
-            decodeElements(UnsafeRawBufferPointer(rebasing: raw[dataStart..<(dataStart + needed)]),
+        let stored = try bytes.withUnsafeBytes { raw in
+            try decodeElements(UnsafeRawBufferPointer(rebasing: raw[dataStart..<(dataStart + needed)]),
                            format: format, shape: fortranOrder ? shape.reversed() : shape)
         }
         guard fortranOrder && shape.count > 1 else { return stored }

@@ -101,8 +101,8 @@ public final class AdamW: Optimizer {
         for (i, p) in parameters.enumerated() {
             guard p.tensor.requiresGrad, let g = p.tensor.grad else { continue }
             guard g.shape == p.tensor.shape else { throw EngineError.shapes("AdamW (\(p.name))", g.shape, p.tensor.shape) }
-            let m = expAvg[i] ?? Tensor(zerosShape: p.tensor.shape, dtype: p.tensor.dtype)
-            let v = expAvgSq[i] ?? Tensor(zerosShape: p.tensor.shape, dtype: p.tensor.dtype)
+            let m = try expAvg[i] ?? Tensor(zerosShape: p.tensor.shape, dtype: p.tensor.dtype, op: "AdamW")
+            let v = try expAvgSq[i] ?? Tensor(zerosShape: p.tensor.shape, dtype: p.tensor.dtype, op: "AdamW")
             expAvg[i] = m
             expAvgSq[i] = v
             steps[i] += 1
@@ -205,7 +205,7 @@ public final class SGD: Optimizer {
             let grad = g.dtype == p.tensor.dtype ? g.contiguousData() : try g.cast(to: p.tensor.dtype).contiguousData()
             let first = buffers[i] == nil && momentum != 0
             if momentum != 0 && buffers[i] == nil {
-                buffers[i] = Tensor(zerosShape: p.tensor.shape, dtype: p.tensor.dtype)
+                buffers[i] = try Tensor(zerosShape: p.tensor.shape, dtype: p.tensor.dtype, op: "SGD")
             }
             if p.tensor.dtype == .float32 {
                 update(Float.self, p.tensor, grad, buffers[i], first: first)

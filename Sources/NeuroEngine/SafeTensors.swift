@@ -215,7 +215,7 @@ public enum SafeTensors {
         guard end <= data.count else {
             throw fail("tensor '\(name)' has data_offsets [\(begin), \(end)] past the end of the data (\(data.count) bytes); the file is truncated")
         }
-        return decodeElements(UnsafeRawBufferPointer(rebasing: data[begin..<end]), format: format, shape: shape)
+        return try decodeElements(UnsafeRawBufferPointer(rebasing: data[begin..<end]), format: format, shape: shape)
     }
 
 }
@@ -286,9 +286,10 @@ func checkedElementCount(_ shape: [Int], _ describe: (String) -> EngineError) th
 }
 
 /// A new contiguous tensor of `shape` from stored elements. `source` must hold
-/// exactly `count(shape) × format.byteSize` bytes (callers check).
-func decodeElements(_ source: UnsafeRawBufferPointer, format: ElementFormat, shape: [Int]) -> Tensor {
-    let out = Tensor(uninitializedShape: shape, dtype: format.dtype)
+/// exactly `count(shape) × format.byteSize` bytes (callers check); a shape
+/// too large to allocate is refused.
+func decodeElements(_ source: UnsafeRawBufferPointer, format: ElementFormat, shape: [Int]) throws -> Tensor {
+    let out = try Tensor(uninitializedShape: shape, dtype: format.dtype, op: "read", what: "shape")
     let count = min(out.count, source.count / format.byteSize)
     let destination = out.storage.base
     switch format.kind {
