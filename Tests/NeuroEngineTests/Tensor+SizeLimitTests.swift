@@ -113,6 +113,22 @@ final class TensorSizeLimitTests: XCTestCase {
         XCTAssertEqual(try x.slice(axis: 0, start: 1).sum(axes: [0]).toFloats(), [4, 5, 6])
     }
 
+    func testTensorsOfVeryHighRankCostLinearTime() throws {
+        let rank = 100_000
+        let t = try Tensor([2], shape: [1]).reshaped(Array(repeating: 1, count: rank))
+        XCTAssertEqual(t.rank, rank)
+        XCTAssertEqual(try t.sum().item(), 2)
+        XCTAssertEqual(try t.mean().item(), 2)
+        XCTAssertEqual(try (t * t).summary().mean, 4)
+    }
+
+    func testLongShapesAreAbbreviatedInMessages() {
+        XCTAssertEqual(formatShape([]), "[]")
+        XCTAssertEqual(formatShape(Array(1...16)), "[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]")
+        XCTAssertEqual(formatShape(Array(repeating: 1, count: 100_000)),
+                       "[1, 1, 1, 1, 1, 1, 1, 1, … 99984 more …, 1, 1, 1, 1, 1, 1, 1, 1]")
+    }
+
     func testSizesAreShownInDecimalUnits() {
         XCTAssertEqual(formatBytes(10, .float32), "40 bytes")
         XCTAssertEqual(formatBytes(2_500_000_000, .float32), "10 GB")
@@ -120,5 +136,22 @@ final class TensorSizeLimitTests: XCTestCase {
         XCTAssertEqual(formatBytes(1_000_000_000_000, .float32), "4 TB")
         XCTAssertEqual(formatBytes(123_456, .float64), "988 KB")
         XCTAssertEqual(formatBytes(Int.max, .float64), "73.8 EB")
+    }
+
+    func testSummaryReadsInPlace() throws {
+        let x = try Tensor([1, .nan, 3, .infinity, 5, -1], shape: [2, 3])
+        let s = x.summary()
+        XCTAssertEqual(s.finiteCount, 4)
+        XCTAssertEqual(s.nonFiniteCount, 2)
+        XCTAssertEqual(s.mean, 2)
+        XCTAssertEqual(s.min, -1)
+        XCTAssertEqual(s.max, 5)
+        assertClose([s.std], [(5.0).squareRoot()])
+        // Through strides and broadcasting, without a copy.
+        let column = try x.transposed().select(axis: 0, index: 0)       // [1, .infinity]
+        XCTAssertEqual(column.summary().finiteCount, 1)
+        let wide = try Tensor(scalar: 2).expanded(to: [1000, 1000])
+        XCTAssertEqual(wide.summary(), TensorSummary(finiteCount: 1_000_000, nonFiniteCount: 0, mean: 2, std: 0, min: 2, max: 2))
+        XCTAssertEqual(try Tensor.zeros([0, 3]).summary().finiteCount, 0)
     }
 }
