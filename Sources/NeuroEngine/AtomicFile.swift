@@ -31,13 +31,13 @@ public func writeAtomically(_ bytes: [UInt8], to path: String) throws {
     let keptMode: mode_t? = lstat(path, &existing) == 0 && existing.st_mode & S_IFMT == S_IFREG ? existing.st_mode & 0o7777 : nil
 
     let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, keptMode ?? 0o666)
-    guard fd >= 0 else { throw systemError(path, "cannot write", errno) }
+    guard fd >= 0 else { throw fileSystemError(path, "cannot write", errno) }
     PendingWrite.begin(temporary)
     defer { PendingWrite.end() }
     do {
-        if let keptMode { guard fchmod(fd, keptMode) == 0 else { throw systemError(path, "cannot write", errno) } }
+        if let keptMode { guard fchmod(fd, keptMode) == 0 else { throw fileSystemError(path, "cannot write", errno) } }
         try writeAll(fd, bytes, path: path)
-        guard fsync(fd) == 0 else { throw systemError(path, "cannot write", errno) }
+        guard fsync(fd) == 0 else { throw fileSystemError(path, "cannot write", errno) }
     } catch {
         close(fd)
         unlink(temporary)
@@ -46,12 +46,12 @@ public func writeAtomically(_ bytes: [UInt8], to path: String) throws {
     guard close(fd) == 0 else {
         let code = errno
         unlink(temporary)
-        throw systemError(path, "cannot write", code)
+        throw fileSystemError(path, "cannot write", code)
     }
     guard rename(temporary, path) == 0 else {
         let code = errno
         unlink(temporary)
-        throw systemError(path, "cannot write", code)
+        throw fileSystemError(path, "cannot write", code)
     }
     // Make the rename itself durable; a failure here loses nothing already written.
     let directoryFD = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
@@ -61,44 +61,23 @@ public func writeAtomically(_ bytes: [UInt8], to path: String) throws {
     }
 }
 
-/// Reads the whole file at `path`.
+/// Reads the whole regular file at `path`.
 ///
 /// Throws an `EngineError` of kind `.file` naming the path: `"no such file"`,
-/// `"permission denied"`, `"is a directory"`, or `"cannot read: <reason>"`.
-/// An empty file gives an empty array; pipes and other files without a known
-/// size are read to their end.
+/// `"permission denied"`, `"is a directory, not a regular file"` (likewise a
+/// FIFO, a device or a socket, which have no size and may never end), or
+/// `"cannot read: <reason>"`, or a file larger than half of this machine's
+/// memory. An empty file gives an empty array.
 ///
 /// ```swift
 /// let bytes = try readFileBytes("/tmp/greeting.txt")   // [104, 101, 108, 108, 111, 10]
 /// ```
 public func readFileBytes(_ path: String) throws -> [UInt8] {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw systemError(path, "cannot read", errno) }
-    defer { close(fd) }
-    var info = stat()
-    guard fstat(fd, &info) == 0 else { throw systemError(path, "cannot read", errno) }
-    if info.st_mode & S_IFMT == S_IFDIR { throw systemError(path, "cannot read", EISDIR) }
-
-    // One spare byte so a file of the announced size ends in a single pass.
-    var buffer = [UInt8](repeating: 0, count: max(Int(info.st_size), 0) + 1)
-    var filled = 0
-    while true {
-        if filled == buffer.count {
-            buffer.append(contentsOf: repeatElement(0, count: max(buffer.count, 1 << 16)))
-        }
-        let got = buffer.withUnsafeMutableBytes { raw -> Int in
-            guard let base = raw.baseAddress else { return 0 }
-            return read(fd, base + filled, raw.count - filled)
-        }
-        if got == 0 { break }
-        if got < 0 {
-            if errno == EINTR { continue }
-            throw systemError(path, "cannot read", errno)
-        }
-        filled += got
+    let file = try RegularFile(path: path)
+    guard file.size <= SizeLimit.physicalBytes / 2 else {
+        throw EngineError.file(path, "is \(formatBytes(Double(file.size))), too large to read whole (more than half of this machine's memory)")
     }
-    buffer.removeSubrange(filled...)
-    return buffer
+    return try file.bytes(at: 0, count: file.size)
 }
 
 /// Writes every byte, retrying short writes and interrupted calls.
@@ -110,27 +89,12 @@ private func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws {
             let wrote = write(fd, base + done, raw.count - done)
             if wrote < 0 {
                 if errno == EINTR { continue }
-                throw systemError(path, "cannot write", errno)
+                throw fileSystemError(path, "cannot write", errno)
             }
             done += wrote
         }
     }
 }
-
-/// A `.file` error for a failed system call. The commonest reasons on reads
-/// get short wording of their own; everything else is `action: strerror`.
-private func systemError(_ path: String, _ action: String, _ code: Int32) -> EngineError {
-    if action == "cannot read" {
-        switch code {
-        case ENOENT: return EngineError.file(path, "no such file")
-        case EACCES: return EngineError.file(path, "permission denied")
-        case EISDIR: return EngineError.file(path, "is a directory")
-        default: break
-        }
-    }
-    return EngineError.file(path, "\(action): \(String(cString: strerror(code)))")
-}
-
 /// The temporary file a write has open, kept where a signal handler can reach
 /// it without allocating: on SIGTERM the front end calls `removeFromSignalHandler`
 /// so no `.NAME.tmp-…` file is left behind.

@@ -145,7 +145,7 @@ extension Tensor {
             guard count == 1 else {
                 throw EngineError.shape("backward", "needs a seed gradient for a non-scalar output of shape \(formatShape(shape))")
             }
-            start = Tensor.full(shape, value: 1, dtype: dtype)
+            start = try Tensor.full(shape, value: 1, dtype: dtype, op: "backward")
         }
 
         let order = topologicalOrder()

@@ -41,7 +41,12 @@ public struct EngineError: Error, CustomStringConvertible, Equatable, Sendable {
     }
 }
 
-/// Formats a shape the way errors and printing show it: `[3, 4]`.
+/// Formats a shape the way errors and printing show it: `[3, 4]`. A shape
+/// of more than 16 dimensions shows its first and last 8 and how many are
+/// left out, `[1, 1, 1, 1, 1, 1, 1, 1, … 99984 more …, 1, 1, 1, 1, 1, 1, 1, 1]`,
+/// so that a message about a tensor of rank 100,000 stays one line.
 public func formatShape(_ shape: [Int]) -> String {
-    "[" + shape.map(String.init).joined(separator: ", ") + "]"
+    guard shape.count > 16 else { return "[" + shape.map(String.init).joined(separator: ", ") + "]" }
+    let ends = (shape.prefix(8).map(String.init), shape.suffix(8).map(String.init))
+    return "[" + ends.0.joined(separator: ", ") + ", … \(shape.count - 16) more …, " + ends.1.joined(separator: ", ") + "]"
 }

@@ -32,7 +32,7 @@ public enum NPY {
     /// let x = try NPY.read("embeddings.npy")
     /// ```
     public static func read(_ path: String) throws -> Tensor {
-        try decode(readFileBytes(path), source: path)
+        try decode(RegularFile(path: path))
     }
 
     /// Decodes the bytes of an `.npy` file; `source` names it in errors.
@@ -48,13 +48,25 @@ public enum NPY {
     /// let x = try NPY.decode(bytes, source: "upload")
     /// ```
     public static func decode(_ bytes: [UInt8], source: String) throws -> Tensor {
-        func fail(_ detail: String) -> EngineError { EngineError.file(source, detail) }
+        try decode(MemoryBytes(contents: bytes, label: source))
+    }
+
+    /// The longest header read. NumPy itself refuses headers over 10,000
+    /// bytes unless told otherwise; this leaves room for tensors of very
+    /// high rank while keeping a lying length from reading a huge file.
+    static let maxHeaderLength = 16 << 20
+
+    /// Reads the fixed prefix and the header, checks the shape against the
+    /// real size of the data, and only then reads the data.
+    private static func decode(_ source: ByteSource) throws -> Tensor {
+        func fail(_ detail: String) -> EngineError { EngineError.file(source.label, detail) }
         func tooShort() -> EngineError {
-            fail("file is \(bytes.count) bytes long, too short for an .npy header")
+            fail("file is \(source.size) bytes long, too short for an .npy header")
         }
-        guard bytes.count >= 10 else { throw tooShort() }
-        guard bytes.starts(with: magic) else { throw fail("not an .npy file (it does not start with \\x93NUMPY)") }
-        let (major, minor) = (bytes[6], bytes[7])
+        guard source.size >= 10 else { throw tooShort() }
+        let prefix = try source.bytes(at: 0, count: Swift.min(source.size, 12))
+        guard prefix.starts(with: magic) else { throw fail("not an .npy file (it does not start with \\x93NUMPY)") }
+        let (major, minor) = (prefix[6], prefix[7])
         let lengthWidth: Int
         switch major {
         case 1: lengthWidth = 2
@@ -62,16 +74,19 @@ public enum NPY {
         default: throw fail("unsupported .npy format version \(major).\(minor) (supported: 1.0, 2.0, 3.0)")
         }
         let headerStart = 8 + lengthWidth
-        guard bytes.count >= headerStart else { throw tooShort() }
-        let headerLength = Int(readLittleEndian(bytes, at: 8, count: lengthWidth))
-        guard headerLength <= bytes.count - headerStart else {
-            throw fail("header length \(headerLength) exceeds the \(bytes.count - headerStart) bytes that follow it; the file is truncated")
+        guard source.size >= headerStart else { throw tooShort() }
+        let headerLength = Int(readLittleEndian(prefix, at: 8, count: lengthWidth))
+        guard headerLength <= source.size - headerStart else {
+            throw fail("header length \(headerLength) exceeds the \(source.size - headerStart) bytes that follow it; the file is truncated")
+        }
+        guard headerLength <= maxHeaderLength else {
+            throw fail("header length \(headerLength) is more than the \(maxHeaderLength) bytes read for an .npy header")
         }
         let dataStart = headerStart + headerLength
 
         let header: HeaderValue
         do {
-            header = try HeaderParser.parse(Array(bytes[headerStart..<dataStart]), dialect: .python)
+            header = try HeaderParser.parse(try source.bytes(at: headerStart, count: headerLength), dialect: .python)
         } catch let error as HeaderParser.SyntaxError {
             throw fail("malformed header: \(error.message)")
         }
@@ -91,16 +106,14 @@ public enum NPY {
         }
         let count = try checkedElementCount(shape) { fail("header has \($0)") }
         let (needed, overflow) = count.multipliedReportingOverflow(by: format.byteSize)
-        let available = bytes.count - dataStart
+        let available = source.size - dataStart
         guard !overflow, needed <= available else {
             throw fail("data is truncated: shape \(pythonTuple(shape)) of \(descr) needs \(overflow ? "more" : String(needed)) bytes, found \(available)")
         }
 
         // Column-major data is the row-major data of the reversed shape.
-        let stored = bytes.withUnsafeBytes { raw in
-            decodeElements(UnsafeRawBufferPointer(rebasing: raw[dataStart..<(dataStart + needed)]),
-                           format: format, shape: fortranOrder ? shape.reversed() : shape)
-        }
+        let stored = try decodeElements(source, at: dataStart, format: format,
+                                        shape: fortranOrder ? shape.reversed() : shape, what: "the array of shape")
         guard fortranOrder && shape.count > 1 else { return stored }
         let transposed = Tensor(storage: stored.storage, shape: shape, strides: stored.strides.reversed(),
                                 offset: 0, dtype: stored.dtype)

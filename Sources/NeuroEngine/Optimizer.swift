@@ -41,20 +41,49 @@ extension Optimizer {
         }
     }
 
-    /// A state tensor from `tensors`, checked against the parameter's shape.
-    func stateTensor(_ tensors: [String: Tensor], _ key: String, like p: NamedParameter, op: String) throws -> Tensor {
+    /// A state tensor from `tensors`, checked against the parameter's shape
+    /// and dtype kind, and holding only finite values (non-negative ones when
+    /// `nonNegative`, as second moments are): a corrupt file is refused
+    /// here, not found out as NaN weights later.
+    func stateTensor(_ tensors: [String: Tensor], _ key: String, like p: NamedParameter, op: String,
+                     nonNegative: Bool = false) throws -> Tensor {
         guard let t = tensors[key] else { throw EngineError.argument(op, "state is missing '\(key)'") }
         guard t.shape == p.tensor.shape else {
             throw EngineError.shape(op, "state '\(key)' has shape \(formatShape(t.shape)), parameter '\(p.name)' has \(formatShape(p.tensor.shape))")
+        }
+        guard t.dtype.isFloatingPoint else {
+            throw EngineError.dtype(op, "state '\(key)' is \(t.dtype.shortName), expected floating point")
+        }
+        let summary = t.summary()
+        guard summary.nonFiniteCount == 0, !nonNegative || summary.min >= 0 else {
+            throw EngineError.argument(op, "state '\(key)' holds " + (summary.nonFiniteCount > 0 ? "\(summary.nonFiniteCount) NaN or infinite values" : "negative values"))
         }
         return try t.cast(to: p.tensor.dtype).copied()
     }
 }
 
-/// Parses a metadata number, naming the key when it is missing or malformed.
-func metadataNumber(_ metadata: [String: String], _ key: String, op: String) throws -> Double {
-    guard let text = metadata[key], let value = Double(text) else {
-        throw EngineError.argument(op, "state metadata '\(key)' is missing or not a number")
+/// Parses a finite metadata number, naming the key when it is missing,
+/// malformed, NaN, infinite or outside `range`.
+func metadataNumber(_ metadata: [String: String], _ key: String, op: String,
+                    in range: ClosedRange<Double> = -Double.greatestFiniteMagnitude...Double.greatestFiniteMagnitude) throws -> Double {
+    guard let text = metadata[key], let value = Double(text), value.isFinite, range.contains(value) else {
+        let bounds = range.lowerBound == -Double.greatestFiniteMagnitude ? "a finite number" : "a number from \(range.lowerBound) to \(range.upperBound)"
+        throw EngineError.argument(op, "state metadata '\(key)' must be \(bounds), got '\(metadata[key] ?? "nothing")'")
+    }
+    return value
+}
+
+/// The most steps an optimizer state may record, so that step counts read
+/// from a file are whole, cannot overflow when incremented, and stay far
+/// inside the range where Double holds integers exactly.
+let maxOptimizerSteps = 1_000_000_000
+
+/// Parses a metadata step count: a whole number from 0 to `maxOptimizerSteps`,
+/// parsed as an integer (never through Double, whose conversion traps on
+/// NaN and on values past Int's range).
+func metadataSteps(_ metadata: [String: String], _ key: String, op: String) throws -> Int {
+    guard let text = metadata[key], let value = Int(text), value >= 0, value <= maxOptimizerSteps else {
+        throw EngineError.argument(op, "state metadata '\(key)' must be a whole number from 0 to \(maxOptimizerSteps), got '\(metadata[key] ?? "nothing")'")
     }
     return value
 }
@@ -101,8 +130,8 @@ public final class AdamW: Optimizer {
         for (i, p) in parameters.enumerated() {
             guard p.tensor.requiresGrad, let g = p.tensor.grad else { continue }
             guard g.shape == p.tensor.shape else { throw EngineError.shapes("AdamW (\(p.name))", g.shape, p.tensor.shape) }
-            let m = expAvg[i] ?? Tensor(zerosShape: p.tensor.shape, dtype: p.tensor.dtype)
-            let v = expAvgSq[i] ?? Tensor(zerosShape: p.tensor.shape, dtype: p.tensor.dtype)
+            let m = try expAvg[i] ?? Tensor(zerosShape: p.tensor.shape, dtype: p.tensor.dtype, op: "AdamW")
+            let v = try expAvgSq[i] ?? Tensor(zerosShape: p.tensor.shape, dtype: p.tensor.dtype, op: "AdamW")
             expAvg[i] = m
             expAvgSq[i] = v
             steps[i] += 1
@@ -157,12 +186,13 @@ public final class AdamW: Optimizer {
                 newAvg[i] = nil; newAvgSq[i] = nil; newSteps[i] = 0
                 continue
             }
-            newSteps[i] = Int(try metadataNumber(metadata, "step.\(p.name)", op: op))
+            newSteps[i] = try metadataSteps(metadata, "step.\(p.name)", op: op)
             newAvg[i] = try stateTensor(tensors, "exp_avg.\(p.name)", like: p, op: op)
-            newAvgSq[i] = try stateTensor(tensors, "exp_avg_sq.\(p.name)", like: p, op: op)
+            newAvgSq[i] = try stateTensor(tensors, "exp_avg_sq.\(p.name)", like: p, op: op, nonNegative: true)
         }
-        learningRate = try metadataNumber(metadata, "lr", op: op)
-        weightDecay = try metadataNumber(metadata, "weight_decay", op: op)
+        let lr = try metadataNumber(metadata, "lr", op: op, in: 0...Double.greatestFiniteMagnitude)
+        let wd = try metadataNumber(metadata, "weight_decay", op: op, in: 0...Double.greatestFiniteMagnitude)
+        (learningRate, weightDecay) = (lr, wd)
         (expAvg, expAvgSq, steps) = (newAvg, newAvgSq, newSteps)
     }
 }
@@ -205,7 +235,7 @@ public final class SGD: Optimizer {
             let grad = g.dtype == p.tensor.dtype ? g.contiguousData() : try g.cast(to: p.tensor.dtype).contiguousData()
             let first = buffers[i] == nil && momentum != 0
             if momentum != 0 && buffers[i] == nil {
-                buffers[i] = Tensor(zerosShape: p.tensor.shape, dtype: p.tensor.dtype)
+                buffers[i] = try Tensor(zerosShape: p.tensor.shape, dtype: p.tensor.dtype, op: "SGD")
             }
             if p.tensor.dtype == .float32 {
                 update(Float.self, p.tensor, grad, buffers[i], first: first)
@@ -247,7 +277,7 @@ public final class SGD: Optimizer {
             let key = "momentum_buffer.\(p.name)"
             newBuffers[i] = tensors[key] == nil ? nil : try stateTensor(tensors, key, like: p, op: op)
         }
-        learningRate = try metadataNumber(metadata, "lr", op: op)
+        learningRate = try metadataNumber(metadata, "lr", op: op, in: 0...Double.greatestFiniteMagnitude)
         buffers = newBuffers
     }
 }

@@ -62,16 +62,17 @@ public enum SafeTensors {
     /// let tl = try SafeTensors.read("tl.safetensors", skipping: { $0.hasSuffix(".attn.mask") })
     /// ```
     public static func read(_ path: String, skipping skip: (String) -> Bool = { _ in false }) throws -> SafeTensorsFile {
-        try decode(readFileBytes(path), source: path, skipping: skip)
+        try decode(RegularFile(path: path), skipping: skip)
     }
 
     /// Decodes the bytes of a safetensors file; `source` names it in errors.
     ///
     /// Refuses a file shorter than 8 bytes, a header length past the end of
-    /// the file, a header that is not a JSON object, entries missing `dtype`,
-    /// `shape` or `data_offsets` or with values of the wrong type, negative
-    /// dimensions, data ranges whose length does not match shape × dtype size,
-    /// ranges past the end of the data (a truncated file), unsupported dtypes,
+    /// the file or over the 100 MB the format allows, a header that is not a
+    /// JSON object, entries missing `dtype`, `shape` or `data_offsets` or with
+    /// values of the wrong type, negative dimensions, data ranges whose length
+    /// does not match shape × dtype size, ranges past the end of the data (a
+    /// truncated file), tensors too large to allocate, unsupported dtypes,
     /// repeated tensor names and non-string metadata values. Gaps or overlaps
     /// between data ranges are tolerated.
     ///
@@ -80,37 +81,48 @@ public enum SafeTensors {
     /// ```
     public static func decode(_ bytes: [UInt8], source: String,
                               skipping skip: (String) -> Bool = { _ in false }) throws -> SafeTensorsFile {
-        func fail(_ detail: String) -> EngineError { EngineError.file(source, detail) }
-        guard bytes.count >= 8 else {
-            throw fail("file is \(bytes.count) bytes long, too short for a safetensors header (needs at least 8)")
+        try decode(MemoryBytes(contents: bytes, label: source), skipping: skip)
+    }
+
+    /// The longest header read, as in the reference implementation: a header
+    /// length is checked against this before any of the header is read.
+    static let maxHeaderLength = 100_000_000
+
+    /// Reads the header, checks every entry against the real size of the
+    /// data, and only then reads each tensor's own range.
+    private static func decode(_ source: ByteSource, skipping skip: (String) -> Bool) throws -> SafeTensorsFile {
+        func fail(_ detail: String) -> EngineError { EngineError.file(source.label, detail) }
+        guard source.size >= 8 else {
+            throw fail("file is \(source.size) bytes long, too short for a safetensors header (needs at least 8)")
         }
-        let declared = readLittleEndian(bytes, at: 0, count: 8)
-        let available = bytes.count - 8
+        let declared = readLittleEndian(try source.bytes(at: 0, count: 8), at: 0, count: 8)
+        let available = source.size - 8
         guard declared <= UInt64(available) else {
             throw fail("header length \(declared) exceeds the \(available) bytes that follow it; the file is truncated or not safetensors")
+        }
+        guard declared <= UInt64(maxHeaderLength) else {
+            throw fail("header length \(declared) is more than the \(maxHeaderLength) bytes a safetensors header may have")
         }
         let dataStart = 8 + Int(declared)
         let root: HeaderValue
         do {
-            root = try HeaderParser.parse(Array(bytes[8..<dataStart]), dialect: .json)
+            root = try HeaderParser.parse(try source.bytes(at: 8, count: Int(declared)), dialect: .json)
         } catch let error as HeaderParser.SyntaxError {
             throw fail("header is not valid JSON: \(error.message)")
         }
         guard let entries = root.members else { throw fail("header is not a JSON object") }
 
         var file = SafeTensorsFile(tensors: [:], order: [])
-        try bytes.withUnsafeBytes { raw in
-            let data = UnsafeRawBufferPointer(rebasing: raw[dataStart...])
-            for (name, value) in entries {
-                if name == "__metadata__" {
-                    file.metadata = try decodeMetadata(value, fail: fail)
-                    continue
-                }
-                if skip(name) { continue }
-                guard file.tensors[name] == nil else { throw fail("tensor '\(name)' appears twice in the header") }
-                file.tensors[name] = try decodeTensor(name, value, data: data, fail: fail)
-                file.order.append(name)
+        let data = DataSection(source: source, start: dataStart, count: source.size - dataStart)
+        for (name, value) in entries {
+            if name == "__metadata__" {
+                file.metadata = try decodeMetadata(value, fail: fail)
+                continue
             }
+            if skip(name) { continue }
+            guard file.tensors[name] == nil else { throw fail("tensor '\(name)' appears twice in the header") }
+            file.tensors[name] = try decodeTensor(name, value, data: data, fail: fail)
+            file.order.append(name)
         }
         return file
     }
@@ -187,7 +199,7 @@ public enum SafeTensors {
         return metadata
     }
 
-    private static func decodeTensor(_ name: String, _ value: HeaderValue, data: UnsafeRawBufferPointer,
+    private static func decodeTensor(_ name: String, _ value: HeaderValue, data: DataSection,
                                      fail: (String) -> EngineError) throws -> Tensor {
         guard value.members != nil else { throw fail("entry for tensor '\(name)' is not a JSON object") }
         guard let dtypeName = value.member("dtype")?.string else {
@@ -215,7 +227,8 @@ public enum SafeTensors {
         guard end <= data.count else {
             throw fail("tensor '\(name)' has data_offsets [\(begin), \(end)] past the end of the data (\(data.count) bytes); the file is truncated")
         }
-        return decodeElements(UnsafeRawBufferPointer(rebasing: data[begin..<end]), format: format, shape: shape)
+        return try decodeElements(data.source, at: data.start + begin, format: format, shape: shape,
+                                  what: "tensor '\(name)' of shape")
     }
 
 }
@@ -285,23 +298,69 @@ func checkedElementCount(_ shape: [Int], _ describe: (String) -> EngineError) th
     return shape.contains(0) ? 0 : span
 }
 
-/// A new contiguous tensor of `shape` from stored elements. `source` must hold
-/// exactly `count(shape) × format.byteSize` bytes (callers check).
-func decodeElements(_ source: UnsafeRawBufferPointer, format: ElementFormat, shape: [Int]) -> Tensor {
-    let out = Tensor(uninitializedShape: shape, dtype: format.dtype)
-    let count = min(out.count, source.count / format.byteSize)
-    let destination = out.storage.base
+/// The part of a file after its header, where tensor data ranges count from.
+struct DataSection {
+    let source: ByteSource
+    let start: Int
+    let count: Int
+}
+
+/// A new contiguous tensor of `shape` from the elements stored at `offset`
+/// in `source`, which must hold `count(shape) × format.byteSize` bytes there
+/// (callers check the range against the source's size first). Refuses a
+/// shape too large to allocate, naming the file and `what`. Elements stored
+/// as the tensor holds them are read straight into it; others are read and
+/// converted a block at a time, so no copy of the whole data is made.
+func decodeElements(_ source: ByteSource, at offset: Int, format: ElementFormat, shape: [Int], what: String) throws -> Tensor {
+    let count: Int
+    switch Tensor.sizeCheck(shape) {
+    case .success(let n): count = n
+    case .failure(let problem): throw EngineError.file(source.label, problem.describe(shape, dtype: format.dtype, what: what))
+    }
+    let dtype = format.dtype
+    guard let storage = TensorStorage(allocating: count * dtype.byteSize) else {
+        throw EngineError.file(source.label, "\(what) \(formatShape(shape)) (\(formatBytes(count, dtype))) could not be allocated: out of memory")
+    }
+    let out = Tensor(storage: storage, shape: shape, strides: Tensor.contiguousStrides(shape), offset: 0, dtype: dtype)
+    let destination = storage.base
+    let size = format.byteSize
+    let direct: Bool
+    switch format.kind {
+    case .float32, .float64, .int64, .int32: direct = format.bigEndian == hostIsBigEndian
+    case .float16, .bfloat16, .bool: direct = false
+    }
+    if direct {
+        try source.read(at: offset, count: count * size, into: destination)
+        return out
+    }
+    let blockElements = 1 << 16
+    var block = [UInt8](repeating: 0, count: Swift.min(count, blockElements) * size)
+    var done = 0
+    while done < count {
+        let n = Swift.min(count - done, blockElements)
+        try block.withUnsafeMutableBytes { raw in
+            guard let base = raw.baseAddress else { return }
+            try source.read(at: offset + done * size, count: n * size, into: base)
+        }
+        block.withUnsafeBytes { raw in
+            convertElements(UnsafeRawBufferPointer(rebasing: raw[0..<(n * size)]), format: format,
+                            into: destination + done * dtype.byteSize, count: n)
+        }
+        done += n
+    }
+    return out
+}
+
+/// Converts `count` stored elements to the dtype `format` reads them as.
+private func convertElements(_ source: UnsafeRawBufferPointer, format: ElementFormat,
+                             into destination: UnsafeMutableRawPointer, count: Int) {
     switch format.kind {
     case .float32, .float64, .int64, .int32:
-        guard let start = source.baseAddress, count > 0 else { break }
+        // Stored in the other byte order: reverse each element's bytes.
         let size = format.byteSize
-        if format.bigEndian == hostIsBigEndian {
-            destination.copyMemory(from: start, byteCount: count * size)
-        } else {
-            for i in 0..<count {
-                for b in 0..<size {
-                    destination.storeBytes(of: source[i * size + size - 1 - b], toByteOffset: i * size + b, as: UInt8.self)
-                }
+        for i in 0..<count {
+            for b in 0..<size {
+                destination.storeBytes(of: source[i * size + size - 1 - b], toByteOffset: i * size + b, as: UInt8.self)
             }
         }
     case .float16, .bfloat16:
@@ -316,7 +375,6 @@ func decodeElements(_ source: UnsafeRawBufferPointer, format: ElementFormat, sha
             destination.storeBytes(of: source[i] != 0 ? Float(1) : 0, toByteOffset: 4 * i, as: Float.self)
         }
     }
-    return out
 }
 
 /// Appends the elements of `tensor`, row-major, little-endian, to `out`.

@@ -8,16 +8,24 @@ final class TensorStorage {
     let base: UnsafeMutableRawPointer
     let byteCount: Int
 
-    /// Allocates uninitialised memory.
+    /// Allocates uninitialised memory, or returns nil when the system refuses
+    /// (under `ulimit -v`, or a request past what overcommit allows), so the
+    /// caller can report an error instead of the process aborting.
+    init?(allocating byteCount: Int) {
+        guard let base = BufferPool.shared.take(byteCount: byteCount) else { return nil }
+        self.byteCount = byteCount
+        self.base = base
+    }
+
+    /// Allocates uninitialised memory for a copy of an existing tensor (whose
+    /// size has been checked). A copy cannot report an error, so when the
+    /// system has no memory it retries through Swift's allocator, which aborts
+    /// if there is still none (Swift's allocator uses posix_memalign for this
+    /// alignment on Linux, so `free` in the pool matches it).
     init(byteCount: Int) {
         self.byteCount = byteCount
         self.base = BufferPool.shared.take(byteCount: byteCount)
-    }
-
-    /// Allocates memory filled with zero bytes.
-    convenience init(zeroedByteCount byteCount: Int) {
-        self.init(byteCount: byteCount)
-        if byteCount > 0 { memset(base, 0, byteCount) }
+            ?? UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 1), alignment: 64)
     }
 
     deinit {
@@ -40,7 +48,9 @@ final class BufferPool: @unchecked Sendable {
         pthread_mutex_init(&lock, nil)
     }
 
-    func take(byteCount: Int) -> UnsafeMutableRawPointer {
+    /// A 64-byte aligned buffer of at least one byte, reused when one of that
+    /// size is idle; nil when the system has no memory for it.
+    func take(byteCount: Int) -> UnsafeMutableRawPointer? {
         let size = max(byteCount, 1)
         pthread_mutex_lock(&lock)
         if var list = idle[size], let pointer = list.popLast() {
@@ -50,7 +60,9 @@ final class BufferPool: @unchecked Sendable {
             return pointer
         }
         pthread_mutex_unlock(&lock)
-        return UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
+        var pointer: UnsafeMutableRawPointer? = nil
+        guard posix_memalign(&pointer, 64, size) == 0 else { return nil }
+        return pointer
     }
 
     func give(_ pointer: UnsafeMutableRawPointer, byteCount: Int) {
@@ -64,13 +76,13 @@ final class BufferPool: @unchecked Sendable {
             return
         }
         pthread_mutex_unlock(&lock)
-        pointer.deallocate()
+        free(pointer)
     }
 
     /// Returns every idle buffer to the system.
     func drain() {
         pthread_mutex_lock(&lock)
-        for (_, list) in idle { for pointer in list { pointer.deallocate() } }
+        for (_, list) in idle { for pointer in list { free(pointer) } }
         idle = [:]
         idleBytes = 0
         pthread_mutex_unlock(&lock)

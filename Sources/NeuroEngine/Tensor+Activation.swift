@@ -96,7 +96,7 @@ extension Tensor {
         let n = rank == 0 ? 1 : shape[rank - 1]
         let rows = n == 0 ? 0 : count / n
         let x = contiguousData()
-        let out = Tensor(uninitializedShape: shape, dtype: dtype)
+        let out = try Tensor(uninitializedShape: shape, dtype: dtype, op: op)
         if dtype == .float32 {
             softmaxRows(x.pointer(Float.self), out.pointer(Float.self), rows: rows, n: n, log: log)
         } else {

@@ -37,9 +37,19 @@ extension Tensor {
             throw EngineError.shape("expand", "cannot expand \(formatShape(shape)) to \(formatShape(target))")
         }
         if shape == target { return self }
-        let view = Tensor(storage: storage, shape: target, strides: broadcastStrides(to: target), offset: offset, dtype: dtype)
+        // The one view that can see more elements than its storage holds: it
+        // passes the size check, so that copying any tensor stays within it.
+        _ = try Tensor.checkedCount(target, dtype: dtype, op: "expand")
+        let view = broadcastView(to: target)
         let sourceShape = shape
         return view.recording("expand", [self]) { g in [try g.summed(toShape: sourceShape)] }
+    }
+
+    /// `expanded(to:)` without the size check or recording, for kernels that
+    /// read the view piece by piece and never copy it whole (matmul's batch
+    /// broadcasting). `target` must be a broadcast of `shape`.
+    func broadcastView(to target: [Int]) -> Tensor {
+        Tensor(storage: storage, shape: target, strides: broadcastStrides(to: target), offset: offset, dtype: dtype)
     }
 
     /// Sums a gradient down to `target`, the shape of an input that was

@@ -1,48 +1,21 @@
-import Glibc
-
-/// The most elements one tensor may have: half of physical memory in the
-/// widest element type, so a request that cannot fit is refused before
-/// anything is allocated.
-private let maxElements: Int = {
-    let pages = sysconf(Int32(_SC_PHYS_PAGES)), pageSize = sysconf(Int32(_SC_PAGESIZE))
-    guard pages > 0, pageSize > 0 else { return 1 << 30 }
-    return Swift.max(1 << 20, pages / 2 * pageSize / 8)
-}()
-
 extension Tensor {
-    static func checkAllocation(_ shape: [Int], op: String) throws {
-        if let bad = shape.firstIndex(where: { $0 < 0 }) {
-            throw EngineError.shape(op, "dimension \(bad) of \(formatShape(shape)) is negative")
-        }
-        var total = 1
-        for d in shape {
-            let (product, overflow) = total.multipliedReportingOverflow(by: d)
-            guard !overflow, product <= maxElements else {
-                throw EngineError.argument(op, "shape \(formatShape(shape)) is too large to allocate (more than half of this machine's memory)")
-            }
-            total = product
-        }
-    }
-
     /// A tensor of zeros.
     ///
     /// ```swift
     /// let z = try Tensor.zeros([2, 3])
     /// ```
     public static func zeros(_ shape: [Int], dtype: DType = .float32) throws -> Tensor {
-        try checkAllocation(shape, op: "zeros")
-        return Tensor(zerosShape: shape, dtype: dtype)
+        try Tensor(zerosShape: shape, dtype: dtype, op: "zeros", what: "shape")
     }
 
     /// A tensor of ones.
     public static func ones(_ shape: [Int], dtype: DType = .float32) throws -> Tensor {
-        try checkAllocation(shape, op: "ones")
-        return full(shape, value: 1, dtype: dtype)
+        try full(shape, value: 1, dtype: dtype, op: "ones")
     }
 
-    /// A tensor with every element `value` (callers have checked the shape).
-    static func full(_ shape: [Int], value: Double, dtype: DType) -> Tensor {
-        let out = Tensor(uninitializedShape: shape, dtype: dtype)
+    /// A tensor with every element `value` (callers have checked that it fits the dtype).
+    static func full(_ shape: [Int], value: Double, dtype: DType, op: String) throws -> Tensor {
+        let out = try Tensor(uninitializedShape: shape, dtype: dtype, op: op, what: "shape")
         let n = out.count
         switch dtype {
         case .float32: out.pointer(Float.self).update(repeating: Float(value), count: n)
@@ -55,11 +28,10 @@ extension Tensor {
 
     /// A tensor with every element `value`.
     public static func full(_ shape: [Int], value: Double, dtype: DType = .float32, checked: Void = ()) throws -> Tensor {
-        try checkAllocation(shape, op: "full")
         if !dtype.isFloatingPoint && !(value.isFinite && value.rounded() == value && Swift.abs(value) < 9e18) {
             throw EngineError.argument("full", "\(value) is not an integer for dtype \(dtype.shortName)")
         }
-        return full(shape, value: value, dtype: dtype)
+        return try full(shape, value: value, dtype: dtype, op: "full")
     }
 
     /// `start, start+step, …` up to but excluding `end`, like `torch.arange`.
@@ -69,22 +41,48 @@ extension Tensor {
         }
         // Checked as a Double first: arange(1e300) has more elements than Int can count.
         let count = Swift.max(0, ((end - start) / step).rounded(.up))
-        guard count <= Double(maxElements) else {
+        guard count <= Double(SizeLimit.maxElements) else {
             throw EngineError.argument("arange", "\(start)..<\(end) by \(step) has too many elements to allocate")
         }
         let n = Int(count)
-        try checkAllocation([n], op: "arange")
-        let values = (0..<n).map { start + Double($0) * step }
-        if dtype.isFloatingPoint {
-            return try Tensor(float64: values, shape: [n]).cast(to: dtype)
+        // Filled in place: a list of Float64 values first would double the memory at the limit.
+        let out = try Tensor(uninitializedShape: [n], dtype: dtype, op: "arange", what: "the result")
+        switch dtype {
+        case .float32: let p = out.pointer(Float.self); for i in 0..<n { p[i] = Float(start + Double(i) * step) }
+        case .float64: let p = out.pointer(Double.self); for i in 0..<n { p[i] = start + Double(i) * step }
+        case .int64, .int32:
+            for i in 0..<n {
+                let v = (start + Double(i) * step).rounded(.towardZero)
+                guard v.isFinite, Swift.abs(v) < 9.2e18, dtype == .int64 || Int32(exactly: v) != nil else {
+                    throw EngineError.argument("arange", "value \(v) at index \(i) does not fit in \(dtype.shortName)")
+                }
+                if dtype == .int64 { out.pointer(Int64.self)[i] = Int64(v) } else { out.pointer(Int32.self)[i] = Int32(v) }
+            }
         }
-        return try Tensor(ints: values.map { Int($0) }, shape: [n], dtype: dtype)
+        return out
+    }
+
+    /// `count` evenly spaced numbers from `start` to `end`, both included
+    /// (`start` alone when `count` is 1), like `torch.linspace`. Computed in
+    /// Float64 and stored in `dtype`; the count is checked against the size
+    /// limit before anything is allocated.
+    ///
+    /// ```swift
+    /// try Tensor.linspace(0, 1, count: 5)   // [0, 0.25, 0.5, 0.75, 1]
+    /// ```
+    public static func linspace(_ start: Double, _ end: Double, count: Int, dtype: DType = .float32) throws -> Tensor {
+        guard count >= 1 else { throw EngineError.argument("linspace", "needs a count of at least 1, got \(count)") }
+        var i = 0
+        return try filled([count], dtype: dtype, op: "linspace", what: "the result") {
+            defer { i += 1 }
+            return count == 1 ? start : start + (end - start) * Double(i) / Double(count - 1)
+        }
     }
 
     /// The n×n identity matrix.
     public static func eye(_ n: Int, dtype: DType = .float32) throws -> Tensor {
-        let out = try zeros([n, n], dtype: dtype)
-        try out.requireFloat("eye")
+        guard dtype.isFloatingPoint else { throw EngineError.dtype("eye", "needs a floating-point dtype, got \(dtype.shortName)") }
+        let out = try Tensor(zerosShape: [n, n], dtype: dtype, op: "eye", what: "shape")
         for i in 0..<n {
             if dtype == .float32 { out.pointer(Float.self)[i * n + i] = 1 } else { out.pointer(Double.self)[i * n + i] = 1 }
         }
@@ -94,21 +92,34 @@ extension Tensor {
     /// Samples from a normal distribution.
     public static func randn(_ shape: [Int], mean: Double = 0, std: Double = 1, dtype: DType = .float32,
                              using generator: inout RandomGenerator) throws -> Tensor {
-        try checkAllocation(shape, op: "randn")
-        let n = shape.reduce(1, *)
-        var values = [Double](repeating: 0, count: n)
-        for i in 0..<n { values[i] = mean + std * generator.nextNormal() }
-        return try Tensor(float64: values, shape: shape).cast(to: dtype)
+        try filled(shape, dtype: dtype, op: "randn") { mean + std * generator.nextNormal() }
     }
 
     /// Samples uniformly from `[low, high)`.
     public static func uniform(_ shape: [Int], low: Double = 0, high: Double = 1, dtype: DType = .float32,
                                using generator: inout RandomGenerator) throws -> Tensor {
-        try checkAllocation(shape, op: "uniform")
         guard low <= high else { throw EngineError.argument("uniform", "low \(low) is above high \(high)") }
-        let n = shape.reduce(1, *)
-        var values = [Double](repeating: 0, count: n)
-        for i in 0..<n { values[i] = low + (high - low) * generator.nextUniform() }
-        return try Tensor(float64: values, shape: shape).cast(to: dtype)
+        return try filled(shape, dtype: dtype, op: "uniform") { low + (high - low) * generator.nextUniform() }
+    }
+
+    /// A floating-point tensor of `shape` filled in row-major order by `next`,
+    /// computed in Float64 and stored straight into the result, so a large
+    /// request costs the result only (not a Float64 array and a copy besides).
+    /// `what` names the shape in a size error.
+    private static func filled(_ shape: [Int], dtype: DType, op: String, what: String = "shape",
+                               _ next: () -> Double) throws -> Tensor {
+        guard dtype.isFloatingPoint else {
+            throw EngineError.dtype(op, "needs a floating-point dtype, got \(dtype.shortName)")
+        }
+        let out = try Tensor(uninitializedShape: shape, dtype: dtype, op: op, what: what)
+        let n = out.count
+        if dtype == .float32 {
+            let p = out.pointer(Float.self)
+            for i in 0..<n { p[i] = Float(next()) }
+        } else {
+            let p = out.pointer(Double.self)
+            for i in 0..<n { p[i] = next() }
+        }
+        return out
     }
 }

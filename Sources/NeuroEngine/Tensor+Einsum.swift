@@ -33,6 +33,10 @@ extension Tensor {
             }
         }
         let output = parsed.output
+        // The result can be far larger than the operands ("i,j->ij"): check it
+        // before any work, so the error names einsum and the shape asked for.
+        let widest: DType = operands.contains { $0.dtype == .float64 } ? .float64 : operands[0].dtype
+        _ = try checkedCount(output.map { sizes[$0] ?? 1 }, dtype: widest, op: "einsum")
         if operands.count == 1 {
             let (t, labels) = try sumOut(operands[0], parsed.inputs[0], keeping: Set(output))
             return try t.permuted(output.map { labels.firstIndex(of: $0) ?? 0 })

@@ -59,7 +59,7 @@ extension Tensor {
     static func mapBinary(_ op: String, _ a: Tensor, _ b: Tensor,
                           _ f32: (Float, Float) -> Float, _ f64: (Double, Double) -> Double) throws -> Tensor {
         let outShape = try broadcastShapes(a.shape, b.shape, op: op)
-        let out = Tensor(uninitializedShape: outShape, dtype: a.dtype)
+        let out = try Tensor(uninitializedShape: outShape, dtype: a.dtype, op: op)
         if a.dtype == .float32 { binaryKernel(a, b, out, f32) } else { binaryKernel(a, b, out, f64) }
         return out
     }
@@ -69,7 +69,7 @@ extension Tensor {
     func mapUnary(_ op: String, _ f32: (Float) -> Float, _ f64: (Double) -> Double) throws -> Tensor {
         try requireFloat(op)
         let x = contiguousData()
-        let out = Tensor(uninitializedShape: shape, dtype: dtype)
+        let out = try Tensor(uninitializedShape: shape, dtype: dtype, op: op)
         if dtype == .float32 { unaryKernel(x, out, f32) } else { unaryKernel(x, out, f64) }
         return out
     }
@@ -138,6 +138,21 @@ extension Tensor {
             return [x.requiresGrad ? try (g * pickX).summed(toShape: x.shape) : nil,
                     y.requiresGrad ? try (g * pickX.oneMinus()).summed(toShape: y.shape) : nil]
         }
+    }
+
+    /// The floored remainder `a - b·floor(a/b)` elementwise with broadcasting:
+    /// the sign follows the divisor, like Python's `%` and `torch.remainder`
+    /// (NaN where the divisor is 0). Computed in Float64, returned in the
+    /// promoted dtype; not differentiable.
+    ///
+    /// ```swift
+    /// try Tensor([-1, 5], shape: [2]).remainder(Tensor(scalar: 3))   // [2, 2]
+    /// ```
+    public func remainder(_ other: Tensor) throws -> Tensor {
+        let (x, y) = try Tensor.promoted(self, other, op: "remainder")
+        let (a, b) = (try x.cast(to: .float64).detached(), try y.cast(to: .float64).detached())
+        let out = try Tensor.mapBinary("remainder", a, b, { Float(floorMod(Double($0), Double($1))) }, floorMod)
+        return try out.cast(to: x.dtype).detached()
     }
 
     /// `x ** p` elementwise for a constant exponent.
@@ -286,7 +301,7 @@ extension Tensor {
     public func cast(to target: DType) throws -> Tensor {
         if target == dtype { return self }
         let source = contiguousData()
-        let out = Tensor(uninitializedShape: shape, dtype: target)
+        let out = try Tensor(uninitializedShape: shape, dtype: target, op: "cast")
         let n = count
         switch (dtype, target) {
         case (.float32, .float64):
@@ -319,14 +334,6 @@ extension Tensor {
         guard dtype.isFloatingPoint && target.isFloatingPoint else { return out }
         let sourceType = dtype
         return out.recording("cast", [self]) { g in [try g.cast(to: sourceType)] }
-    }
-
-    /// A contiguous copy in fresh storage, not recorded.
-    func copied() -> Tensor {
-        let source = contiguousData()
-        let out = Tensor(uninitializedShape: shape, dtype: dtype)
-        out.storage.base.copyMemory(from: source.storage.base + source.offset * dtype.byteSize, byteCount: count * dtype.byteSize)
-        return out
     }
 
     /// A contiguous copy of this tensor in fresh storage; gradients flow through.
@@ -374,4 +381,12 @@ extension Tensor {
             throw EngineError.argument(op, "cannot modify the result of '\(gradFn?.name ?? "?")' in place while it is recorded")
         }
     }
+}
+
+/// The floored remainder of `a / b`, with the sign of `b` (Python's `%`):
+/// `floorMod(-1, 3) == 2`; NaN when `b` is 0.
+public func floorMod(_ a: Double, _ b: Double) -> Double {
+    guard b != 0 else { return .nan }
+    let r = a.truncatingRemainder(dividingBy: b)
+    return r != 0 && (r < 0) != (b < 0) ? r + b : r
 }

@@ -30,7 +30,7 @@ extension Tensor {
         let picks = try indices.indexValues(bound: n, op: "index select")
         let outShape = Array(shape[..<a]) + indices.shape + Array(shape[(a + 1)...])
         let x = contiguousData()
-        let out = Tensor(uninitializedShape: outShape, dtype: dtype)
+        let out = try Tensor(uninitializedShape: outShape, dtype: dtype, op: "index select")
         let width = inner * dtype.byteSize
         let src = x.storage.base + x.offset * dtype.byteSize, dst = out.storage.base
         let m = picks.count
@@ -42,7 +42,7 @@ extension Tensor {
         guard dtype.isFloatingPoint else { return out }
         let sourceShape = shape
         return out.recording("index select", [self]) { g in
-            [try Tensor(zerosShape: sourceShape, dtype: g.dtype).indexAdding(axis: a, picks: picks, source: g)]
+            [try Tensor(zerosShape: sourceShape, dtype: g.dtype, op: "index select").indexAdding(axis: a, picks: picks, source: g)]
         }
     }
 
@@ -109,7 +109,7 @@ extension Tensor {
         let picks = try indices.indexValues(bound: n, op: "take along")
         let m = indices.shape[a]
         let x = contiguousData()
-        let out = Tensor(uninitializedShape: indices.shape, dtype: dtype)
+        let out = try Tensor(uninitializedShape: indices.shape, dtype: dtype, op: "take along")
         let size = dtype.byteSize
         let src = x.storage.base + x.offset * size, dst = out.storage.base
         for o in 0..<outer {
@@ -123,7 +123,7 @@ extension Tensor {
         guard dtype.isFloatingPoint else { return out }
         let sourceShape = shape
         return out.recording("take along", [self]) { g in
-            [try Tensor(zerosShape: sourceShape, dtype: g.dtype).scatteringAdd(axis: a, indices: indices, source: g)]
+            [try Tensor(zerosShape: sourceShape, dtype: g.dtype, op: "take along").scatteringAdd(axis: a, indices: indices, source: g)]
         }
     }
 
@@ -176,7 +176,7 @@ extension Tensor {
         let (x, y) = try promoted(a, b, op: "where")
         let cond = try condition.cast(to: x.dtype).detached()
         let outShape = try broadcastShapes(broadcastShapes(cond.shape, x.shape, op: "where"), y.shape, op: "where")
-        let out = Tensor(uninitializedShape: outShape, dtype: x.dtype)
+        let out = try Tensor(uninitializedShape: outShape, dtype: x.dtype, op: "where")
         func run<T: FloatElement>(_: T.Type) {
             let pc = cond.pointer(T.self), px = x.pointer(T.self), py = y.pointer(T.self), po = out.pointer(T.self)
             var o = 0
@@ -190,7 +190,7 @@ extension Tensor {
         }
         if x.dtype == .float32 { run(Float.self) } else { run(Double.self) }
         return out.recording("where", [x, y]) { g in
-            let zero = Tensor(zerosShape: [], dtype: g.dtype)
+            let zero = Tensor(scalar: 0, dtype: g.dtype)
             return [x.requiresGrad ? try Tensor.where(cond, g, zero).summed(toShape: x.shape) : nil,
                     y.requiresGrad ? try Tensor.where(cond, zero, g).summed(toShape: y.shape) : nil]
         }
@@ -200,20 +200,34 @@ extension Tensor {
 
     /// Joins tensors along an existing `axis`; all other dimensions must agree.
     public static func concat(_ tensors: [Tensor], axis: Int) throws -> Tensor {
-        guard let first = tensors.first else { throw EngineError.argument("concat", "needs at least one tensor") }
-        let a = try first.axis(axis, op: "concat")
+        try joined(tensors, axis: axis, op: "concat")
+    }
+
+    /// `concat`, with errors naming `op` (`stack` joins through it too).
+    private static func joined(_ tensors: [Tensor], axis: Int, op: String) throws -> Tensor {
+        guard let first = tensors.first else { throw EngineError.argument(op, "needs at least one tensor") }
+        let a = try first.axis(axis, op: op)
         let dtype = first.dtype
         for (i, t) in tensors.enumerated() {
             guard t.dtype == dtype else {
-                throw EngineError.dtype("concat", "tensor \(i) is \(t.dtype.shortName), tensor 0 is \(dtype.shortName)")
+                throw EngineError.dtype(op, "tensor \(i) is \(t.dtype.shortName), tensor 0 is \(dtype.shortName)")
             }
             guard t.rank == first.rank, (0..<t.rank).allSatisfy({ $0 == a || t.shape[$0] == first.shape[$0] }) else {
-                throw EngineError.shape("concat", "tensor \(i) has shape \(formatShape(t.shape)), tensor 0 has \(formatShape(first.shape)); only axis \(axis) may differ")
+                throw EngineError.shape(op, "tensor \(i) has shape \(formatShape(t.shape)), tensor 0 has \(formatShape(first.shape)); only axis \(axis) may differ")
             }
         }
         var outShape = first.shape
-        outShape[a] = tensors.reduce(0) { $0 + $1.shape[a] }
-        let out = Tensor(uninitializedShape: outShape, dtype: dtype)
+        // Added with overflow checks: a list of many huge tensors can sum past Int.max.
+        var joined = 0
+        for t in tensors {
+            let (sum, overflow) = joined.addingReportingOverflow(t.shape[a])
+            guard !overflow else {
+                throw EngineError.argument(op, "the result is too large to allocate (its length along axis \(axis) overflows a 64-bit integer)")
+            }
+            joined = sum
+        }
+        outShape[a] = joined
+        let out = try Tensor(uninitializedShape: outShape, dtype: dtype, op: op)
         let outer = first.shape[..<a].reduce(1, *), inner = first.shape[(a + 1)...].reduce(1, *)
         let size = dtype.byteSize
         var start = 0
@@ -229,7 +243,7 @@ extension Tensor {
             start += t.shape[a]
         }
         guard dtype.isFloatingPoint else { return out }
-        return out.recording("concat", tensors) { g in
+        return out.recording(op, tensors) { g in
             try zip(tensors, ranges).map { t, r in t.requiresGrad ? try g.slice(axis: a, start: r.0, end: r.1) : nil }
         }
     }
@@ -240,6 +254,6 @@ extension Tensor {
         for (i, t) in tensors.enumerated() where t.shape != first.shape {
             throw EngineError.shape("stack", "tensor \(i) has shape \(formatShape(t.shape)), tensor 0 has \(formatShape(first.shape))")
         }
-        return try concat(tensors.map { try $0.unsqueezed(axis) }, axis: axis)
+        return try joined(tensors.map { try $0.unsqueezed(axis) }, axis: axis, op: "stack")
     }
 }

@@ -96,6 +96,10 @@ extension Tensor {
     public func svd(fullMatrices: Bool = false) throws -> SVDResult {
         let op = "svd"
         let a = try linalgOperand(op)
+        if fullMatrices {
+            // Square factors of a long thin matrix can be far larger than it: check before LAPACK allocates them.
+            for side in [a.rows, a.cols] { _ = try Tensor.checkedCount([side, side], dtype: .float64, op: op) }
+        }
         let r = try Tensor.svdValues(a.values, rows: a.rows, cols: a.cols, full: fullMatrices, op: op)
         return SVDResult(u: try Tensor.linalgTensor(r.u, shape: [a.rows, r.uCols], dtype: dtype),
                          s: try Tensor.linalgTensor(r.s, shape: [r.s.count], dtype: dtype),

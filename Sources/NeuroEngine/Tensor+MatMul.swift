@@ -91,7 +91,7 @@ extension Tensor {
         }
         let batchA = Array(a.shape.dropLast(2)), batchB = Array(b.shape.dropLast(2))
         let batch = try broadcastShapes(batchA, batchB, op: "matmul")
-        let out = Tensor(uninitializedShape: batch + [m, n], dtype: a.dtype)
+        let out = try Tensor(uninitializedShape: batch + [m, n], dtype: a.dtype, op: "matmul")
         if a.dtype == .float32 { try gemmBatched(Float.self, a, b, out, m: m, n: n, k: k) }
         else { try gemmBatched(Double.self, a, b, out, m: m, n: n, k: k) }
 
@@ -130,12 +130,18 @@ extension Tensor {
             return
         }
         let batch = Array(out.shape.dropLast(2))
-        let ea = try a.detached().expanded(to: batch + [m, k]).detached()
-        let eb = try b.detached().expanded(to: batch + [k, n]).detached()
+        // Copy an operand BLAS cannot read before broadcasting it, so a copy
+        // costs the operand, never its broadcast (which can be far larger
+        // than the result when k is large). The broadcast views are read one
+        // matrix at a time and never copied whole, so they skip the size check.
+        let ra = try operandLayout(a.detached(), T.self).tensor, rb = try operandLayout(b.detached(), T.self).tensor
+        let ea = ra.broadcastView(to: batch + [m, k]), eb = rb.broadcastView(to: batch + [k, n])
         let la = try operandLayout(ea, T.self), lb = try operandLayout(eb, T.self)
         let sa = Array(la.tensor.strides.dropLast(2)), sb = Array(lb.tensor.strides.dropLast(2))
         let pa = la.tensor.pointer(T.self), pb = lb.tensor.pointer(T.self)
-        let small = m * n * k <= smallProductLimit
+        let (mn, mnOverflow) = m.multipliedReportingOverflow(by: n)
+        let (mnk, mnkOverflow) = mn.multipliedReportingOverflow(by: k)
+        let small = !mnOverflow && !mnkOverflow && mnk <= smallProductLimit
         let (ars, acs) = (la.tensor.strides[la.tensor.rank - 2], la.tensor.strides[la.tensor.rank - 1])
         let (brs, bcs) = (lb.tensor.strides[lb.tensor.rank - 2], lb.tensor.strides[lb.tensor.rank - 1])
         let offsetsA = batchOffsets(batch, sa), offsetsB = batchOffsets(batch, sb)
@@ -186,7 +192,7 @@ extension Tensor {
         }
         let x = try x0.reshaped([-1, inputs])                                            // [rows, in]
         let rows = x.shape[0]
-        let out = Tensor(uninitializedShape: [rows, outputs], dtype: w.dtype)             // [rows, out]
+        let out = try Tensor(uninitializedShape: [rows, outputs], dtype: w.dtype, op: "linear")   // [rows, out]
         if w.dtype == .float32 { try Tensor.gemmWithBias(Float.self, x, w, b, out) } else { try Tensor.gemmWithBias(Double.self, x, w, b, out) }
         let recorded = out.recording("linear", [x, w] + (b.map { [$0] } ?? [])) { g in
             [x.requiresGrad ? try g.matmul(w.transposed()) : nil,                         // [rows, in]
@@ -219,6 +225,8 @@ extension Tensor {
         guard rank == 1 && other.rank == 1 else {
             throw EngineError.shape("outer", "needs two vectors, got \(formatShape(shape)) and \(formatShape(other.shape))")
         }
+        // Checked here too, so an oversized result is reported as outer's, not as the product's.
+        _ = try Tensor.checkedCount([count, other.count], dtype: dtype == .float64 ? dtype : other.dtype, op: "outer")
         return try unsqueezed(1) * other.unsqueezed(0)
     }
 }

@@ -52,9 +52,12 @@ extension Tensor {
     }
 
     private func reducedShape(_ axes: [Int], keepDims: Bool) -> [Int] {
+        // A mask, not `axes.contains`, so this stays linear in the rank.
+        var reduced = [Bool](repeating: false, count: rank)
+        for a in axes { reduced[a] = true }
         var out: [Int] = []
         for (i, d) in shape.enumerated() {
-            if axes.contains(i) { if keepDims { out.append(1) } } else { out.append(d) }
+            if reduced[i] { if keepDims { out.append(1) } } else { out.append(d) }
         }
         return out
     }
@@ -82,11 +85,14 @@ extension Tensor {
         let resolved = try resolveAxes(axes, op: "sum")
         if rank == 0 { return self }
         var current = contiguousData()
-        for a in resolved.reversed() {
+        // Summing over a dimension of size 1 changes nothing but the shape,
+        // which the reshape below sets; skipping them keeps a sum over a
+        // tensor of very high rank (mostly ones) linear instead of quadratic.
+        for a in resolved.reversed() where current.shape[a] != 1 {
             let (outer, n, inner) = current.reductionGeometry(a)
             var outShape = current.shape
             outShape[a] = 1
-            let out = Tensor(uninitializedShape: outShape, dtype: dtype)
+            let out = try Tensor(uninitializedShape: outShape, dtype: dtype, op: "sum")
             if dtype == .float32 {
                 sumKernel(current.pointer(Float.self), out.pointer(Float.self), outer: outer, n: n, inner: inner)
             } else {
@@ -96,7 +102,7 @@ extension Tensor {
         }
         let finalShape = reducedShape(resolved, keepDims: keepDims)
         let result = Tensor(storage: current.storage, shape: finalShape, strides: Tensor.contiguousStrides(finalShape),
-                            offset: 0, dtype: dtype)
+                            offset: current.offset, dtype: dtype)
         let sourceShape = shape
         let keptShape = reducedShape(resolved, keepDims: true)
         return result.recording("sum", [self]) { g in
@@ -173,7 +179,7 @@ extension Tensor {
         let (outer, n, inner) = reductionGeometry(a)
         guard n > 0 else { throw EngineError.shape(op, "axis \(axis) of \(formatShape(shape)) is empty") }
         let x = contiguousData()
-        let out = Tensor(uninitializedShape: reducedShape([a], keepDims: keepDims), dtype: .int64)
+        let out = try Tensor(uninitializedShape: reducedShape([a], keepDims: keepDims), dtype: .int64, op: op)
         if dtype == .float32 {
             argExtremeKernel(x.pointer(Float.self), out.pointer(Int64.self), outer: outer, n: n, inner: inner, largest: largest)
         } else {
@@ -191,7 +197,7 @@ extension Tensor {
         let result = try values.reshaped(reducedShape([a], keepDims: keepDims))
         let keptShape = indices.shape
         return result.recording(op, [self]) { [self] g in
-            [try Tensor(zerosShape: self.shape, dtype: g.dtype).scatteringAdd(axis: a, indices: indices, source: g.reshaped(keptShape))]
+            [try Tensor(zerosShape: self.shape, dtype: g.dtype, op: op).scatteringAdd(axis: a, indices: indices, source: g.reshaped(keptShape))]
         }
     }
 

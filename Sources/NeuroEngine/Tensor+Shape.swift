@@ -58,17 +58,23 @@ extension Tensor {
         if let bad = requested.first(where: { $0 < -1 }) {
             throw EngineError.shape("reshape", "invalid dimension \(bad) in \(formatShape(requested))")
         }
+        func mismatch() -> EngineError {
+            EngineError.shape("reshape", "cannot reshape \(formatShape(shape)) (\(count) elements) to \(formatShape(requested))")
+        }
         var target = requested
-        let known = requested.filter { $0 != -1 }.reduce(1, *)
+        // Multiplied with overflow checks: a requested shape is user input.
+        var known = 1
+        for d in requested where d != -1 {
+            let (product, overflow) = known.multipliedReportingOverflow(by: d)
+            guard !overflow else { throw mismatch() }
+            known = product
+        }
         if let i = inferred.first {
-            guard known != 0, count % known == 0 else {
-                throw EngineError.shape("reshape", "cannot reshape \(formatShape(shape)) (\(count) elements) to \(formatShape(requested))")
-            }
+            guard known != 0, count % known == 0 else { throw mismatch() }
             target[i] = count / known
         }
-        guard target.reduce(1, *) == count else {
-            throw EngineError.shape("reshape", "cannot reshape \(formatShape(shape)) (\(count) elements) to \(formatShape(requested))")
-        }
+        // The view's strides multiply every dimension, zeros counted as one.
+        guard case .success(let elements) = Tensor.sizeCheck(target), elements == count else { throw mismatch() }
         return target
     }
 
@@ -144,7 +150,7 @@ extension Tensor {
             return Swift.min(Swift.max(v, 0), n)
         }
         let lo = clampBound(start, 0), hi = clampBound(end, n)
-        let length = hi > lo ? (hi - lo + step - 1) / step : 0
+        let length = hi > lo ? (hi - lo - 1) / step + 1 : 0   // not (hi - lo + step - 1) / step, which overflows for huge steps
         var newShape = shape, newStrides = strides
         newShape[a] = length
         newStrides[a] = strides[a] * step
@@ -152,7 +158,7 @@ extension Tensor {
                           offset: offset + lo * strides[a], dtype: dtype)
         let sourceShape = shape
         return view.recording("slice", [self]) { g in
-            let full = Tensor(zerosShape: sourceShape, dtype: g.dtype)
+            let full = try Tensor(zerosShape: sourceShape, dtype: g.dtype, op: "slice")
             let window = Tensor(storage: full.storage, shape: newShape,
                                 strides: full.strides.enumerated().map { $0.offset == a ? $0.element * step : $0.element },
                                 offset: lo * full.strides[a], dtype: g.dtype)

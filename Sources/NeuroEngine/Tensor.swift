@@ -49,24 +49,43 @@ public final class Tensor {
         GradFn.releaseGraph(&work)
     }
 
-    /// A new contiguous tensor with uninitialised contents.
-    init(uninitializedShape shape: [Int], dtype: DType) {
-        let count = shape.reduce(1, *)
-        self.storage = TensorStorage(byteCount: count * dtype.byteSize)
-        self.shape = shape
-        self.strides = Tensor.contiguousStrides(shape)
-        self.offset = 0
-        self.dtype = dtype
+    /// A new contiguous tensor with uninitialised contents, after the size
+    /// check (`checkedCount`): the result of operation `op` is refused with an
+    /// error naming `op` and the shape when it is too large, or when the
+    /// system cannot give the memory, instead of aborting the process.
+    convenience init(uninitializedShape shape: [Int], dtype: DType, op: String, what: String = "the result") throws {
+        let count = try Tensor.checkedCount(shape, dtype: dtype, op: op, what: what)
+        guard let storage = TensorStorage(allocating: count * dtype.byteSize) else {
+            throw EngineError.argument(op, "\(what) \(formatShape(shape)) (\(formatBytes(count, dtype))) could not be allocated: out of memory")
+        }
+        self.init(storage: storage, shape: shape, strides: Tensor.contiguousStrides(shape), offset: 0, dtype: dtype)
     }
 
-    /// A new contiguous tensor filled with zeros.
-    init(zerosShape shape: [Int], dtype: DType) {
-        let count = shape.reduce(1, *)
-        self.storage = TensorStorage(zeroedByteCount: count * dtype.byteSize)
-        self.shape = shape
-        self.strides = Tensor.contiguousStrides(shape)
+    /// A new contiguous tensor filled with zeros, checked like `init(uninitializedShape:dtype:op:)`.
+    convenience init(zerosShape shape: [Int], dtype: DType, op: String, what: String = "the result") throws {
+        try self.init(uninitializedShape: shape, dtype: dtype, op: op, what: what)
+        if storage.byteCount > 0 { memset(storage.base, 0, storage.byteCount) }
+    }
+
+    /// A new contiguous tensor with `other`'s shape and uninitialised
+    /// contents. Not checked again: `other` exists, so its shape passed the
+    /// size check when it was made (see Tensor+SizeLimit.swift); used by the
+    /// copies that cannot throw (`contiguousData()`, `copied()`).
+    private init(uninitializedLike other: Tensor) {
+        self.storage = TensorStorage(byteCount: other.count * other.dtype.byteSize)
+        self.shape = other.shape
+        self.strides = Tensor.contiguousStrides(other.shape)
         self.offset = 0
-        self.dtype = dtype
+        self.dtype = other.dtype
+    }
+
+    /// A contiguous copy in fresh storage, not recorded.
+    func copied() -> Tensor {
+        let source = contiguousData()
+        if source !== self { return source }
+        let out = Tensor(uninitializedLike: self)
+        out.storage.base.copyMemory(from: storage.base + offset * dtype.byteSize, byteCount: count * dtype.byteSize)
+        return out
     }
 
     // MARK: - Construction from Swift values
@@ -77,7 +96,7 @@ public final class Tensor {
     /// dimension is negative.
     public convenience init(_ values: [Float], shape: [Int]) throws {
         try Tensor.checkShape(shape, count: values.count, op: "Tensor")
-        self.init(uninitializedShape: shape, dtype: .float32)
+        try self.init(uninitializedShape: shape, dtype: .float32, op: "Tensor", what: "shape")
         values.withUnsafeBufferPointer { source in
             if let from = source.baseAddress {
                 pointer(Float.self).update(from: from, count: values.count)
@@ -88,7 +107,7 @@ public final class Tensor {
     /// A float64 tensor from values in row-major order.
     public convenience init(float64 values: [Double], shape: [Int]) throws {
         try Tensor.checkShape(shape, count: values.count, op: "Tensor")
-        self.init(uninitializedShape: shape, dtype: .float64)
+        try self.init(uninitializedShape: shape, dtype: .float64, op: "Tensor", what: "shape")
         values.withUnsafeBufferPointer { source in
             if let from = source.baseAddress {
                 pointer(Double.self).update(from: from, count: values.count)
@@ -102,7 +121,7 @@ public final class Tensor {
         guard !dtype.isFloatingPoint else {
             throw EngineError.dtype("Tensor", "ints: needs an integer dtype, got \(dtype.shortName)")
         }
-        self.init(uninitializedShape: shape, dtype: dtype)
+        try self.init(uninitializedShape: shape, dtype: dtype, op: "Tensor", what: "shape")
         if dtype == .int64 {
             let out = pointer(Int64.self)
             for (i, v) in values.enumerated() { out[i] = Int64(v) }
@@ -119,20 +138,26 @@ public final class Tensor {
 
     /// A rank-0 tensor holding one number.
     public convenience init(scalar value: Double, dtype: DType = .float32) {
-        self.init(uninitializedShape: [], dtype: dtype)
+        self.init(storage: TensorStorage(byteCount: dtype.byteSize), shape: [], strides: [], offset: 0, dtype: dtype)
         switch dtype {
         case .float32: pointer(Float.self).pointee = Float(value)
         case .float64: pointer(Double.self).pointee = value
-        case .int64: pointer(Int64.self).pointee = Int64(clamping: Int(value.rounded(.towardZero)))
-        case .int32: pointer(Int32.self).pointee = Int32(clamping: Int(value.rounded(.towardZero)))
+        case .int64: pointer(Int64.self).pointee = Tensor.clampedInteger(value)
+        case .int32: pointer(Int32.self).pointee = Int32(clamping: Tensor.clampedInteger(value))
         }
     }
 
+    /// `value` truncated toward zero and clamped to Int64 (NaN becomes 0),
+    /// since converting NaN or a number past Int64's range would trap.
+    static func clampedInteger(_ value: Double) -> Int64 {
+        guard !value.isNaN else { return 0 }
+        return Int64(Swift.min(Swift.max(value.rounded(.towardZero), -9.2e18), 9.2e18))
+    }
+
+    /// Refuses a shape with a negative dimension, one whose element count
+    /// overflows, and one that `count` values do not fill.
     static func checkShape(_ shape: [Int], count: Int, op: String) throws {
-        if let bad = shape.firstIndex(where: { $0 < 0 }) {
-            throw EngineError.shape(op, "dimension \(bad) of \(formatShape(shape)) is negative")
-        }
-        let expected = shape.reduce(1, *)
+        let expected = try checkedCount(shape, dtype: .float64, op: op, what: "shape")
         guard expected == count else {
             throw EngineError.shape(op, "\(count) values do not fill shape \(formatShape(shape)) (\(expected) elements)")
         }
@@ -227,7 +252,7 @@ public final class Tensor {
     /// Not recorded for autograd; used by kernels.
     func contiguousData() -> Tensor {
         if isContiguous { return self }
-        let out = Tensor(uninitializedShape: shape, dtype: dtype)
+        let out = Tensor(uninitializedLike: self)
         switch dtype {
         case .float32: stridedCopy(Float.self, to: out)
         case .float64: stridedCopy(Double.self, to: out)

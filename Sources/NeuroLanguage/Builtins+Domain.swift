@@ -167,7 +167,8 @@ extension Builtins {
     static func progressLine(_ p: TrainingProgress) -> String {
         let width = 20
         let done = Double(p.epoch) / Double(max(p.totalEpochs, 1))
-        let full = Int(done * Double(width))
+        // Clamped: the bar must draw whatever the numbers (a negative count would trap).
+        let full = done.isFinite ? Int(Swift.min(Swift.max(done, 0), 1) * Double(width)) : 0
         let bar = String(repeating: "━", count: full) + (full < width ? "╸" + String(repeating: "─", count: width - full - 1) : "")
         return String(format: "  epoch %d/%d %@  train %.2g  test %.2g  acc %@  %.1f ms/ep  ETA %@",
                       p.epoch, p.totalEpochs, bar, p.trainLoss, p.testLoss, Formatter.percent(p.testAccuracy), p.msPerEpoch,
@@ -175,7 +176,10 @@ extension Builtins {
     }
 
     static func duration(_ seconds: Double) -> String {
-        seconds < 90 ? String(format: "%.0fs", seconds) : String(format: "%dm%02ds", Int(seconds) / 60, Int(seconds) % 60)
+        // Int(seconds) traps on NaN and past Int's range; a week is already "long".
+        guard seconds.isFinite, seconds >= 0 else { return "?" }
+        guard seconds < 7 * 24 * 3600 else { return "days" }
+        return seconds < 90 ? String(format: "%.0fs", seconds) : String(format: "%dm%02ds", Int(seconds) / 60, Int(seconds) % 60)
     }
 
     static let baseline = Builtin(

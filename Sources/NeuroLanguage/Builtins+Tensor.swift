@@ -15,7 +15,7 @@ extension Builtins {
             },
             Builtin("outer", "outer(a, b)", "outer product [len a, len b] of two vectors (inputs are flattened)", parameters: ["a", "b"]) { args in
                 let (a, b) = (try args.floats(0, "a"), try args.floats(1, "b"))
-                return .tensor(try args.engine { try a.reshaped([a.count, 1]) * b.reshaped([1, b.count]) })
+                return .tensor(try args.engine { try a.flattened().outer(b.flattened()) })
             },
             Builtin("where", "where(condition, a, b)", "elementwise a where the condition is non-zero, else b (with broadcasting)",
                     parameters: ["condition", "a", "b"]) { args in
@@ -99,8 +99,7 @@ extension Builtins {
                     parameters: ["start", "end", "n"]) { args in
                 let (start, end, n) = (try args.number(0, "start"), try args.number(1, "end"), try args.int(2, "n"))
                 guard n >= 1 else { throw args.error("'n' must be at least 1, got \(n)") }
-                let values = (0..<n).map { i in n == 1 ? start : start + (end - start) * Double(i) / Double(n - 1) }
-                return .tensor(try args.engine { try Tensor(float64: values, shape: [n]).cast(to: .float32) })
+                return .tensor(try args.engine { try Tensor.linspace(start, end, count: n) })
             },
         ]
     }

@@ -41,7 +41,7 @@ public enum Builtins {
             },
             Builtin("list", "list(x)", "a range, string or record (its keys) as a list; a tensor as nested lists of numbers",
                     parameters: ["x"]) { args in
-                if case .tensor(let t) = try args.required(0, "x") { return tensorToList(t) }
+                if case .tensor(let t) = try args.required(0, "x") { return try tensorToList(t, args) }
                 return .list(try items(args, 0, "x"))
             },
             Builtin("keys", "keys(record)", "a record's field names, in order", parameters: ["record"]) { args in
@@ -292,10 +292,34 @@ public enum Builtins {
         return numbers.count == values.count ? numbers : nil
     }
 
-    static func tensorToList(_ t: Tensor) -> Value {
+    /// A tensor as nested lists, one level per dimension, refused (before
+    /// anything is built) when the lists would hold more than `maxListLength`
+    /// items in all, numbers and inner lists together, or nest deeper than
+    /// `Formatter.maxDisplayDepth`. Built bottom-up from the flat values, so
+    /// the cost is linear in the items made, whatever the rank.
+    static func tensorToList(_ t: Tensor, _ args: CallArguments) throws -> Value {
         if t.rank == 0 { return .number((try? t.item()) ?? .nan) }
-        if t.rank == 1 { return .list(t.toDoubles().map { .number($0) }) }
-        return .list((0..<t.shape[0]).compactMap { i in (try? t.select(axis: 0, index: i)).map(tensorToList) })
+        guard t.rank <= Formatter.maxDisplayDepth else {
+            throw args.error("a tensor of rank \(t.rank) would nest lists \(t.rank) deep, more than the \(Formatter.maxDisplayDepth) a list may nest")
+        }
+        // prefix[k]: how many lists level k holds (prefix[rank] is the number of values).
+        var prefix = [1], items = 0
+        for d in t.shape {
+            let (groups, overflow) = prefix[prefix.count - 1].multipliedReportingOverflow(by: d)
+            let (total, overflowTotal) = items.addingReportingOverflow(groups)
+            guard !overflow, !overflowTotal, total <= maxListLength else {
+                throw args.error("a tensor of shape \(formatShape(t.shape)) would make more than the \(maxListLength) items a list may hold")
+            }
+            prefix.append(groups)
+            items = total
+        }
+        var level = t.toDoubles().map { Value.number($0) }
+        for k in stride(from: t.rank - 1, through: 1, by: -1) {
+            let width = t.shape[k]
+            let values = level
+            level = (0..<prefix[k]).map { g in .list(Array(values[(g * width)..<((g + 1) * width)])) }
+        }
+        return .list(level)
     }
 
     // MARK: - Strings

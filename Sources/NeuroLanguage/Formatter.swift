@@ -70,22 +70,26 @@ public enum Formatter {
     }
 
     /// Small tensors in full; large ones as shape, dtype and statistics.
+    /// Either way the memory used is linear in what is printed: statistics
+    /// are read in place, and only tensors of at most `maxNestedRank`
+    /// dimensions are written out as nested brackets (a tensor of one element
+    /// and rank 100,000 would otherwise print 200,000 brackets).
     public static func tensor(_ t: Tensor) -> String {
         let head = "tensor \(t.dtype.shortName) \(formatShape(t.shape))"
         if t.count == 0 { return head + " (empty)" }
         if t.rank == 0, let v = try? t.item() { return number(v) }
-        if t.count <= 12 {
+        if t.count <= 12 && t.rank <= maxNestedRank {
             return head + " " + nested(t.toDoubles(), shape: t.shape)
         }
-        let values = t.toDoubles()
-        let finite = values.filter(\.isFinite)
-        guard !finite.isEmpty else { return head + "  (no finite values)" }
-        let mean = finite.reduce(0, +) / Double(finite.count)
-        let std = (finite.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(finite.count)).squareRoot()
-        var text = head + "  mean \(number(round4(mean)))  std \(number(round4(std)))  min \(number(round4(finite.min() ?? 0)))  max \(number(round4(finite.max() ?? 0)))"
-        if finite.count < values.count { text += "  (\(values.count - finite.count) NaN/inf)" }
+        let s = t.summary()
+        guard s.finiteCount > 0 else { return head + "  (no finite values)" }
+        var text = head + "  mean \(number(round4(s.mean)))  std \(number(round4(s.std)))  min \(number(round4(s.min)))  max \(number(round4(s.max)))"
+        if s.nonFiniteCount > 0 { text += "  (\(s.nonFiniteCount) NaN/inf)" }
         return text
     }
+
+    /// The deepest tensor printed as nested brackets.
+    static let maxNestedRank = 8
 
     private static func round4(_ x: Double) -> Double {
         guard x != 0, x.isFinite else { return x }
@@ -94,6 +98,8 @@ public enum Formatter {
         return (x * scale).rounded() / scale
     }
 
+    /// `values` (row-major) as nested brackets of `shape`; the recursion is as
+    /// deep as the rank, which callers keep within `maxNestedRank`.
     private static func nested(_ values: [Double], shape: [Int]) -> String {
         guard let first = shape.first else { return number(values.first ?? 0) }
         let inner = shape.dropFirst().reduce(1, *)

@@ -127,10 +127,7 @@ enum Operators {
             case .power:
                 guard y.count == 1 else { throw EngineError(.argument, "'^' needs a number exponent; got a tensor of shape \(formatShape(y.shape))") }
                 return try x.pow(y.item())
-            case .modulo:
-                let shape = try Tensor.broadcastShapes(x.shape, y.shape, op: "%")
-                let values = zip(try x.expanded(to: shape).toDoubles(), try y.expanded(to: shape).toDoubles()).map(floorMod)
-                return try Tensor(float64: values, shape: shape).cast(to: x.dtype)
+            case .modulo: return try x.remainder(y).cast(to: x.dtype)
             case .equal: return try x.equal(y)
             case .notEqual: return try x.notEqual(y)
             case .less: return try x.less(y)
@@ -395,13 +392,6 @@ enum Operators {
 /// Objects that answer `x[key]` (a cache by hook name, a result by label).
 public protocol IndexableObject: NativeObject {
     func index(_ keys: [Value]) throws -> Value
-}
-
-/// `a mod b` with the sign of the divisor, as in Python (`-1 % 5` is 4); NaN for b = 0.
-func floorMod(_ a: Double, _ b: Double) -> Double {
-    guard b != 0 else { return .nan }
-    let r = a.truncatingRemainder(dividingBy: b)
-    return r != 0 && (r < 0) != (b < 0) ? r + b : r
 }
 
 import Foundation

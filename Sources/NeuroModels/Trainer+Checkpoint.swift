@@ -59,6 +59,11 @@ extension Trainer {
         }
     }
 
+    /// Reads every part of a run, checking each number against what a run
+    /// written by `save(to:)` can hold before it is used: whole numbers in
+    /// range (no Double-to-Int conversion can trap, no epoch can overflow
+    /// when training continues), integer tensors where integers are stored,
+    /// and epochs that agree with one another. Errors name the field.
     private static func resume(_ file: SafeTensorsFile) throws -> Trainer {
         let meta = file.metadata
         guard meta["kind"] == fileKind else {
@@ -73,12 +78,17 @@ extension Trainer {
             return value
         }
         let config = try TransformerConfig(json: text("config"))
-        guard let fraction = Double(try text("train_fraction")), let seed = UInt64(try text("seed")),
-              let epoch = Int(try text("epoch")) else {
-            throw EngineError(.file, "metadata 'train_fraction', 'seed' or 'epoch' is not a number")
+        guard let fraction = Double(try text("train_fraction")), fraction > 0, fraction < 1 else {
+            throw EngineError(.file, "metadata 'train_fraction' must be a number between 0 and 1, got '\(try text("train_fraction"))'")
         }
-        let data = try decodeDataset(text("task"), fraction: fraction, seed: seed)
-            .withSplit(train: tensor("split.train").toInts(), test: tensor("split.test").toInts())
+        guard let seed = UInt64(try text("seed")) else {
+            throw EngineError(.file, "metadata 'seed' must be a whole number from 0 to \(UInt64.max), got '\(try text("seed"))'")
+        }
+        let epoch = try wholeNumber(text("epoch"), field: "metadata 'epoch'", in: 0...maxEpoch)
+        let grid = try decodeDataset(text("task"), fraction: fraction, seed: seed)
+        let train = try rowIndices(tensor("split.train"), field: "split.train", rows: grid.count)
+        let test = try rowIndices(tensor("split.test"), field: "split.test", rows: grid.count)
+        let data = try grid.withSplit(train: train, test: test)
         func weights(prefix: String) -> [String: Tensor] {
             var out: [String: Tensor] = [:]
             for (key, value) in file.tensors where key.hasPrefix(prefix) { out[String(key.dropFirst(prefix.count))] = value }
@@ -90,18 +100,14 @@ extension Trainer {
         for (key, value) in meta where key.hasPrefix("optimizer.") { optimizerMeta[String(key.dropFirst(10))] = value }
         try trainer.optimizer.loadState(tensors: weights(prefix: "optimizer."), metadata: optimizerMeta)
 
-        var history = TrainingHistory()
-        let epochs = try tensor("history.epoch").toInts()
-        let train = try tensor("history.train_loss").toDoubles()
-        let test = try tensor("history.test_loss").toDoubles()
-        let accuracy = try tensor("history.test_accuracy").toDoubles()
-        guard train.count == epochs.count, test.count == epochs.count, accuracy.count == epochs.count else {
-            throw EngineError(.file, "history tensors have different lengths")
-        }
-        for i in 0..<epochs.count { history.append(epoch: epochs[i], train: train[i], test: test[i], accuracy: accuracy[i]) }
-        let checkpointEpochs = try text("checkpoint_epochs").split(separator: ",").map { part -> Int in
-            guard let value = Int(part) else { throw EngineError(.file, "checkpoint epoch '\(part)' is not a number") }
-            return value
+        let history = try decodeHistory(tensor: tensor, epoch: epoch)
+        var checkpointEpochs: [Int] = []
+        for part in try text("checkpoint_epochs").split(separator: ",") {
+            let e = try wholeNumber(String(part), field: "metadata 'checkpoint_epochs'", in: 0...epoch)
+            guard e > (checkpointEpochs.last ?? -1) else {
+                throw EngineError(.file, "metadata 'checkpoint_epochs' must list each epoch once, in increasing order; \(e) follows \(checkpointEpochs.last ?? 0)")
+            }
+            checkpointEpochs.append(e)
         }
         let checkpoints = try checkpointEpochs.map { e -> Checkpoint in
             let table = weights(prefix: "checkpoint.\(e).")
@@ -109,12 +115,78 @@ extension Trainer {
                 guard let t = table[p.name], t.shape == p.tensor.shape else {
                     throw EngineError(.file, "checkpoint \(e) is missing '\(p.name)' or has the wrong shape")
                 }
+                guard t.dtype == p.tensor.dtype else {
+                    throw EngineError(.file, "tensor 'checkpoint.\(e).\(p.name)' is \(t.dtype.shortName), expected \(p.tensor.dtype.shortName)")
+                }
                 return (p.name, t)
             })
         }
         let settings = try meta["settings"].map(decodeSettings)
+        if let settings {
+            for (i, setting) in settings.enumerated() {
+                let earlier = i == 0 ? 0 : settings[i - 1].epoch
+                guard setting.epoch > earlier, setting.epoch <= epoch + 1 else {
+                    throw EngineError(.file, "settings[\(i)]: 'epoch' \(setting.epoch) must come after \(earlier) and be at most \(epoch + 1) (the run is at epoch \(epoch))")
+                }
+            }
+        }
         trainer.restore(epoch: epoch, history: history, checkpoints: checkpoints, settings: settings)
         return trainer
+    }
+
+    /// `text` as a whole number in `range`, or an error naming `field`.
+    /// Parsed as an integer, never through Double, so no value can trap.
+    static func wholeNumber(_ text: String, field: String, in range: ClosedRange<Int>) throws -> Int {
+        guard let value = Int(text), range.contains(value) else {
+            throw EngineError(.file, "\(field) must be a whole number from \(range.lowerBound) to \(range.upperBound), got '\(text)'")
+        }
+        return value
+    }
+
+    /// A split's row indices: a vector of integers (never floats, whose
+    /// conversion would truncate), each a row of the grid, none twice.
+    private static func rowIndices(_ t: Tensor, field: String, rows: Int) throws -> [Int] {
+        guard !t.dtype.isFloatingPoint, t.rank == 1 else {
+            throw EngineError(.file, "tensor '\(field)' must be a vector of I64 or I32 row indices, got \(t.dtype.shortName) \(formatShape(t.shape))")
+        }
+        let values = t.toInts()
+        guard !values.isEmpty else { throw EngineError(.file, "tensor '\(field)' is empty") }
+        var seen = Set<Int>()
+        for (i, v) in values.enumerated() {
+            guard v >= 0 && v < rows else {
+                throw EngineError(.file, "tensor '\(field)' has row \(v) at position \(i), outside the dataset's 0..<\(rows)")
+            }
+            guard seen.insert(v).inserted else { throw EngineError(.file, "tensor '\(field)' lists row \(v) twice") }
+        }
+        return values
+    }
+
+    /// The history tensors: epochs as integers, strictly increasing, within
+    /// 1...`epoch` (the epochs the run has done); the curves as floats of the
+    /// same length.
+    private static func decodeHistory(tensor: (String) throws -> Tensor, epoch: Int) throws -> TrainingHistory {
+        let epochTensor = try tensor("history.epoch")
+        guard !epochTensor.dtype.isFloatingPoint, epochTensor.rank == 1 else {
+            throw EngineError(.file, "tensor 'history.epoch' must be a vector of I64 or I32 epochs, got \(epochTensor.dtype.shortName) \(formatShape(epochTensor.shape))")
+        }
+        let epochs = epochTensor.toInts()
+        for (i, e) in epochs.enumerated() {
+            let earlier = i == 0 ? 0 : epochs[i - 1]
+            guard e > earlier, e <= epoch else {
+                throw EngineError(.file, "tensor 'history.epoch' has \(e) at position \(i); epochs must increase from 1 to at most the run's epoch \(epoch)")
+            }
+        }
+        func curve(_ key: String) throws -> [Double] {
+            let t = try tensor(key)
+            guard t.dtype.isFloatingPoint, t.shape == [epochs.count] else {
+                throw EngineError(.file, "tensor '\(key)' must be a float vector of \(epochs.count) values like 'history.epoch', got \(t.dtype.shortName) \(formatShape(t.shape))")
+            }
+            return t.toDoubles()
+        }
+        let (train, test, accuracy) = (try curve("history.train_loss"), try curve("history.test_loss"), try curve("history.test_accuracy"))
+        var history = TrainingHistory()
+        for i in 0..<epochs.count { history.append(epoch: epochs[i], train: train[i], test: test[i], accuracy: accuracy[i]) }
+        return history
     }
 
     // MARK: - Encoding the task and options

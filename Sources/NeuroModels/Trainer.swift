@@ -124,6 +124,10 @@ public final class Trainer {
     public let optimizer: AdamW
     /// Epochs completed so far (across resumes).
     public private(set) var epoch = 0
+    /// The most epochs a run may reach, so that epoch arithmetic cannot
+    /// overflow and a run file cannot claim an absurd epoch (a billion
+    /// full-batch epochs is far beyond any run this trainer makes).
+    public static let maxEpoch = 1_000_000_000
     public private(set) var history = TrainingHistory()
     /// Weights kept every `options.checkpointEvery` epochs (and at epoch 0).
     public private(set) var checkpoints: [Checkpoint] = []
@@ -189,6 +193,9 @@ public final class Trainer {
     public func train(epochs: Int, shouldStop: () -> Bool = { false },
                       progress: (TrainingProgress) -> Void = { _ in }) throws -> TrainingOutcome {
         guard epochs >= 0 else { throw EngineError(.argument, "train: epochs must be 0 or more, got \(epochs)") }
+        guard epochs <= Trainer.maxEpoch - epoch else {
+            throw EngineError(.argument, "train: \(epochs) more epochs from epoch \(epoch) would pass the limit of \(Trainer.maxEpoch) epochs")
+        }
         // The test evaluation runs on a second thread; one BLAS thread per
         // thread uses two cores without oversubscribing them (measured faster).
         let blasThreads = BLASThreads.current

@@ -186,6 +186,39 @@ final class NPYTests: XCTestCase {
         }
     }
 
+    // MARK: - Files larger than what they hold, or than memory
+
+    func testHugeSparseFileIsReadByItsHeader() throws {
+        let path = try temporaryDirectory(self) + "/sparse.npy"
+        try writeSparse(NPY.encode(try Tensor([1, 2, 3], shape: [3])), size: 100 << 30, to: path)
+        XCTAssertEqual(try NPY.read(path).toFloats(), [1, 2, 3])
+    }
+
+    func testArrayTooLargeForMemoryIsRefused() throws {
+        let path = try temporaryDirectory(self) + "/huge.npy"
+        let bytes = npyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': (1000000, 1000000), }")
+        try writeSparse(bytes, size: bytes.count + 4_000_000_000_000, to: path)
+        XCTAssertThrowsError(try NPY.read(path)) { error in
+            XCTAssertEqual("\(error)", "\(path): the array of shape [1000000, 1000000] (4 TB) is too large to allocate (more than half of this machine's memory)")
+        }
+    }
+
+    func testHeaderLengthPastTheLimitIsRefusedBeforeReading() throws {
+        let path = try temporaryDirectory(self) + "/long.npy"
+        try writeSparse([0x93] + Array("NUMPY".utf8) + [2, 0] + littleEndianBytes(20_000_000, count: 4), size: 100_000_000, to: path)
+        XCTAssertThrowsError(try NPY.read(path)) { error in
+            XCTAssertEqual("\(error)", "\(path): header length 20000000 is more than the 16777216 bytes read for an .npy header")
+        }
+    }
+
+    func testBigEndianArraySpanningManyBlocksReadsCorrectly() throws {
+        let values = (0..<150_000).map { UInt64($0) }
+        let bytes = npyBytes("{'descr': '>i8', 'fortran_order': False, 'shape': (150000,), }", bigEndianBytes(values, width: 8))
+        let path = try temporaryDirectory(self) + "/big-endian.npy"
+        try writeAtomically(bytes, to: path)
+        XCTAssertEqual(try NPY.read(path).toInts(), values.map { Int($0) })
+    }
+
     func testTruncatedFileOnDisk() throws {
         let path = try temporaryDirectory(self) + "/cut.npy"
         try writeAtomically(Array(NPY.encode(try Tensor(ints: [1, 2, 3], shape: [3])).dropLast(3)), to: path)

@@ -280,6 +280,55 @@ final class SafeTensorsTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory), [])
     }
 
+    // MARK: - Files larger than what they hold, or than memory
+
+    /// A 100 GB sparse file whose header describes a few bytes: only the
+    /// header and those bytes are read.
+    func testHugeSparseFileIsReadByItsHeader() throws {
+        let path = try temporaryDirectory(self) + "/sparse.safetensors"
+        try writeSparse(try SafeTensors.encode([("w", try Tensor([1, 2, 3], shape: [3]))]), size: 100 << 30, to: path)
+        let file = try SafeTensors.read(path)
+        XCTAssertEqual(file.tensors["w"]?.toFloats(), [1, 2, 3])
+    }
+
+    /// A header that declares more data than the file holds is refused
+    /// before any tensor is read or allocated.
+    func testHeaderClaimingMoreThanTheFileHasIsRefused() throws {
+        let path = try temporaryDirectory(self) + "/liar.safetensors"
+        try writeAtomically(safetensorsBytes(#"{"a": {"dtype": "F32", "shape": [1000, 1000], "data_offsets": [0, 4000000]}}"#, [1, 2, 3, 4]), to: path)
+        assertThrows("\(path): tensor 'a' has data_offsets [0, 4000000] past the end of the data (4 bytes); the file is truncated") {
+            try SafeTensors.read(path)
+        }
+        // The header length itself is checked against the file and the format's limit before the header is read.
+        let long = path + ".long"
+        try writeSparse(littleEndianBytes(200_000_000, count: 8), size: 1 << 30, to: long)
+        XCTAssertThrowsError(try SafeTensors.read(long)) { error in
+            XCTAssertEqual("\(error)", "\(long): header length 200000000 is more than the 100000000 bytes a safetensors header may have")
+        }
+    }
+
+    /// A tensor that is in the file but could not fit in memory is refused
+    /// with its name and size, not allocated.
+    func testTensorTooLargeForMemoryIsRefused() throws {
+        let path = try temporaryDirectory(self) + "/huge.safetensors"
+        let bytes = safetensorsBytes(#"{"a": {"dtype": "F32", "shape": [1000000, 1000000], "data_offsets": [0, 4000000000000]}}"#)
+        try writeSparse(bytes, size: bytes.count + 4_000_000_000_000, to: path)
+        XCTAssertThrowsError(try SafeTensors.read(path)) { error in
+            XCTAssertEqual("\(error)", "\(path): tensor 'a' of shape [1000000, 1000000] (4 TB) is too large to allocate (more than half of this machine's memory)")
+        }
+    }
+
+    /// Half floats and big blocks are converted a block at a time; the values are the same.
+    func testConvertedTensorsSpanningManyBlocksReadCorrectly() throws {
+        let n = 200_000
+        let patterns = (0..<n).map { UInt16(truncatingIfNeeded: 0x3C00 + $0 % 1024) }   // 1 + fraction: finite halves
+        let bytes = safetensorsBytes("{\"h\": {\"dtype\": \"F16\", \"shape\": [\(n)], \"data_offsets\": [0, \(2 * n)]}}", halfBytes(patterns))
+        let path = try temporaryDirectory(self) + "/half.safetensors"
+        try writeAtomically(bytes, to: path)
+        let values = try XCTUnwrap(SafeTensors.read(path).tensors["h"]).toFloats()
+        XCTAssertEqual(values, patterns.map(halfToFloat))
+    }
+
     func testReadFileBytesRoundTrip() throws {
         let path = try temporaryDirectory(self) + "/bytes.bin"
         let bytes = (0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }

@@ -38,7 +38,7 @@ final class ExitCodeTests: XCTestCase {
             (["run", nested], 1, "",
              "\(nested):1:11: error: cannot apply '+' to a number and a string\n  fn f(x) { x + \"a\" }\n            ^^^^^^^\n  note: in f() called at 2:1\n"),
             (["-e", "zeros([1000000, 1000000])"], 1, "",
-             "<-e>:1:1: error: zeros: shape [1000000, 1000000] is too large to allocate (more than half of this machine's memory)\n  zeros([1000000, 1000000])\n  ^^^^^^^^^^^^^^^^^^^^^^^^^\n"),
+             "<-e>:1:1: error: zeros: shape [1000000, 1000000] (4 TB) is too large to allocate (more than half of this machine's memory)\n  zeros([1000000, 1000000])\n  ^^^^^^^^^^^^^^^^^^^^^^^^^\n"),
             (["run", syntax], 65, "",
              "\(syntax):1:8: error: expected an expression, found end of line\n  x = 1 +\n         ^\n"
              + "\(syntax):2:7: error: expected end of line after the assignment, found '2'\n  y = 2 2\n        ^\n"

@@ -92,4 +92,34 @@ final class FilesBuiltinTests: XCTestCase {
         let (_, _, other) = PictureTestSupport.run("load(\"\(path("notes.txt"))\")", setup: false)
         XCTAssertEqual(other, "load: cannot tell what '\(path("notes.txt"))' holds: load reads .npy and .safetensors files")
     }
+
+    /// What is not a regular file is refused by name, at once: a FIFO would
+    /// block the session forever and /dev/zero would fill memory.
+    func testLoadRefusesWhatIsNotARegularFile() throws {
+        let fifo = path("pipe.npy"), device = path("zero.safetensors"), folder = path("folder.safetensors")
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        try FileManager.default.createSymbolicLink(atPath: device, withDestinationPath: "/dev/zero")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)
+        let cases = [(fifo, "is a FIFO"), (device, "is a device"), (folder, "is a directory")]
+        for (file, what) in cases {
+            let done = DispatchSemaphore(value: 0)
+            let box = ErrorBox()
+            Thread {
+                box.error = PictureTestSupport.run("load(\"\(file)\")", setup: false).error
+                done.signal()
+            }.start()
+            guard done.wait(timeout: .now() + 10) == .success else {
+                XCTFail("load(\"\(file)\") blocked")
+                let fd = open(fifo, O_WRONLY | O_NONBLOCK)   // give the FIFO a writer, so the reader ends
+                if fd >= 0 { close(fd) }
+                continue
+            }
+            XCTAssertEqual(box.error, "load: \(file): \(what), not a regular file")
+        }
+    }
+}
+
+/// Where a worker thread leaves the error it saw; read only after its semaphore.
+private final class ErrorBox: @unchecked Sendable {
+    var error: String?
 }
