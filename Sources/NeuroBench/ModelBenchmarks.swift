@@ -6,6 +6,8 @@
 import NeuroAnalysis
 import NeuroEngine
 import NeuroLanguage
+import NeuroFuzz
+import Foundation
 import NeuroModels
 
 /// The grokking demo's dataset and a freshly initialised model.
@@ -57,14 +59,28 @@ func benchProgressMeasures(_ context: inout Context) throws {
     emit([("name", .string("progress_250_checkpoints"))] + timingFields(t) + [("checkpoints", .int(250)), ("target_ms", .number(60_000))])
 }
 
-/// The language fuzzer: random and mutated scripts through the parser, the
-/// name check and the evaluator; none may crash.
+/// The fuzzers: random, generated, deeply nested, huge-shaped and mutated
+/// scripts through the parser, the name check and the evaluator, with Ctrl-C
+/// at random points; then crafted files through every reader. None may crash
+/// or hang; findings are listed in the report.
 func benchFuzz(_ context: inout Context) throws {
     let count = context.iterations ?? 100_000
-    let start = nowNanoseconds()
-    let report = Fuzzer.run(count: count, seed: 1)
-    let ms = Double(nowNanoseconds() - start) / 1e6
-    emit([("name", .string("fuzz")), ("ms", .number(ms)), ("inputs", .int(count)), ("report", .string("\(report)"))])
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let corpus = Fuzzer.defaultCorpus + Fuzzer.scripts(under: root.appendingPathComponent("examples"))
+        + Fuzzer.scripts(under: root.appendingPathComponent("Tests/NeuroLanguageTests/Golden"))
+    var start = nowNanoseconds()
+    let report = Fuzzer.run(count: count, seed: 1, corpus: corpus)
+    var ms = Double(nowNanoseconds() - start) / 1e6
+    emit([("name", .string("fuzz")), ("ms", .number(ms)), ("inputs", .int(count)), ("findings", .int(report.findings.count)),
+          ("report", .string("\(report)"))])
+    let files = max(count / 20, 100)
+    start = nowNanoseconds()
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("neuromap-bench-filefuzz-\(getpid())").path
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let fileReport = try FileFuzzer.run(count: files, seed: 1, directory: directory)
+    ms = Double(nowNanoseconds() - start) / 1e6
+    emit([("name", .string("fuzz_files")), ("ms", .number(ms)), ("inputs", .int(fileReport.files)),
+          ("findings", .int(fileReport.findings.count)), ("report", .string("\(fileReport)"))])
 }
 
 /// A full layer × position × head patching sweep of the attention heads'

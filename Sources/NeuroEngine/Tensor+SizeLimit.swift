@@ -24,6 +24,13 @@ enum SizeLimit {
     static let maxElements: Int = Swift.max(1 << 20, physicalBytes / 2 / 8)
 }
 
+extension Tensor {
+    /// The most elements one tensor may have on this machine (half of
+    /// physical memory in float64); larger results are refused before
+    /// anything is allocated.
+    public static var maxElements: Int { SizeLimit.maxElements }
+}
+
 /// Why a tensor of some shape cannot be made.
 enum SizeProblem: Error {
     /// Dimension `axis` is negative.

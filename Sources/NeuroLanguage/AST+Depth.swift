@@ -3,9 +3,9 @@
 /// than `Parser.maxNesting` levels. Every node knows its depth (`Expr.depth`,
 /// `Stmt.depth`), computed here from its children's as it is made, so
 /// measuring never walks (or recurses over) a tree.
-enum SyntaxDepth {
+public enum SyntaxDepth {
     /// A statement or an expression, for walking both with one stack.
-    enum Node {
+    public enum Node {
         case expr(Expr)
         case stmt(Stmt)
 
@@ -33,7 +33,7 @@ enum SyntaxDepth {
 
     /// The nodes directly under `node`. For expressions made by an infix
     /// operator, the left operand comes first.
-    static func children(_ node: Node) -> [Node] {
+    public static func children(_ node: Node) -> [Node] {
         switch node {
         case .expr(let expr): return children(expr)
         case .stmt(let stmt): return children(stmt)

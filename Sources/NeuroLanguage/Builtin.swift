@@ -1,5 +1,19 @@
 import NeuroEngine
 
+/// What a built-in does besides computing its value, so a sandbox (the
+/// fuzzer's) can refuse it without keeping a list of names.
+public struct BuiltinEffects: OptionSet, Sendable {
+    public let rawValue: Int
+    public init(rawValue: Int) { self.rawValue = rawValue }
+
+    /// Reads or writes files.
+    public static let files = BuiltinEffects(rawValue: 1)
+    /// Reads the clock (its value differs run to run).
+    public static let clock = BuiltinEffects(rawValue: 2)
+    /// Trains or builds models: long-running, sized by its arguments.
+    public static let training = BuiltinEffects(rawValue: 4)
+}
+
 /// A function the language provides, written in Swift.
 public struct Builtin {
     public let name: String
@@ -11,15 +25,18 @@ public struct Builtin {
     public let parameters: [String]
     /// Receives its arguments unevaluated (`corrupt(a+1)` keeps `a+1` as an expression).
     public let lazy: Bool
+    /// Files, the clock, training: what it does besides computing its value.
+    public let effects: BuiltinEffects
     public let call: (CallArguments) throws -> Value
 
     public init(_ name: String, _ signature: String, _ summary: String, parameters: [String] = [], lazy: Bool = false,
-                call: @escaping (CallArguments) throws -> Value) {
+                effects: BuiltinEffects = [], call: @escaping (CallArguments) throws -> Value) {
         self.name = name
         self.signature = signature
         self.summary = summary
         self.parameters = parameters
         self.lazy = lazy
+        self.effects = effects
         self.call = call
     }
 }

@@ -45,7 +45,8 @@ extension Builtins {
     static let transformer = Builtin(
         "transformer", "transformer(data, layers: 1, heads: 4, d_model: 128, d_mlp: 4·d_model, act: \"relu\", norm: \"none\", seed: 0)",
         "a hooked transformer (TransformerLens layout); vocabulary and context from the dataset (if not given: the current one, else the one made last)",
-        parameters: ["data", "layers", "heads", "d_model", "d_head", "d_mlp", "act", "norm", "d_vocab", "d_vocab_out", "n_ctx", "seed"]
+        parameters: ["data", "layers", "heads", "d_model", "d_head", "d_mlp", "act", "norm", "d_vocab", "d_vocab_out", "n_ctx", "seed"],
+        effects: .training
     ) { args in
         let session = args.interpreter.session
         let data = try args.object(0, "data", as: DatasetObject.self, what: "a dataset") ?? session.data ?? session.lastMadeData
@@ -109,7 +110,7 @@ extension Builtins {
         "full-batch AdamW as in the grokking demo (betas 0.9, 0.98, biases frozen); a checkpoint every \(trainingDefaults.checkpointEvery) epochs "
             + "(wider for long runs: at most \(defaultCheckpointLimit) kept; 0 for none); training the same model on the same data again "
             + "continues the run, and options not given keep their values; `train model on data epochs 2000 lr 1e-3 wd 1.0`",
-        parameters: ["on", "data", "epochs", "lr", "wd", "checkpoint", "beta1", "beta2", "freeze_biases"]
+        parameters: ["on", "data", "epochs", "lr", "wd", "checkpoint", "beta1", "beta2", "freeze_biases"], effects: .training
     ) { args in
         let session = args.interpreter.session
         let model = try args.object(0, "model", as: ModelObject.self, what: "a model") ?? session.requireModel("train")
@@ -185,7 +186,7 @@ extension Builtins {
     static let baseline = Builtin(
         "baseline", "baseline(data, kind: \"mlp\", epochs: 1000, lr: 1e-3, wd: 1.0, d_model: 128, d_hidden: 512, seed: 0)",
         "train a baseline to compare with the transformer: \"memory\" (a lookup table per input) or \"mlp\" (an MLP over the concatenated embeddings)",
-        parameters: ["data", "kind", "epochs", "lr", "wd", "d_model", "d_hidden", "seed"]
+        parameters: ["data", "kind", "epochs", "lr", "wd", "d_model", "d_hidden", "seed"], effects: .training
     ) { args in
         let data = try args.object(0, "data", as: DatasetObject.self, what: "a dataset") ?? args.interpreter.session.requireData("baseline")
         let d = data.dataset

@@ -32,7 +32,7 @@ extension Builtins {
 
     static let load = Builtin("load", "load(\"model.safetensors\", act: \"relu\")",
                               "a model from TransformerLens-named safetensors weights, or a saved training run; .npy files, and safetensors files of other tensors, load as tensors",
-                              parameters: ["path", "act", "norm"]) { args in
+                              parameters: ["path", "act", "norm"], effects: .files) { args in
         let path = try args.string(0, "path")
         guard FileManager.default.fileExists(atPath: path) else { throw args.error("no such file '\(path)'") }
         switch (path as NSString).pathExtension.lowercased() {
@@ -75,7 +75,7 @@ extension Builtins {
 
     static let save = Builtin("save", "save(value, \"path\")",
                               "write a value in the format its extension names (.npy .safetensors .csv .json .svg, .dot for circuits), atomically",
-                              parameters: ["value", "to", "path", "run"]) { args in
+                              parameters: ["value", "to", "path", "run"], effects: .files) { args in
         let value = try args.required(0, "value")
         let positional = try args.value(1, "path").map { _ in try args.string(1, "path") }
         let after = try args.value(nil, "to").map { _ in try args.string(nil, "to") }

@@ -17,7 +17,7 @@ extension Builtins {
     static let plot = Builtin(
         "plot", "plot(x, to: \"x.svg\", colour: true)",
         "draw a tensor, training run or analysis result: a sketch in the terminal, and with 'to' an SVG file",
-        parameters: ["x", "to", "colour"]
+        parameters: ["x", "to", "colour"], effects: .files
     ) { args in
         let value = try args.required(0, "x")
         let figure = try naming(args) { try Figure.of(value) }
@@ -37,7 +37,7 @@ extension Builtins {
     static let report = Builtin(
         "report", "report(\"report.html\", title: \"NeuroMap report\")",
         "write every result of the session so far, in order, with its summary and picture, as one self-contained HTML page",
-        parameters: ["to", "title"]
+        parameters: ["to", "title"], effects: .files
     ) { args in
         let path = try htmlPath(args)
         let session = args.interpreter.session
@@ -54,7 +54,7 @@ extension Builtins {
     static func viewerBuiltin(_ name: String) -> Builtin {
         Builtin(name, "\(name)(model, to: \"viewer.html\", p: 113)",
                 "an interactive HTML page of the model's embeddings: PCA in 2-D or 3-D beside the expected circle, per checkpoint",
-                parameters: ["model", "to", "p", "title"]) { args in
+                parameters: ["model", "to", "p", "title"], effects: .files) { args in
             let (model, p) = try modularTarget(args)
             let path = try htmlPath(args, index: 1)
             let title = try args.string(nil, "title", default: "W_E of a modular-arithmetic model (p = \(p))")

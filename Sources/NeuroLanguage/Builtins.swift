@@ -58,7 +58,7 @@ public enum Builtins {
                 }
                 return .none
             },
-            Builtin("time", "time()", "seconds on a monotonic clock, for measuring how long something takes") { args in
+            Builtin("time", "time()", "seconds on a monotonic clock, for measuring how long something takes", effects: .clock) { args in
                 try args.expectAtMost(0)
                 return .number(monotonicSeconds())
             },

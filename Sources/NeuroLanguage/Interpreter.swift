@@ -84,7 +84,8 @@ public final class Interpreter {
     }
 
     /// Runs a program at a top level: the user's globals or the library's scope.
-    func run(_ program: [Stmt], in scope: Environment) throws -> Value? {
+    @discardableResult
+    public func run(_ program: [Stmt], in scope: Environment) throws -> Value? {
         var last: Value? = nil
         for statement in program {
             last = nil
@@ -447,6 +448,8 @@ public final class Interpreter {
         for (label, _) in named where !builtin.parameters.contains(label) {
             throw RuntimeError(NameCheck.unknownArgument(label, of: builtin), at: range)
         }
+        // After Ctrl-C no built-in starts, even one later in the same expression.
+        if Interruption.requested { throw RuntimeError("interrupted", at: range) }
         let arguments = CallArguments(function: builtin.name, positional: positional, named: named, expressions: expressions,
                                       environment: env, range: range, interpreter: self)
         do {

@@ -1,5 +1,6 @@
 import XCTest
 @testable import NeuroLanguage
+@testable import NeuroFuzz
 
 /// The fuzzer's run in CI, its determinism, and the inputs that once
 /// crashed or hung the language (each now a plain error or a quick run).
@@ -17,6 +18,32 @@ final class FuzzTests: XCTestCase {
         XCTAssertGreaterThan(report.syntaxErrors, 200, report.description)
         XCTAssertGreaterThan(report.runtimeErrors, 200, report.description)
         XCTAssertGreaterThan(report.completed, 50, report.description)
+    }
+
+    /// The generators of deep nesting and of huge shapes, and Ctrl-C at
+    /// every one of an input's first calls: no crash, no finding, and what
+    /// each must do (refuse the size, refuse the depth, stop).
+    func testDeepNestingHugeShapesAndCtrlC() throws {
+        var rng = SplitMix64(seed: 7)
+        for _ in 0..<60 {
+            let source = DeepNesting.make(&rng)
+            let result = try onLargeStack { Fuzzer.check(source) }
+            XCTAssertEqual(result.findings, [], String(source.prefix(80)))
+        }
+        for _ in 0..<30 {
+            let source = HugeShapes.make(&rng)
+            let started = Date()
+            let result = try onLargeStack { Fuzzer.check(source) }
+            XCTAssertEqual(result.findings, [], source)
+            XCTAssertEqual(result.outcome, .runtimeError, "every huge result is refused: \(source)")
+            XCTAssertLessThan(Date().timeIntervalSince(started), 5, source)
+        }
+        let program = "xs = []\nfor i in 0..5 { xs += [len(xs)] }\ny = sum(tensor(xs))\nprint(y)\nz = zeros([2])"
+        for call in 0..<9 {
+            let result = try onLargeStack { Fuzzer.check(program, interruptAtCall: call) }
+            XCTAssertEqual(result.findings, [], "Ctrl-C at call \(call)")
+            XCTAssertEqual(result.outcome, .interrupted, "Ctrl-C at call \(call)")
+        }
     }
 
     func testInputsAreReproducible() {
