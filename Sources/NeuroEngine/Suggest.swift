@@ -56,8 +56,12 @@ public enum Suggest {
     public static func ranked(_ word: String, among candidates: [String], limit: Int = 3, minimumAllowance: Int = 1,
                               allowance fixed: Int? = nil, acceptingSuffix: Bool = false) -> [String] {
         let typed = word.lowercased(), allowed = fixed ?? allowance(for: word, minimum: minimumAllowance)
+        let length = typed.count
         var seen = Set<String>()
         let scored = candidates.filter { $0 != word && seen.insert($0).inserted }.compactMap { name -> (name: String, distance: Int)? in
+            // The distance is at least the difference in length: most names are ruled out without the table.
+            let suffix = acceptingSuffix && name.hasSuffix(word)
+            guard abs(name.count - length) <= allowed || suffix else { return nil }
             let distance = typoDistance(typed, name.lowercased())
             if distance <= allowed { return (name, distance) }
             return acceptingSuffix && name.hasSuffix(word) ? (name, allowed + 1) : nil

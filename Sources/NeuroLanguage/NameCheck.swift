@@ -120,7 +120,9 @@ public enum NameCheck {
             switch expr.kind {
             case .variable(let name):
                 guard !isKnown(name) else { return }
-                let candidates = scopes.flatMap { $0 } + Keyword.allCases.map(\.rawValue)
+                // Only the first problems are shown; the rest are counted, so they need no suggestion.
+                let shown = problems.count < Diagnostic.maxShown
+                let candidates = shown ? scopes.flatMap { $0 } + Keyword.allCases.map(\.rawValue) : []
                 let hint = Suggest.closest(name, among: candidates).map { "; did you mean '\($0)'?" } ?? ""
                 report("unknown name '\(name)'\(hint)", at: expr.range)
             case .call(let callee, let arguments):
