@@ -72,8 +72,11 @@ public func writeAtomically(_ bytes: [UInt8], to path: String) throws {
 /// ```swift
 /// let bytes = try readFileBytes("/tmp/greeting.txt")   // [104, 101, 108, 108, 111, 10]
 /// ```
-public func readFileBytes(_ path: String) throws -> [UInt8] {
+public func readFileBytes(_ path: String, atMost limit: Int? = nil) throws -> [UInt8] {
     let file = try RegularFile(path: path)
+    if let limit, file.size > limit {
+        throw EngineError.file(path, "is \(formatBytes(Double(file.size))), more than the \(formatBytes(Double(limit))) expected here")
+    }
     guard file.size <= SizeLimit.physicalBytes / 2 else {
         throw EngineError.file(path, "is \(formatBytes(Double(file.size))), too large to read whole (more than half of this machine's memory)")
     }

@@ -198,8 +198,10 @@ public final class Interpreter {
     private func importFile(_ path: String, at range: SourceRange) throws {
         let full = path.hasPrefix("/") ? path : (baseDirectory as NSString).appendingPathComponent(path)
         guard !importing.contains(full) else { throw RuntimeError("import cycle: '\(path)' is already being imported", at: range) }
-        guard let source = try? String(contentsOfFile: full, encoding: .utf8) else {
-            throw RuntimeError("cannot read '\(path)' (looked at \(full))", at: range)
+        let source: String
+        switch SourceText.readScript(full) {
+        case .success(let text): source = text
+        case .failure(let problem): throw RuntimeError("cannot import '\(path)' (looked at \(full)): \(problem)", at: range)
         }
         let parsed = Interpreter.parse(source)
         if let first = parsed.diagnostics.first {

@@ -1,3 +1,5 @@
+import NeuroEngine
+
 /// A script's text, named, with its lines indexed once: rendering any number
 /// of diagnostics against it costs each one only its own line.
 ///
@@ -102,5 +104,42 @@ extension SourceText {
                 return .success(String(decoding: bytes, as: UTF8.self))
             }
         }
+    }
+}
+
+/// Why a script could not be read: the file (missing, not a regular file,
+/// too large) or its bytes (not UTF-8, and where).
+public enum ScriptReadError: Error, CustomStringConvertible {
+    case file(String)
+    case bytes(SourceBytesProblem)
+
+    public var description: String {
+        switch self {
+        case .file(let message): return message
+        case .bytes(let problem): return problem.place.map { "\($0): " } .map { $0 + "\(problem)" } ?? "\(problem)"
+        }
+    }
+}
+
+extension SourceText {
+    /// The largest script read: anything longer is not a script typed by a person.
+    public static let maxScriptBytes = 64 << 20
+
+    /// The text of the script at `path`, read the one way every front end
+    /// reads scripts (`run`, `import`, `:load`, the standard library): only
+    /// a regular file (a FIFO would block, a device never end), at most
+    /// `maxScriptBytes`, decoded as `decode` does.
+    public static func readScript(_ path: String) -> Result<String, ScriptReadError> {
+        let bytes: [UInt8]
+        do {
+            bytes = try readFileBytes(path, atMost: maxScriptBytes)
+        } catch let error as EngineError {
+            // The engine's message starts with the path; the caller names the file itself.
+            let message = error.message.hasPrefix(path + ": ") ? String(error.message.dropFirst(path.count + 2)) : error.message
+            return .failure(.file(message))
+        } catch {
+            return .failure(.file("\(error)"))
+        }
+        return decode(bytes).mapError { .bytes($0) }
     }
 }

@@ -39,15 +39,11 @@ extension Interpreter {
         }
         var problems: [String] = []
         for path in StandardLibrary.files {
-            guard let bytes = FileManager.default.contents(atPath: path) else {
-                problems.append("\(path): cannot be read\n")
-                continue
-            }
             let source: String
-            switch SourceText.decode(bytes) {
+            switch SourceText.readScript(path) {
             case .success(let text): source = text
             case .failure(let problem):
-                problems.append("\(path)\(problem.place.map { ":\($0)" } ?? ""): \(problem)\n")
+                problems.append("\(path): \(problem)\n")
                 continue
             }
             let text = SourceText(name: path, text: source)

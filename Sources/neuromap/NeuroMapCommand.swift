@@ -47,23 +47,19 @@ extension NeuroMap {
 /// cannot: a missing or unreadable file exits 66; bytes that are not UTF-8
 /// text exit 65, saying what is wrong and where. A UTF-8 byte-order mark is skipped.
 func readScript(_ path: String) throws -> String {
-    let bytes: Data
+    let read: Result<String, ScriptReadError>
     if path == "-" {
-        bytes = FileHandle.standardInput.readDataToEndOfFile()
+        read = SourceText.decode(FileHandle.standardInput.readDataToEndOfFile()).mapError { .bytes($0) }
     } else {
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), !isFolder.boolValue,
-              let read = FileManager.default.contents(atPath: path) else {
-            let reason = FileManager.default.fileExists(atPath: path) ? "cannot be read" : "no such file"
-            ScriptRunner.report("neuromap: \(path): \(reason)\n")
-            throw ExitCode(ExitStatus.missingFile)
-        }
-        bytes = read
+        read = SourceText.readScript(path)
     }
-    switch SourceText.decode(bytes) {
+    switch read {
     case .success(let source):
         return source
-    case .failure(let problem):
+    case .failure(.file(let problem)):
+        ScriptRunner.report("neuromap: \(path): \(problem)\n")
+        throw ExitCode(ExitStatus.missingFile)
+    case .failure(.bytes(let problem)):
         ScriptRunner.report("neuromap: \(scriptName(path))\(problem.place.map { ":\($0)" } ?? ""): \(problem)\n")
         throw ExitCode(ExitStatus.syntaxError)
     }

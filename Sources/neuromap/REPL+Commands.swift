@@ -70,9 +70,11 @@ extension REPL {
             ScriptRunner.report("error: :load needs a file, e.g. :load examples/grokking.nmap\n")
             return
         }
-        guard let source = try? String(contentsOfFile: path, encoding: .utf8) else {
-            let reason = FileManager.default.fileExists(atPath: path) ? "cannot be read" : "no such file"
-            ScriptRunner.report("error: \(path): \(reason)\n")
+        let source: String
+        switch SourceText.readScript(path) {
+        case .success(let text): source = text
+        case .failure(let problem):
+            ScriptRunner.report("error: \(path): \(problem)\n")
             return
         }
         let interpreter = self.interpreter

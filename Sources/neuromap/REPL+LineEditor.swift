@@ -128,7 +128,9 @@ final class LineEditor: LineSource {
         Glibc.close(stop[1])
         // A Ctrl-D byte that reached us raw (typed before the terminal left raw mode) ends input too.
         let end = watcher.bytes.firstIndex(of: 0x04)
-        let text = typedStart + String(decoding: watcher.bytes[..<(end ?? watcher.bytes.endIndex)], as: UTF8.self)
+        // Bytes that arrived while the terminal was still raw end lines with a carriage return.
+        let text = (typedStart + String(decoding: watcher.bytes[..<(end ?? watcher.bytes.endIndex)], as: UTF8.self))
+            .replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         typedStart = lines.removeLast()
         typedLines += lines

@@ -28,6 +28,10 @@ final class ExitCodeTests: XCTestCase {
         let names = try script("names.nmap", "prnt(len([1]))\n")
         let knobs = try script("knobs.nmap", "metric = \"loss\"\nseeds = [3]\nepochs = 10\nprint(metric, seeds, epochs)\n")
         let missing = directory.appendingPathComponent("missing.nmap").path
+        // Scripts are read only from regular files: a FIFO would block, a device never end.
+        let fifo = directory.appendingPathComponent("pipe.nmap").path
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        let importsDevice = try script("device.nmap", "import \"/dev/zero\"\n")
         let folder = directory.path
 
         let cases: [(arguments: [String], status: Int32, output: String, errors: String)] = [
@@ -46,7 +50,11 @@ final class ExitCodeTests: XCTestCase {
             (["check", names], 65, "", "\(names):1:1: error: unknown name 'prnt'; did you mean 'print'?\n  prnt(len([1]))\n  ^^^^\n"),
             (["run", missing], 66, "", "neuromap: \(missing): no such file\n"),
             (["check", missing], 66, "", "neuromap: \(missing): no such file\n"),
-            (["run", folder], 66, "", "neuromap: \(folder): cannot be read\n"),
+            (["run", folder], 66, "", "neuromap: \(folder): is a directory, not a regular file\n"),
+            (["run", fifo], 66, "", "neuromap: \(fifo): is a FIFO, not a regular file\n"),
+            (["check", "/dev/zero"], 66, "", "neuromap: /dev/zero: is a device, not a regular file\n"),
+            (["run", importsDevice], 1, "", "\(importsDevice):1:1: error: cannot import '/dev/zero' (looked at /dev/zero): is a device, not a regular file\n"
+             + "  import \"/dev/zero\"\n  ^^^^^^^^^^^^^^^^^^\n"),
             // --set: values by the language's literal rules, names the script assigns, types it expects.
             (["run", knobs, "--set", "seeds=[1, 2]", "--set", "metric=acc", "--set", "epochs=-5"], 0, "acc [1, 2] -5\n", ""),
             (["run", knobs, "--set", "metric=\"kl\"", "--set", "seeds=[]"], 0, "kl [] 10\n", ""),

@@ -198,8 +198,8 @@ final class REPLTests: XCTestCase {
     /// a line typed meanwhile runs first.
     func testCtrlDDuringACommandEndsTheSessionAfterIt() throws {
         let prompt = try startPrompt()
-        prompt.send("for i in 0..100000 { x = i }\r")
-        Thread.sleep(forTimeInterval: 0.2)
+        prompt.send("print(\"busy\"); for i in 0..1000000 { x = i }\r")
+        prompt.expect("busy")                       // the command runs: what comes now is typed ahead
         prompt.send("print(\"typed ahead\")\r")
         prompt.send("\u{04}")
         prompt.expect("typed ahead")
