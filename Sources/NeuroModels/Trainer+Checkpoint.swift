@@ -67,7 +67,7 @@ extension Trainer {
     private static func resume(_ file: SafeTensorsFile) throws -> Trainer {
         let meta = file.metadata
         guard meta["kind"] == fileKind else {
-            throw EngineError(.file, "not a NeuroMap training run (no 'kind: \(fileKind)' in its metadata); load model weights with load() instead")
+            throw EngineError(.file, "not a NeuroMap training run (no 'kind: \(fileKind)' in its metadata); it may hold model weights (HookedTransformer.load)")
         }
         func text(_ key: String) throws -> String {
             guard let value = meta[key] else { throw EngineError(.file, "metadata is missing '\(key)'") }
