@@ -31,18 +31,18 @@ let siteQualifiers: Set<String> = ["head", "pos", "neuron"]
 /// let program = parser.parseProgram()      // parser.diagnostics is empty
 /// ```
 public struct Parser {
-    private var tokens: [Token]
-    private var current = 0
+    var tokens: [Token]
+    var current = 0
     /// Rules open around the current token that can contain themselves: an
     /// expression, a block, an `else if`. Each is one level (see `maxNesting`).
-    private var nesting = 0
+    var nesting = 0
     /// Blocks being parsed, and loops among them since the innermost function
     /// (`break` needs one; a function body starts afresh).
-    private var openBlocks = 0
-    private var openLoops = 0
+    var openBlocks = 0
+    var openLoops = 0
     /// Lines where the lexer already reported an error; a parse error there
     /// is its echo (`x = 1 $ 2`), not news.
-    private var linesWithLexerErrors: Set<Int> = []
+    var linesWithLexerErrors: Set<Int> = []
     /// How deep programs may nest: brackets, calls, indexes, operators,
     /// blocks, `else if`s. Deeper is refused rather than risking the stack
     /// of the parser, and of everything that walks the tree after it (the
@@ -50,7 +50,7 @@ public struct Parser {
     public static let maxNesting = 200
     public private(set) var diagnostics: [Diagnostic] = []
     /// Set when the input ended inside an unclosed bracket or block (the REPL then asks for more lines).
-    public private(set) var endedEarly = false
+    public internal(set) var endedEarly = false
 
     /// `input` names the text in every place the parser makes (see `SourceText.input`).
     public init(source: String, input: Int = 0) {
@@ -72,257 +72,6 @@ public struct Parser {
         diagnostics = diagnostics.enumerated()
             .sorted { ($0.element.range.start.offset, $0.offset) < ($1.element.range.start.offset, $1.offset) }.map(\.element)
         return statements
-    }
-
-    // MARK: - Statements
-
-    private mutating func statement() throws -> Stmt {
-        let start = peek
-        let statement: Stmt
-        switch start.kind {
-        case .keyword(.fn) where peekNext.kind != .symbol(.leftParen):
-            let decl = try functionDecl(named: true)
-            statement = Stmt(kind: .function(decl), range: decl.range)
-        case .keyword(.if): statement = try ifStatement()
-        case .keyword(.for):
-            advance()
-            let variable = try identifier("a loop variable after 'for'")
-            try consume(.keyword(.in), "expected 'in' after 'for \(variable)'")
-            let sequence = try expression()
-            let body = try loopBody(after: "for … in …")
-            statement = Stmt(kind: .forIn(variable, sequence, body), range: span(start))
-        case .keyword(.while):
-            advance()
-            let condition = try condition(after: "while")
-            let body = try loopBody(after: "while condition")
-            statement = Stmt(kind: .whileLoop(condition, body), range: span(start))
-        case .keyword(.return):
-            advance()
-            let value = endsStatement(peek) ? nil : try expression()
-            statement = Stmt(kind: .returnValue(value), range: span(start))
-        case .keyword(.break), .keyword(.continue):
-            guard openLoops > 0 else { throw error(at: start, "'\(start.text)' outside a loop") }
-            advance()
-            statement = Stmt(kind: start.kind == .keyword(.break) ? .breakLoop : .continueLoop, range: span(start))
-        case .keyword(.import):
-            advance()
-            guard case .string(let path) = peek.kind else { throw error(at: peek, "expected a file name in quotes after 'import'") }
-            advance()
-            statement = Stmt(kind: .importFile(path), range: span(start))
-        case .identifier(let word) where siteStatementWords.contains(word) && startsSite(peekNext):
-            statement = try siteStatement(word)
-        case .identifier where startsCommandArgument(peekNext):
-            statement = try commandStatement()
-        default:
-            statement = try expressionOrAssignment()
-        }
-        guard endsStatement(peek) else {
-            throw error(at: peek, "expected end of line after \(describe(statement)), found \(peek.display)\(keywordHint(statement))")
-        }
-        return statement
-    }
-
-    /// "; did you mean 'while'?" when a misspelt keyword is the likely cause:
-    /// the word where the statement should have ended (`x = 1 adn y`), or a
-    /// command's name (`whille x < 3 { … }` reads as the command `whille`).
-    private func keywordHint(_ statement: Stmt) -> String {
-        var word: String? = nil
-        if case .identifier(let found) = peek.kind {
-            word = found
-        } else if case .command(let call) = statement.kind, case .call(let callee, _) = call.kind, case .variable(let name) = callee.kind {
-            word = name
-        }
-        guard let word, word.count >= 3, let keyword = Suggest.closest(word, among: Keyword.allCases.map(\.rawValue)) else { return "" }
-        return "; did you mean '\(keyword)'?"
-    }
-
-    private mutating func expressionOrAssignment() throws -> Stmt {
-        let start = peek
-        let target = try expression()
-        let compound: [Symbol: BinaryOperator?] = [.equal: nil, .plusEqual: .add, .minusEqual: .subtract,
-                                                   .starEqual: .multiply, .slashEqual: .divide]
-        guard case .symbol(let symbol) = peek.kind, let op = compound[symbol] else {
-            return Stmt(kind: .expression(target), range: target.range)
-        }
-        switch target.kind {
-        case .variable, .index, .field: break
-        default: throw error(at: start, "cannot assign to this expression; assign to a name, an index or a field")
-        }
-        advance()
-        let value = try expression()
-        return Stmt(kind: .assign(target: target, value: value, compound: op), range: span(start))
-    }
-
-    /// `name arg word value …` is the call `name(arg, word: value, …)`:
-    /// `train model on data epochs 2000`, `fourier model`, `save model to "m.safetensors"`.
-    private mutating func commandStatement() throws -> Stmt {
-        let start = peek
-        let name = try identifier("a command")
-        // `report to "x.html"`: a word then a literal is an option, and the command has no positional argument.
-        var arguments: [Argument] = []
-        if !startsOptionPair {
-            arguments.append(Argument(label: nil, value: try expression()))
-        }
-        arguments += try commandOptions()
-        let callee = Expr(kind: .variable(name), range: start.range)
-        return Stmt(kind: .command(Expr(kind: .call(callee, arguments), range: span(start))), range: span(start))
-    }
-
-    /// Whether the next tokens are `word "literal"` or `word 12`: an option, not a positional argument.
-    private var startsOptionPair: Bool {
-        guard case .identifier = peek.kind else { return false }
-        switch peekNext.kind {
-        case .string, .number: return true
-        default: return false
-        }
-    }
-
-    /// Trailing `word value` pairs of a command.
-    private mutating func commandOptions() throws -> [Argument] {
-        var options: [Argument] = []
-        while case .identifier(let word) = peek.kind {
-            advance()
-            guard startsExpression(peek) else { throw error(at: peek, "expected a value after '\(word)', found \(peek.display)") }
-            options.append(Argument(label: word, value: try expression()))
-        }
-        return options
-    }
-
-    /// `patch SITE with VALUE`, `ablate SITE with mean`, `hook SITE with fn(x) { … }`,
-    /// with optional `head H`, `pos P`, `neuron N` after the site.
-    private mutating func siteStatement(_ word: String) throws -> Stmt {
-        let start = peek
-        advance()
-        var arguments = [Argument(label: nil, value: try site())]
-        while case .identifier(let qualifier) = peek.kind, siteQualifiers.contains(qualifier) {
-            advance()
-            arguments.append(Argument(label: qualifier, value: try expression(.term)))
-        }
-        guard case .identifier("with") = peek.kind else {
-            throw error(at: peek, "expected 'with' after the hook name in '\(word)', found \(peek.display)")
-        }
-        advance()
-        var value = try expression()
-        // `ablate … with mean` names a method: a bare word reads as its name.
-        if word == "ablate", case .variable(let method) = value.kind, ["mean", "zero", "resample"].contains(method) {
-            value = Expr(kind: .string(method), range: value.range)
-        }
-        arguments.append(Argument(label: "with", value: value))
-        arguments += try commandOptions()
-        let callee = Expr(kind: .variable(word), range: start.range)
-        return Stmt(kind: .command(Expr(kind: .call(callee, arguments), range: span(start))), range: span(start))
-    }
-
-    /// A hook name: `blocks.0.mlp.hook_post`, `embed`, `pattern 0`, `mlp_post (l + 1)`.
-    private mutating func site() throws -> Expr {
-        let start = peek
-        // A quoted site is taken whole: `ablate "scale 0 ln1" with mean`.
-        if case .string(let quoted) = peek.kind {
-            advance()
-            return Expr(kind: .site(name: quoted, layer: nil), range: span(start))
-        }
-        var name = try identifier("a hook name")
-        while peek.kind == .symbol(.dot) {
-            advance()
-            switch peek.kind {
-            case .identifier(let part): name += ".\(part)"
-            case .number(let n) where n == n.rounded() && n >= 0 && n < 1e15: name += ".\(Int(n))"
-            default: throw error(at: peek, "expected the rest of the hook name after '\(name).'")
-            }
-            advance()
-        }
-        var layer: Expr? = nil
-        switch peek.kind {
-        case .number, .symbol(.leftParen), .symbol(.minus):
-            layer = try expression(.unary)
-        case .identifier(let word) where word != "with" && !siteQualifiers.contains(word):
-            layer = try expression(.unary)
-        default: break
-        }
-        return Expr(kind: .site(name: name, layer: layer), range: span(start))
-    }
-
-    /// An `if` or `while` condition. A `{` there is the block come too early
-    /// (`while { … }`), not a record to test.
-    private mutating func condition(after keyword: String) throws -> Expr {
-        if peek.kind == .symbol(.leftBrace) { throw error(at: peek, "expected a condition after '\(keyword)', found '{'") }
-        return try expression()
-    }
-
-    private mutating func ifStatement() throws -> Stmt {
-        let start = peek
-        advance()
-        let condition = try condition(after: "if")
-        let then = try block(after: "if condition")
-        var otherwise: [Stmt]? = nil
-        if peek.kind == .keyword(.else) || (peek.kind == .newline && peekNext.kind == .keyword(.else)) {
-            if peek.kind == .newline { advance() }
-            advance()
-            if peek.kind == .keyword(.if) {
-                // Each `else if` nests one level deeper in the tree, as a block does.
-                try enterLevel(at: peek)
-                defer { nesting -= 1 }
-                otherwise = [try ifStatement()]
-            } else {
-                otherwise = try block(after: "else")
-            }
-        }
-        return Stmt(kind: .ifElse(condition, then, otherwise), range: span(start))
-    }
-
-    private mutating func loopBody(after context: String) throws -> [Stmt] {
-        openLoops += 1
-        defer { openLoops -= 1 }
-        return try block(after: context)
-    }
-
-    private mutating func block(after context: String) throws -> [Stmt] {
-        guard peek.kind == .symbol(.leftBrace) else { throw error(at: peek, "expected '{' after \(context), found \(peek.display)") }
-        try enterLevel(at: peek)
-        openBlocks += 1
-        defer { nesting -= 1; openBlocks -= 1 }
-        let open = peek
-        advance()
-        var statements: [Stmt] = []
-        skipSeparators()
-        while peek.kind != .symbol(.rightBrace) {
-            if isAtEnd {
-                endedEarly = true   // more lines may close it (the REPL keeps reading)
-                throw error(at: peek, "expected '}' to close the block opened at \(open.start)")
-            }
-            if let statement = recovering({ p in try p.statement() }) { statements.append(statement) }
-            skipSeparators()
-        }
-        advance()
-        return statements
-    }
-
-    private mutating func functionDecl(named: Bool) throws -> FunctionDecl {
-        let start = peek
-        advance()   // fn
-        let name = named ? try identifier("a function name after 'fn'") : nil
-        try consume(.symbol(.leftParen), "expected '(' after \(name.map { "'fn \($0)'" } ?? "'fn'")")
-        var parameters: [Parameter] = []
-        while peek.kind != .symbol(.rightParen) {
-            let parameter = try identifier("a parameter name")
-            var defaultValue: Expr? = nil
-            if peek.kind == .symbol(.colon) || peek.kind == .symbol(.equal) {
-                advance()
-                defaultValue = try expression()
-            }
-            if parameters.contains(where: { $0.name == parameter }) {
-                throw error(at: previous, "parameter '\(parameter)' appears twice")
-            }
-            parameters.append(Parameter(name: parameter, defaultValue: defaultValue))
-            if peek.kind != .symbol(.comma) { break }
-            advance()
-        }
-        try consume(.symbol(.rightParen), "expected ')' after parameters")
-        let enclosingLoops = openLoops
-        openLoops = 0
-        defer { openLoops = enclosingLoops }
-        let body = try block(after: "the parameters of \(name.map { "'\($0)'" } ?? "a function")")
-        return FunctionDecl(name: name, parameters: parameters, body: body, range: span(start))
     }
 
     // MARK: - Expressions
@@ -352,14 +101,14 @@ public struct Parser {
 
     /// Opens one level of nesting at `token` (the caller closes it), or
     /// refuses there when that would be more than `maxNesting`.
-    private mutating func enterLevel(at token: Token) throws {
+    mutating func enterLevel(at token: Token) throws {
         guard nesting < Parser.maxNesting else { throw error(at: token, Parser.tooDeep) }
         nesting += 1
     }
 
     /// How tightly an infix token binds; `^` is right-associative (its right
     /// operand is parsed at `.unary`, so a further `^` joins it).
-    private func infixPrecedence(_ kind: TokenKind) -> Precedence? {
+    func infixPrecedence(_ kind: TokenKind) -> Precedence? {
         switch kind {
         case .keyword(.or): return .or
         case .keyword(.and): return .and
@@ -374,7 +123,7 @@ public struct Parser {
         }
     }
 
-    private mutating func prefix() throws -> Expr {
+    mutating func prefix() throws -> Expr {
         let token = peek
         switch token.kind {
         case .number(let value): advance(); return Expr(kind: .number(value), range: token.range)
@@ -410,7 +159,7 @@ public struct Parser {
         }
     }
 
-    private mutating func record() throws -> Expr {
+    mutating func record() throws -> Expr {
         let open = peek
         advance()
         let entries = try commaList(until: .rightBrace, what: "record field") { p -> (key: String, value: Expr) in
@@ -427,7 +176,7 @@ public struct Parser {
         return Expr(kind: .record(entries), range: span(open))
     }
 
-    private mutating func infix(_ left: Expr, _ precedence: Precedence) throws -> Expr {
+    mutating func infix(_ left: Expr, _ precedence: Precedence) throws -> Expr {
         let token = peek
         advance()
         let start = left.range.start
@@ -464,7 +213,7 @@ public struct Parser {
         }
     }
 
-    private mutating func indexItem() throws -> IndexItem {
+    mutating func indexItem() throws -> IndexItem {
         func bound(_ p: inout Parser) throws -> Expr? {
             p.peek.kind == .symbol(.colon) || p.peek.kind == .symbol(.comma) || p.peek.kind == .symbol(.rightBracket)
                 ? nil : try p.expression()
@@ -485,7 +234,7 @@ public struct Parser {
     }
 
     /// Items separated by commas up to the closing symbol (a trailing comma and newlines are fine).
-    private mutating func commaList<T>(until close: Symbol, what: String, _ item: (inout Parser) throws -> T) throws -> [T] {
+    mutating func commaList<T>(until close: Symbol, what: String, _ item: (inout Parser) throws -> T) throws -> [T] {
         let opener = previous
         var items: [T] = []
         skipNewlines()
@@ -508,7 +257,7 @@ public struct Parser {
 
     /// The end of the input, or a word that only starts a statement (`fn`
     /// only before a name): inside brackets, a sign that one was never closed.
-    private func leavesBrackets(_ token: Token) -> Bool {
+    func leavesBrackets(_ token: Token) -> Bool {
         switch token.kind {
         case .end: return true
         case .keyword(.fn): if case .identifier = peekNext.kind { return true }
@@ -520,7 +269,7 @@ public struct Parser {
 
     /// The error for a bracket never closed. It steps back to the line break
     /// before the statement word, so recovery resumes at that statement.
-    private mutating func unclosed(_ opener: Token, _ close: Symbol) -> Diagnostic {
+    mutating func unclosed(_ opener: Token, _ close: Symbol) -> Diagnostic {
         let diagnostic = error(at: peek, "expected '\(close.rawValue)' to close '\(opener.text)' at \(opener.start), found \(peek.display)")
         if isAtEnd { endedEarly = true }
         while current > 0, tokens[current - 1].kind == .newline { current -= 1 }
@@ -529,21 +278,21 @@ public struct Parser {
 
     // MARK: - Helpers
 
-    private var peek: Token { tokens[current] }
-    private var peekNext: Token { tokens[min(current + 1, tokens.count - 1)] }
-    private var previous: Token { tokens[max(current - 1, 0)] }
-    private var isAtEnd: Bool { peek.kind == .end }
+    var peek: Token { tokens[current] }
+    var peekNext: Token { tokens[min(current + 1, tokens.count - 1)] }
+    var previous: Token { tokens[max(current - 1, 0)] }
+    var isAtEnd: Bool { peek.kind == .end }
 
-    private mutating func advance() {
+    mutating func advance() {
         if current < tokens.count - 1 { current += 1 }
     }
 
-    private mutating func consume(_ kind: TokenKind, _ message: String) throws {
+    mutating func consume(_ kind: TokenKind, _ message: String) throws {
         guard peek.kind == kind else { throw error(at: peek, "\(message), found \(peek.display)") }
         advance()
     }
 
-    private mutating func identifier(_ what: String) throws -> String {
+    mutating func identifier(_ what: String) throws -> String {
         guard case .identifier(let name) = peek.kind else {
             if case .keyword(let keyword) = peek.kind {
                 throw error(at: peek, "expected \(what), found the keyword '\(keyword.rawValue)'")
@@ -554,16 +303,16 @@ public struct Parser {
         return name
     }
 
-    private func span(_ start: Token) -> SourceRange { SourceRange(start.start, previous.range.end) }
+    func span(_ start: Token) -> SourceRange { SourceRange(start.start, previous.range.end) }
 
-    private func endsStatement(_ token: Token) -> Bool {
+    func endsStatement(_ token: Token) -> Bool {
         switch token.kind {
         case .newline, .end, .symbol(.semicolon), .symbol(.rightBrace): return true
         default: return false
         }
     }
 
-    private func startsExpression(_ token: Token) -> Bool {
+    func startsExpression(_ token: Token) -> Bool {
         switch token.kind {
         case .number, .string, .identifier: return true
         case .keyword(let k): return [.true, .false, .none, .not, .fn].contains(k)
@@ -573,7 +322,7 @@ public struct Parser {
     }
 
     /// A command's first argument: a value that cannot continue an expression.
-    private func startsCommandArgument(_ token: Token) -> Bool {
+    func startsCommandArgument(_ token: Token) -> Bool {
         switch token.kind {
         case .number, .string, .identifier: return true
         case .keyword(let k): return [.true, .false, .none, .not, .fn].contains(k)
@@ -582,22 +331,22 @@ public struct Parser {
         }
     }
 
-    private func startsSite(_ token: Token) -> Bool {
+    func startsSite(_ token: Token) -> Bool {
         switch token.kind {
         case .identifier, .string: return true
         default: return false
         }
     }
 
-    private mutating func skipNewlines() {
+    mutating func skipNewlines() {
         while peek.kind == .newline { advance() }
     }
 
-    private mutating func skipSeparators() {
+    mutating func skipSeparators() {
         while peek.kind == .newline || peek.kind == .symbol(.semicolon) { advance() }
     }
 
-    private func describe(_ statement: Stmt) -> String {
+    func describe(_ statement: Stmt) -> String {
         switch statement.kind {
         case .assign: return "the assignment"
         case .command(let e):
@@ -608,7 +357,7 @@ public struct Parser {
         }
     }
 
-    fileprivate func error(at token: Token, _ message: String) -> Diagnostic {
+    func error(at token: Token, _ message: String) -> Diagnostic {
         // Something missing at the end of a line or of the input is pointed at
         // right after what came before, not past a comment or on the next line.
         if token.kind == .newline || token.kind == .end, token.range == peek.range,
@@ -620,7 +369,7 @@ public struct Parser {
 
     /// Runs one statement's parse; on an error, records it, skips to the
     /// next statement and returns nil.
-    private mutating func recovering(_ parse: (inout Parser) throws -> Stmt) -> Stmt? {
+    mutating func recovering(_ parse: (inout Parser) throws -> Stmt) -> Stmt? {
         let start = current
         do {
             return try parse(&self)
@@ -636,7 +385,7 @@ public struct Parser {
     /// Skips to the end of the current statement, keeping braces balanced:
     /// those the statement opened before the error count too (`x = {1: 2}`),
     /// and outside any block a `}` closes nothing, so it is skipped.
-    private mutating func synchronize(from start: Int) {
+    mutating func synchronize(from start: Int) {
         let startColumn = tokens[start].start.column
         var depth = 0
         for token in tokens[start..<max(start, current)] {
