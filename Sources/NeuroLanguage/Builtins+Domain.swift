@@ -262,8 +262,7 @@ extension Builtins {
         if let listed = args.value(nil, "hooks") {
             guard case .list(let names) = listed else { throw args.error("'hooks' must be a list of hook names") }
             request = .only(Set(try names.map { item -> HookPoint in
-                guard case .string(let name) = item else { throw args.error("'hooks' must be a list of hook names") }
-                return try model.hooks.languagePoint(name)
+                try model.hooks.point(for: item, what: "hooks")
             }))
         }
         let (_, cache) = try GradMode.withNoGrad { try model.run(t.tokens, cache: request) }
@@ -300,8 +299,7 @@ extension Builtins {
     /// The inputs, resolved site, slice and metric of an intervention built-in.
     static func interventionTarget(_ args: CallArguments) throws -> (EvaluationTarget, HookPoint, ActivationSlice, Metric) {
         let target = try evaluationTarget(args, modelIndex: nil, dataIndex: nil)
-        let site = try args.string(0, "site")
-        let point = try target.model.model.hooks.languagePoint(site)
+        let point = try target.model.model.hooks.point(for: try args.required(0, "site"), what: "site")
         func optionalInt(_ name: String) throws -> Int? { args.value(nil, name) == nil ? nil : try args.int(nil, name) }
         let slice = ActivationSlice(head: try optionalInt("head"), position: try optionalInt("pos"), neuron: try optionalInt("neuron"))
         let metric = try metricArgument(args, default: .accuracy)

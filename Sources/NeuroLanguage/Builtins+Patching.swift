@@ -89,7 +89,7 @@ extension Builtins {
     /// fix the layer; `z` leaves it to the `layer` axis.
     static func sweepSite(_ name: String, _ model: HookedTransformer, _ args: CallArguments) throws -> (HookSite, Int?) {
         if name.contains(where: \.isNumber) {
-            let point = try analysis(args) { try model.hooks.languagePoint(name) }
+            let point = try analysis(args) { try model.hooks.point(named: name) }
             return (point.site, point.layer)
         }
         do {
@@ -220,7 +220,7 @@ extension Builtins {
     ) { args in
         let (engine, model, corruption) = try patchingEngine(args)
         func optionalInt(_ name: String) throws -> Int? { args.value(nil, name) == nil ? nil : try args.int(nil, name) }
-        let senderPoint = try analysis(args) { try model.hooks.languagePoint(args.string(0, "sender")) }
+        let senderPoint = try analysis(args) { try model.hooks.point(for: try args.required(0, "sender"), what: "sender") }
         let sender = PathSender(senderPoint, head: try optionalInt("head"), position: try optionalInt("pos"))
         let names: [String]
         switch try args.required(1, "receiver") {
@@ -261,7 +261,7 @@ extension Builtins {
         if words.count == 2, words[0] == "mlp", let layer = Int(words[1]) {
             return .mlp(layer: layer < 0 ? layer + model.config.nLayers : layer)
         }
-        let point = try analysis(args) { try model.hooks.languagePoint(name) }
+        let point = try analysis(args) { try model.hooks.point(named: name) }
         switch (point.site, point.layer) {
         case (.q, let l?): return .query(layer: l, head: head)
         case (.k, let l?): return .key(layer: l, head: head)
@@ -280,7 +280,7 @@ extension Builtins {
     ) { args in
         let target = try evaluationTarget(args, modelIndex: nil, dataIndex: nil)
         let model = target.model, data = target.dataset, rowsOfSplit = target.split.indices
-        let point = try analysis(args) { try model.model.hooks.languagePoint(args.string(0, "site")) }
+        let point = try analysis(args) { try model.model.hooks.point(for: try args.required(0, "site"), what: "site") }
         let components: [Int]
         switch try args.required(1, "components") {
         case .list(let items): components = try items.map { try Operators.integer($0, what: "component", at: args.range) }

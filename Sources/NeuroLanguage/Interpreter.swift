@@ -327,9 +327,9 @@ public final class Interpreter {
         case .function(let decl):
             return .function(Function(name: "fn", body: .user(decl, env)))
         case .site(let name, let layer):
-            guard let layer else { return .string(name) }
-            let l = try Operators.integer(evaluate(layer, env), what: "layer", at: layer.range)
-            return .string("\(name) \(l)")
+            // Stays typed to the built-in: nothing joins the name and layer into text to split again.
+            let l = try layer.map { try Operators.integer(evaluate($0, env), what: "layer", at: $0.range) }
+            return .object(SiteObject(name: name, layer: l))
         }
     }
 

@@ -188,7 +188,7 @@ extension ActivationCache {
     /// An activation by full name, TransformerLens short form (`pattern0`) or
     /// the language's short form (`pattern 0`, `mlp_post 0`).
     func tensor(for name: String) throws -> Tensor {
-        try self[point: try resolver.languagePoint(name)]
+        try self[point: try resolver.point(named: name)]
     }
 
     subscript(point point: HookPoint) -> Tensor {
@@ -201,14 +201,44 @@ extension ActivationCache {
     }
 }
 
+/// A hook site as a statement names it (`mlp_post 0`, `blocks.0.attn.hook_pattern`,
+/// `resid_pre (l + 1)`): the name and the layer, kept apart from the parser to
+/// the model, which resolves them.
+public final class SiteObject: NativeObject {
+    public let name: String
+    public let layer: Int?
+
+    public init(name: String, layer: Int?) {
+        self.name = name
+        self.layer = layer
+    }
+
+    public var typeName: String { "site" }
+    public var fieldNames: [String] { ["name", "layer"] }
+
+    public func field(_ field: String) throws -> Value? {
+        switch field {
+        case "name": return .string(name)
+        case "layer": return layer.map { .number(Double($0)) } ?? Value.none
+        default: return nil
+        }
+    }
+
+    public var summary: String { layer.map { "\(name) \($0)" } ?? name }
+}
+
 extension HookResolver {
-    /// Resolves the language's spellings of a hook: a full name, or a short
-    /// name with the layer after a space (`pattern 0`, `mlp_post 0`, `resid_pre -1`).
-    func languagePoint(_ name: String) throws -> HookPoint {
-        let parts = name.split(separator: " ").map(String.init)
-        if parts.count == 2, let layer = Int(parts[1]) { return try point(short: parts[0], layer: layer) }
-        if parts.count == 3, let layer = Int(parts[1]) { return try point(short: parts[0], layer: layer, layerType: parts[2]) }
-        return try point(named: name)
+    /// The hook point a site value names: a site from a statement (name and
+    /// layer, typed), or text the user wrote (`"pattern 0"`, `"scale 0 ln1"`,
+    /// a full name), which `point(named:)` reads.
+    func point(for value: Value, what: String) throws -> HookPoint {
+        switch value {
+        case .object(let site as SiteObject):
+            guard let layer = site.layer else { return try point(named: site.name) }
+            return try point(short: site.name, layer: layer)
+        case .string(let name): return try point(named: name)
+        default: throw EngineError(.argument, "'\(what)' must be a hook name, like \"mlp_post 0\" or \"blocks.0.mlp.hook_post\"; got \(value.typeName)")
+        }
     }
 }
 
