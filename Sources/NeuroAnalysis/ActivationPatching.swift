@@ -17,7 +17,7 @@ import NeuroModels
 /// ```
 public final class ActivationPatching {
     /// The model every run uses.
-    public let model: HookedTransformer
+    public let model: any HookedModel
     /// Clean inputs [batch, pos].
     public let clean: Tensor
     /// Corrupted inputs, the same shape as `clean`.
@@ -30,7 +30,7 @@ public final class ActivationPatching {
     public var shouldStop: () -> Bool = { false }
 
     /// Throws when the clean and corrupted inputs differ in shape or are not [batch, pos].
-    public init(_ model: HookedTransformer, clean: Tensor, corrupted: Tensor, metric: PatchingMetric,
+    public init(_ model: any HookedModel, clean: Tensor, corrupted: Tensor, metric: PatchingMetric,
                 direction: PatchDirection = .denoise) throws {
         guard clean.shape == corrupted.shape else {
             throw EngineError(.shape, "patching: corrupted inputs \(formatShape(corrupted.shape)) do not match clean inputs \(formatShape(clean.shape))")
@@ -46,7 +46,7 @@ public final class ActivationPatching {
     }
 
     /// The same with a built-in metric against `labels` [batch] (logit difference unless told).
-    public convenience init(_ model: HookedTransformer, clean: Tensor, corrupted: Tensor, labels: Tensor, metric: Metric = .logitDiff,
+    public convenience init(_ model: any HookedModel, clean: Tensor, corrupted: Tensor, labels: Tensor, metric: Metric = .logitDiff,
                             direction: PatchDirection = .denoise) throws {
         try self.init(model, clean: clean, corrupted: corrupted, metric: PatchingMetric(metric, labels: labels), direction: direction)
     }

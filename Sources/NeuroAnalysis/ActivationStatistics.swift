@@ -58,7 +58,7 @@ public enum NeuronGrid {
     /// ```swift
     /// let grid = try NeuronGrid.activations(model, p: 113, layer: 0)   // [113, 113, d_mlp]
     /// ```
-    public static func activations(_ model: HookedTransformer, p: Int, layer: Int = 0, site: HookSite = .mlpPost) throws -> Tensor {
+    public static func activations(_ model: any HookedModel, p: Int, layer: Int = 0, site: HookSite = .mlpPost) throws -> Tensor {
         let config = model.config
         guard p >= 2, config.dVocab > p, config.nCtx >= 3 else {
             throw EngineError(.argument, "neuron grid: needs a model reading [a, b, =] with tokens 0...\(p) (d_vocab > p, n_ctx ≥ 3); "

@@ -42,7 +42,7 @@ public enum CircuitAblation {
 /// reaches those projections linearly, that is without LayerNorm; edge
 /// removal refuses other models.
 final class CircuitRunner {
-    let model: HookedTransformer
+    let model: any HookedModel
     let graph: CircuitGraph
     let tokens: Tensor
     /// Last-position logits [batch, vocab] of the untouched model.
@@ -60,7 +60,7 @@ final class CircuitRunner {
     private let wIn: [Tensor?]                                          // [d_model, d_mlp]
     private var replacementOutputs: [CircuitNode: Tensor] = [:]
 
-    init(model: HookedTransformer, tokens: Tensor, ablation: CircuitAblation) throws {
+    init(model: any HookedModel, tokens: Tensor, ablation: CircuitAblation) throws {
         let config = model.config
         self.model = model
         self.config = config

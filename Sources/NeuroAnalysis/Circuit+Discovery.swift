@@ -145,7 +145,7 @@ public enum CircuitDiscovery {
     /// let r = try CircuitDiscovery.importance(model, tokens: data.tokens, labels: data.labels, ablation: .mean)
     /// r.circuit.components.map(\.name)    // ["embed", "a0.2", "m0", "unembed"]
     /// ```
-    public static func importance(_ model: HookedTransformer, tokens: Tensor, labels: Tensor, ablation: CircuitAblation,
+    public static func importance(_ model: any HookedModel, tokens: Tensor, labels: Tensor, ablation: CircuitAblation,
                                   metric: Metric = .logitDiff, threshold: Double = 0.05, minimality: Double = 0.01,
                                   shouldStop: () -> Bool = { false }) throws -> ImportanceResult {
         let runner = try CircuitRunner(model: model, tokens: tokens, ablation: ablation)
@@ -191,7 +191,7 @@ public enum CircuitDiscovery {
     /// let r = try CircuitDiscovery.acdc(model, tokens: x, labels: y, ablation: .patch(corrupted: x2), tau: 0.01)
     /// r.circuit.links.map { "\($0.source) → \($0.target)" }
     /// ```
-    public static func acdc(_ model: HookedTransformer, tokens: Tensor, labels: Tensor, ablation: CircuitAblation,
+    public static func acdc(_ model: any HookedModel, tokens: Tensor, labels: Tensor, ablation: CircuitAblation,
                             tau: Double = 0.01, metric: Metric = .logitDiff, minimality: Double = 0.01,
                             shouldStop: () -> Bool = { false }) throws -> ACDCResult {
         guard tau.isFinite, tau >= 0 else { throw EngineError(.argument, "acdc: tau must be a finite number ≥ 0, got \(tau)") }

@@ -47,7 +47,7 @@ public struct ComponentAblation {
     /// repeats a rank or names one beyond min(samples, features), the head
     /// or position is out of range or the site has no heads, or the labels
     /// do not match the tokens.
-    public init(_ model: HookedTransformer, tokens: Tensor, labels: Tensor, at point: HookPoint, components: [Int],
+    public init(_ model: any HookedModel, tokens: Tensor, labels: Tensor, at point: HookPoint, components: [Int],
                 head: Int? = nil, position: Int? = nil, metric: Metric = .accuracy) throws {
         guard !components.isEmpty else { throw EngineError(.argument, "pc ablation: name at least one component to remove") }
         guard Set(components).count == components.count, let highest = components.max(), components.allSatisfy({ $0 >= 0 }) else {

@@ -52,11 +52,11 @@ public struct FourierAnalysis {
     }
 
     /// The analysis of `a op b mod p` (addition unless told).
-    public init(model: HookedTransformer, p: Int, operation: ModularOperation = .add) throws {
+    public init(model: any HookedModel, p: Int, operation: ModularOperation = .add) throws {
         try self.init(model: model, structure: ModularStructure(operation, p: p))
     }
 
-    public init(model: HookedTransformer, structure: ModularStructure) throws {
+    public init(model: any HookedModel, structure: ModularStructure) throws {
         let config = model.config
         let p = structure.p
         guard config.dVocab > p, config.dVocabOut >= p, config.nCtx >= 3 else {

@@ -134,7 +134,7 @@ public enum Intervention {
     /// ```swift
     /// let r = try Intervention.patch(model, clean: data.tokens, corrupted: shifted, labels: data.labels, at: embed)
     /// ```
-    public static func patch(_ model: HookedTransformer, clean: Tensor, corrupted: Tensor, labels: Tensor,
+    public static func patch(_ model: any HookedModel, clean: Tensor, corrupted: Tensor, labels: Tensor,
                              at point: HookPoint, slice: ActivationSlice = ActivationSlice(), metric: Metric = .accuracy,
                              detail: String = "") throws -> InterventionResult {
         guard clean.shape == corrupted.shape else {
@@ -165,7 +165,7 @@ public enum Intervention {
 
     /// Replaces the activation at `point` (or its slice) by zeros, its mean
     /// over the batch, or its value on other inputs, and measures the change.
-    public static func ablate(_ model: HookedTransformer, tokens: Tensor, labels: Tensor, at point: HookPoint,
+    public static func ablate(_ model: any HookedModel, tokens: Tensor, labels: Tensor, at point: HookPoint,
                               method: AblationMethod, slice: ActivationSlice = ActivationSlice(), metric: Metric = .accuracy,
                               seed: UInt64 = 0) throws -> InterventionResult {
         try GradMode.withNoGrad {
@@ -189,7 +189,7 @@ public enum Intervention {
     }
 
     /// Runs with `function` replacing the activation at `point` and measures the change.
-    public static func hook(_ model: HookedTransformer, tokens: Tensor, labels: Tensor, at point: HookPoint,
+    public static func hook(_ model: any HookedModel, tokens: Tensor, labels: Tensor, at point: HookPoint,
                             slice: ActivationSlice = ActivationSlice(), metric: Metric = .accuracy, detail: String = "fn",
                             function: @escaping (Tensor) throws -> Tensor) throws -> InterventionResult {
         try GradMode.withNoGrad {

@@ -114,7 +114,7 @@ public struct ProgressMeasures {
     }
 
     /// [train loss, test loss, restricted loss, excluded loss, Gini W_E, Gini W_logit, Σ w²] of one model.
-    static func measure(_ model: HookedTransformer, data: Dataset, structure: ModularStructure, directions: Tensor,
+    static func measure(_ model: any HookedModel, data: Dataset, structure: ModularStructure, directions: Tensor,
                         rows: ProgressRows) throws -> [Double] {
         try GradMode.withNoGrad {
             let last = model.config.nLayers - 1

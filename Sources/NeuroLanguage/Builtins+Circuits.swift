@@ -23,7 +23,7 @@ extension Builtins {
     /// works on. `sample: n` keeps a seeded random n of the split's inputs
     /// (each pass of ACDC runs the model on all of them).
     static func circuitTarget(_ args: CallArguments) throws
-        -> (model: HookedTransformer, tokens: Tensor, labels: Tensor, ablation: CircuitAblation, detail: String, metric: Metric) {
+        -> (model: any HookedModel, tokens: Tensor, labels: Tensor, ablation: CircuitAblation, detail: String, metric: Metric) {
         let target = try evaluationTarget(args)
         var rows = target.split.indices
         if args.value(nil, "sample") != nil {

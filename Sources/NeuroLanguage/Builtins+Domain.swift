@@ -231,7 +231,7 @@ extension Builtins {
 
     // MARK: - Evaluation
 
-    static func lastLogits(_ model: HookedTransformer, _ split: DatasetSplit) throws -> Tensor {
+    static func lastLogits(_ model: any HookedModel, _ split: DatasetSplit) throws -> Tensor {
         try GradMode.withNoGrad { try model.run(split.tokens, positions: .last).logits }
     }
 

@@ -33,7 +33,7 @@ extension Builtins {
     /// The patching engine of a built-in: every input of the split, clean
     /// and as `with: corrupt(…)` changes it, with the metric and direction
     /// asked for; `corruption` names the change and the inputs.
-    static func patchingEngine(_ args: CallArguments) throws -> (engine: ActivationPatching, model: HookedTransformer, corruption: String) {
+    static func patchingEngine(_ args: CallArguments) throws -> (engine: ActivationPatching, model: any HookedModel, corruption: String) {
         let target = try evaluationTarget(args, modelIndex: nil, dataIndex: nil)
         let model = target.model
         guard let corruption = try args.object(nil, "with", as: CorruptionObject.self, what: "corrupted inputs, corrupt(…)") else {
@@ -63,7 +63,7 @@ extension Builtins {
     /// The specs of `sweep(what, by: …, layer: …)`: a site (`resid_pre`,
     /// `z`, `mlp_post 0`, `blocks.0.attn.hook_pattern`) or a bundle
     /// (`every_block`, `every_head`), with its axes.
-    static func sweepSpecs(_ args: CallArguments, _ model: HookedTransformer) throws -> [SweepSpec] {
+    static func sweepSpecs(_ args: CallArguments, _ model: any HookedModel) throws -> [SweepSpec] {
         let what = try args.string(0, "site")
         let byText = try args.value(nil, "by").map { _ in try args.string(nil, "by") }
         let axes = try byText.map { try sweepAxes($0, args) }
@@ -87,7 +87,7 @@ extension Builtins {
 
     /// A site and, when the name gives one, its layer: `z 0` and `pattern0`
     /// fix the layer; `z` leaves it to the `layer` axis.
-    static func sweepSite(_ name: String, _ model: HookedTransformer, _ args: CallArguments) throws -> (HookSite, Int?) {
+    static func sweepSite(_ name: String, _ model: any HookedModel, _ args: CallArguments) throws -> (HookSite, Int?) {
         if name.contains(where: \.isNumber) {
             let point = try analysis(args) { try model.hooks.point(named: name) }
             return (point.site, point.layer)
@@ -255,7 +255,7 @@ extension Builtins {
 
     /// A receiver by name: `q 1`, `k 1`, `v 1` (any hook name of those),
     /// `mlp 1` (or `mlp_pre 1`), or `logits`.
-    static func pathReceiver(_ name: String, head: Int?, _ model: HookedTransformer, _ args: CallArguments) throws -> PathReceiver {
+    static func pathReceiver(_ name: String, head: Int?, _ model: any HookedModel, _ args: CallArguments) throws -> PathReceiver {
         let words = name.split(separator: " ").map(String.init)
         if ["logits", "unembed", "resid_final"].contains(name) { return .logits }
         if words.count == 2, words[0] == "mlp", let layer = Int(words[1]) {

@@ -116,14 +116,14 @@ final class ForwardPass {
     }
 }
 
-extension HookedTransformer {
+extension HookedTransformer: HookedModel {
     /// Runs the model on tokens [batch, pos] (or [pos]) with optional hooks,
-    /// keeping the activations `cache` asks for.
+    /// keeping the activations `cache` asks for (`run` gives the defaults).
     ///
     /// Throws for non-integer tokens, tokens outside `0..<d_vocab`, more
     /// positions than `n_ctx`, or a hook that returns the wrong shape.
-    public func run(_ tokens: Tensor, hooks: [Hook] = [], cache request: CacheRequest = .none,
-                    positions: LogitPositions = .all) throws -> (logits: Tensor, cache: ActivationCache) {
+    public func forward(_ tokens: Tensor, hooks: [Hook], cache request: CacheRequest,
+                        positions: LogitPositions) throws -> (logits: Tensor, cache: ActivationCache) {
         let batch = try checkTokens(tokens)
         let (b, p) = (batch.shape[0], batch.shape[1])
         let f = ForwardPass(hooks: hooks, request: request, resolver: self.hooks)
