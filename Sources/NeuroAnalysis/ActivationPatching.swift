@@ -33,10 +33,10 @@ public final class ActivationPatching {
     public init(_ model: any HookedModel, clean: Tensor, corrupted: Tensor, metric: PatchingMetric,
                 direction: PatchDirection = .denoise) throws {
         guard clean.shape == corrupted.shape else {
-            throw EngineError(.shape, "patching: corrupted inputs \(formatShape(corrupted.shape)) do not match clean inputs \(formatShape(clean.shape))")
+            throw EngineError(.shape, subject: "patching", "corrupted inputs \(formatShape(corrupted.shape)) do not match clean inputs \(formatShape(clean.shape))")
         }
         guard clean.rank == 2 else {
-            throw EngineError(.shape, "patching: inputs must be [batch, pos], got \(formatShape(clean.shape))")
+            throw EngineError(.shape, subject: "patching", "inputs must be [batch, pos], got \(formatShape(clean.shape))")
         }
         self.model = model
         self.clean = clean
@@ -91,14 +91,14 @@ public final class ActivationPatching {
 
     /// The activation a run cached, or an error naming the point.
     static func cached(_ cache: ActivationCache, _ point: HookPoint) throws -> Tensor {
-        guard let value = cache[point] else { throw EngineError(.argument, "patching: \(point.name) was not reached by the forward pass") }
+        guard let value = cache[point] else { throw EngineError(.argument, subject: "patching", "\(point.name) was not reached by the forward pass") }
         return value
     }
 
     /// Checks that `point` is a hook point of this model (attention-only models have no MLP sites).
     func checkExists(_ point: HookPoint) throws {
         guard model.hookPoints.contains(point) else {
-            throw EngineError(.argument, "patching: this model has no \(point.name)"
+            throw EngineError(.argument, subject: "patching", "this model has no \(point.name)"
                 + (model.config.attentionOnly ? " (it is attention-only)" : model.config.normalizationType == .none ? " (it has no LayerNorm)" : ""))
         }
     }

@@ -25,9 +25,9 @@ public struct NeuronCorrelation: Sendable {
         let x = try sampleMatrix(activations, op: "correlate")                                         // [n, neurons]
         let n = x.shape[0]
         guard target.count == n else {
-            throw EngineError(.shape, "correlate: \(n) samples of activations \(formatShape(activations.shape)) but \(target.count) target values")
+            throw EngineError(.shape, subject: "correlate", "\(n) samples of activations \(formatShape(activations.shape)) but \(target.count) target values")
         }
-        guard n >= 2 else { throw EngineError(.shape, "correlate: needs at least 2 samples, got \(n)") }
+        guard n >= 2 else { throw EngineError(.shape, subject: "correlate", "needs at least 2 samples, got \(n)") }
         func standardized(_ m: Tensor) throws -> Tensor {
             let centered = try m - m.mean(axes: [0], keepDims: true)
             return try centered / centered.norm(axes: [0], keepDims: true)
@@ -61,18 +61,18 @@ public enum NeuronGrid {
     public static func activations(_ model: any HookedModel, p: Int, layer: Int = 0, site: HookSite = .mlpPost) throws -> Tensor {
         let config = model.config
         guard p >= 2, config.dVocab > p, config.nCtx >= 3 else {
-            throw EngineError(.argument, "neuron grid: needs a model reading [a, b, =] with tokens 0...\(p) (d_vocab > p, n_ctx ≥ 3); "
+            throw EngineError(.argument, subject: "neuron grid", "needs a model reading [a, b, =] with tokens 0...\(p) (d_vocab > p, n_ctx ≥ 3); "
                 + "this one has d_vocab \(config.dVocab), n_ctx \(config.nCtx)")
         }
         guard layer >= -config.nLayers && layer < config.nLayers else {
-            throw EngineError(.index, "neuron grid: layer \(layer) is out of range for a model with \(config.nLayers) layers")
+            throw EngineError(.index, subject: "neuron grid", "layer \(layer) is out of range for a model with \(config.nLayers) layers")
         }
         let point = HookPoint(site, layer: layer < 0 ? layer + config.nLayers : layer)
         guard model.hookPoints.contains(point) else {
-            throw EngineError(.argument, "neuron grid: this model has no \(point.name)")
+            throw EngineError(.argument, subject: "neuron grid", "this model has no \(point.name)")
         }
         let (_, cache) = try GradMode.withNoGrad { try model.run(FourierAnalysis.gridTokens(p), cache: .only([point])) }
-        guard let acts = cache[point] else { throw EngineError(.argument, "neuron grid: \(point.name) was not reached") }
+        guard let acts = cache[point] else { throw EngineError(.argument, subject: "neuron grid", "\(point.name) was not reached") }
         let queryAxis = site == .pattern || site == .attnScores ? 2 : 1
         let last = try acts.select(axis: queryAxis, index: -1)                                          // [p², …]
         return try last.reshaped([p, p, last.count / (p * p)])                                          // [a, b, feature]
@@ -113,7 +113,7 @@ public struct ActivationPCA {
         let available = full.explainedVariance.count
         let k = components ?? available
         guard k >= 1 && k <= available else {
-            throw EngineError(.argument, "pca: components must be between 1 and \(available) for \(matrix.shape[0]) samples of \(matrix.shape[1]) features, got \(k)")
+            throw EngineError(.argument, subject: "pca", "components must be between 1 and \(available) for \(matrix.shape[0]) samples of \(matrix.shape[1]) features, got \(k)")
         }
         self.components = try full.components.slice(axis: 0, start: 0, end: k)                         // [k, features]
         projected = try full.projected.slice(axis: 1, start: 0, end: k)                                 // [samples, k]

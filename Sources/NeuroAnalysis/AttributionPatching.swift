@@ -17,7 +17,7 @@ public struct AttributionAgreement: Sendable {
     /// Compares an `attribute` estimate with the `sweep` of the same specs.
     public init(estimate: PatchingSweep, actual: PatchingSweep) throws {
         guard estimate.values.shape == actual.values.shape else {
-            throw EngineError(.shape, "attribution agreement: estimate \(formatShape(estimate.values.shape)) and real sweep \(formatShape(actual.values.shape)) differ")
+            throw EngineError(.shape, subject: "attribution agreement", "estimate \(formatShape(estimate.values.shape)) and real sweep \(formatShape(actual.values.shape)) differ")
         }
         let e = estimate.values.toDoubles().map { $0 - estimate.baseline }
         let a = actual.values.toDoubles().map { $0 - actual.baseline }
@@ -55,9 +55,9 @@ extension ActivationPatching {
     /// let agreement = try AttributionAgreement(estimate: fast, actual: patching.sweep(SweepSpec.everyHead(byPosition: true)))
     /// ```
     public func attribute(_ specs: [SweepSpec], title: String? = nil) throws -> PatchingSweep {
-        guard !specs.isEmpty else { throw EngineError(.argument, "attribute: needs at least one activation to sweep") }
+        guard !specs.isEmpty else { throw EngineError(.argument, subject: "attribute", "needs at least one activation to sweep") }
         guard metric.isDifferentiable else {
-            throw EngineError(.argument, "attribute: the metric '\(metric.name)' has no gradient; use a differentiable one such as logit_diff or loss")
+            throw EngineError(.argument, subject: "attribute", "the metric '\(metric.name)' has no gradient; use a differentiable one such as logit_diff or loss")
         }
         let plans = try specs.map(plan)
         let points = Set(plans.flatMap(\.points))
@@ -117,7 +117,7 @@ final class ActivationRecorder {
     var values: [HookPoint: Tensor] = [:]
 
     func value(_ point: HookPoint) throws -> Tensor {
-        guard let x = values[point] else { throw EngineError(.argument, "patching: \(point.name) was not reached by the forward pass") }
+        guard let x = values[point] else { throw EngineError(.argument, subject: "patching", "\(point.name) was not reached by the forward pass") }
         return x
     }
 }

@@ -76,7 +76,7 @@ final class CircuitRunner {
         func activations(_ input: Tensor) throws -> (logits: Tensor, embed: Tensor, z: [Tensor], mlp: [Tensor?]) {
             let (logits, cache) = try GradMode.withNoGrad { try model.run(input, cache: .only(points), positions: .last) }
             func cached(_ point: HookPoint) throws -> Tensor {
-                guard let t = cache[point] else { throw EngineError(.argument, "circuit: \(point.name) was not reached") }
+                guard let t = cache[point] else { throw EngineError(.argument, subject: "circuit", "\(point.name) was not reached") }
                 return t
             }
             let embed = try cached(HookPoint(.embed)) + cached(HookPoint(.posEmbed))                      // [batch, pos, d_model]
@@ -102,7 +102,7 @@ final class CircuitRunner {
         case .patch(let given):
             let corrupted = given.rank == 1 ? try given.unsqueezed(0) : given
             guard corrupted.shape == tokens.shape else {
-                throw EngineError(.shape, "circuit: corrupted inputs \(formatShape(corrupted.shape)) do not match the clean inputs \(formatShape(tokens.shape))")
+                throw EngineError(.shape, subject: "circuit", "corrupted inputs \(formatShape(corrupted.shape)) do not match the clean inputs \(formatShape(tokens.shape))")
             }
             let other = try activations(corrupted)
             corruptedLogits = other.logits
@@ -111,7 +111,7 @@ final class CircuitRunner {
             replacementMLP = other.mlp
         }
         func weight(_ name: String) throws -> Tensor {
-            guard let t = model.parameter(name) else { throw EngineError(.argument, "circuit: the model has no '\(name)'") }
+            guard let t = model.parameter(name) else { throw EngineError(.argument, subject: "circuit", "the model has no '\(name)'") }
             return t.detached()
         }
         wQ = try layers.map { try weight("blocks.\($0).attn.W_Q") }
@@ -224,12 +224,12 @@ final class CircuitRunner {
             case .embed: current = cleanEmbed
             case .head:
                 guard let l = sender.layer, let h = sender.head, let z = outputs.z[l] else {
-                    throw EngineError(.argument, "circuit: the output of \(sender.name) was not recorded before it was read")
+                    throw EngineError(.argument, subject: "circuit", "the output of \(sender.name) was not recorded before it was read")
                 }
                 current = try headOutput(z, layer: l, head: h)
             case .mlp:
                 guard let l = sender.layer, let out = outputs.mlp[l] else {
-                    throw EngineError(.argument, "circuit: the output of \(sender.name) was not recorded before it was read")
+                    throw EngineError(.argument, subject: "circuit", "the output of \(sender.name) was not recorded before it was read")
                 }
                 current = out
             case .unembed: continue

@@ -194,7 +194,7 @@ public enum CircuitDiscovery {
     public static func acdc(_ model: any HookedModel, tokens: Tensor, labels: Tensor, ablation: CircuitAblation,
                             tau: Double = 0.01, metric: Metric = .logitDiff, minimality: Double = 0.01,
                             shouldStop: () -> Bool = { false }) throws -> ACDCResult {
-        guard tau.isFinite, tau >= 0 else { throw EngineError(.argument, "acdc: tau must be a finite number ≥ 0, got \(tau)") }
+        guard tau.isFinite, tau >= 0 else { throw EngineError(.argument, subject: "acdc", "tau must be a finite number ≥ 0, got \(tau)") }
         let runner = try CircuitRunner(model: model, tokens: tokens, ablation: ablation)
         try runner.requireEdges("ACDC")
         let full = runner.cleanLogits

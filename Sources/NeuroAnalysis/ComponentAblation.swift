@@ -49,18 +49,18 @@ public struct ComponentAblation {
     /// do not match the tokens.
     public init(_ model: any HookedModel, tokens: Tensor, labels: Tensor, at point: HookPoint, components: [Int],
                 head: Int? = nil, position: Int? = nil, metric: Metric = .accuracy) throws {
-        guard !components.isEmpty else { throw EngineError(.argument, "pc ablation: name at least one component to remove") }
+        guard !components.isEmpty else { throw EngineError(.argument, subject: "pc ablation", "name at least one component to remove") }
         guard Set(components).count == components.count, let highest = components.max(), components.allSatisfy({ $0 >= 0 }) else {
-            throw EngineError(.argument, "pc ablation: components must be distinct ranks 0, 1, …; got \(components)")
+            throw EngineError(.argument, subject: "pc ablation", "components must be distinct ranks 0, 1, …; got \(components)")
         }
-        guard model.hookPoints.contains(point) else { throw EngineError(.argument, "pc ablation: this model has no \(point.name)") }
+        guard model.hookPoints.contains(point) else { throw EngineError(.argument, subject: "pc ablation", "this model has no \(point.name)") }
         let (cleanLogits, cache) = try GradMode.withNoGrad { try model.run(tokens, cache: .only([point]), positions: .last) }
-        guard let activation = cache[point] else { throw EngineError(.argument, "pc ablation: \(point.name) was not reached") }
+        guard let activation = cache[point] else { throw EngineError(.argument, subject: "pc ablation", "\(point.name) was not reached") }
         let view = try FeatureView(activation, site: point.site, head: head, position: position)
         let rows = try view.samples()                                                                       // [samples, features]
         let available = Swift.min(rows.shape[0], rows.shape[1])
         guard highest < available else {
-            throw EngineError(.argument, "pc ablation: component \(highest) does not exist; \(point.name) has \(available) (min of \(rows.shape[0]) samples and \(rows.shape[1]) features)")
+            throw EngineError(.argument, subject: "pc ablation", "component \(highest) does not exist; \(point.name) has \(available) (min of \(rows.shape[0]) samples and \(rows.shape[1]) features)")
         }
         let pca = try rows.pca(components: highest + 1)
         let picked = try Tensor(ints: components, shape: [components.count])
@@ -76,7 +76,7 @@ public struct ComponentAblation {
         let truth = labels.toInts()
         let (was, now) = (try cleanLogits.argmax(axis: -1).toInts(), try patchedLogits.argmax(axis: -1).toInts())
         guard truth.count == was.count else {
-            throw EngineError(.shape, "pc ablation: \(truth.count) labels for \(was.count) inputs")
+            throw EngineError(.shape, subject: "pc ablation", "\(truth.count) labels for \(was.count) inputs")
         }
         self.point = point
         self.head = head
@@ -103,13 +103,13 @@ struct FeatureView {
 
     init(_ activation: Tensor, site: HookSite, head: Int?, position: Int?) throws {
         if let head {
-            guard site.hasHeads else { throw EngineError(.argument, "pc ablation: \(site.shortName) \(site.dimensions) has no heads") }
+            guard site.hasHeads else { throw EngineError(.argument, subject: "pc ablation", "\(site.shortName) \(site.dimensions) has no heads") }
             let heads = activation.shape[site.positionAxis == 2 ? 1 : 2]
-            guard head >= 0 && head < heads else { throw EngineError(.index, "pc ablation: head \(head) is out of range (\(heads) heads)") }
+            guard head >= 0 && head < heads else { throw EngineError(.index, subject: "pc ablation", "head \(head) is out of range (\(heads) heads)") }
         }
         let positions = activation.shape[site.positionAxis]
         if let position, position < 0 || position >= positions {
-            throw EngineError(.index, "pc ablation: position \(position) is out of range (\(positions) positions)")
+            throw EngineError(.index, subject: "pc ablation", "position \(position) is out of range (\(positions) positions)")
         }
         self.activation = activation
         self.site = site

@@ -138,12 +138,12 @@ public enum Intervention {
                              at point: HookPoint, slice: ActivationSlice = ActivationSlice(), metric: Metric = .accuracy,
                              detail: String = "") throws -> InterventionResult {
         guard clean.shape == corrupted.shape else {
-            throw EngineError(.shape, "patch: corrupted inputs \(formatShape(corrupted.shape)) do not match clean inputs \(formatShape(clean.shape))")
+            throw EngineError(.shape, subject: "patch", "corrupted inputs \(formatShape(corrupted.shape)) do not match clean inputs \(formatShape(clean.shape))")
         }
         return try GradMode.withNoGrad {
             let cleanLogits = try model.run(clean, positions: .last).logits
             let (corruptedLogits, cache) = try model.run(corrupted, cache: .only([point]), positions: .last)
-            guard let source = cache[point] else { throw EngineError(.argument, "patch: \(point.name) was not reached") }
+            guard let source = cache[point] else { throw EngineError(.argument, subject: "patch", "\(point.name) was not reached") }
             let hook = Hook(point) { activation, _ in try slice.blend(activation, source, at: point) }
             let patched = try model.run(clean, hooks: [hook], positions: .last).logits
             return InterventionResult(kind: .patch, point: point, slice: slice, metric: metric,
@@ -170,7 +170,7 @@ public enum Intervention {
                               seed: UInt64 = 0) throws -> InterventionResult {
         try GradMode.withNoGrad {
             let (cleanLogits, cache) = try model.run(tokens, cache: .only([point]), positions: .last)
-            guard let activation = cache[point] else { throw EngineError(.argument, "ablate: \(point.name) was not reached") }
+            guard let activation = cache[point] else { throw EngineError(.argument, subject: "ablate", "\(point.name) was not reached") }
             let replacement: Tensor
             switch method {
             case .zero: replacement = try Tensor.zeros(activation.shape)

@@ -238,7 +238,7 @@ extension ActivationPatching {
     /// Throws for axes a site does not have, a site the model lacks, a per-block
     /// site with neither a layer axis nor a layer, or stacked grids that differ.
     public func sweep(_ specs: [SweepSpec], title: String? = nil) throws -> PatchingSweep {
-        guard !specs.isEmpty else { throw EngineError(.argument, "sweep: needs at least one activation to sweep") }
+        guard !specs.isEmpty else { throw EngineError(.argument, subject: "sweep", "needs at least one activation to sweep") }
         let plans = try specs.map(plan)
         let points = Set(plans.flatMap(\.points))
         let base = try baselines(source: points, target: points)
@@ -271,23 +271,23 @@ extension ActivationPatching {
         let site = spec.site
         let nLayers = model.config.nLayers
         if let repeated = spec.axes.first(where: { axis in spec.axes.filter { $0 == axis }.count > 1 }) {
-            throw EngineError(.argument, "sweep: the axis '\(repeated.rawValue)' is listed twice")
+            throw EngineError(.argument, subject: "sweep", "the axis '\(repeated.rawValue)' is listed twice")
         }
         let layers: [Int?]
         if !site.isPerBlock {
             guard !spec.axes.contains(.layer), spec.layer == nil else {
-                throw EngineError(.argument, "sweep: \(site.shortName) is not in a block, so it has no layer")
+                throw EngineError(.argument, subject: "sweep", "\(site.shortName) is not in a block, so it has no layer")
             }
             layers = [nil]
         } else if spec.axes.contains(.layer) {
-            guard spec.layer == nil else { throw EngineError(.argument, "sweep: give a layer axis or a layer, not both") }
+            guard spec.layer == nil else { throw EngineError(.argument, subject: "sweep", "give a layer axis or a layer, not both") }
             layers = (0..<nLayers).map { $0 }
         } else {
             guard let l = spec.layer else {
-                throw EngineError(.argument, "sweep: \(site.shortName) is in every block; sweep over 'layer' or name one layer")
+                throw EngineError(.argument, subject: "sweep", "\(site.shortName) is in every block; sweep over 'layer' or name one layer")
             }
             guard l >= -nLayers && l < nLayers else {
-                throw EngineError(.index, "sweep: layer \(l) is out of range for a model with \(nLayers) layer\(nLayers == 1 ? "" : "s")")
+                throw EngineError(.index, subject: "sweep", "layer \(l) is out of range for a model with \(nLayers) layer\(nLayers == 1 ? "" : "s")")
             }
             layers = [l < 0 ? l + nLayers : l]
         }
@@ -296,12 +296,12 @@ extension ActivationPatching {
         let dims = try spec.axes.map { axis -> Int? in
             if axis == .layer { return nil }
             guard let dim = ActivationPatching.dimension(of: axis, at: site) else {
-                throw EngineError(.argument, "sweep: \(site.shortName) \(site.dimensions) has no '\(axis.rawValue)' axis")
+                throw EngineError(.argument, subject: "sweep", "\(site.shortName) \(site.dimensions) has no '\(axis.rawValue)' axis")
             }
             return dim
         }
         guard Set(dims.compactMap { $0 }).count == dims.compactMap({ $0 }).count else {
-            throw EngineError(.argument, "sweep: 'pos' and 'dest_pos' are the same axis of \(site.shortName)")
+            throw EngineError(.argument, subject: "sweep", "'pos' and 'dest_pos' are the same axis of \(site.shortName)")
         }
         let sizes = zip(spec.axes, dims).map { axis, dim in dim.map { shape[$0] } ?? (axis == .layer ? nLayers : 1) }
         return SweepPlan(spec: spec, sizes: sizes, dims: dims, shape: shape, layers: layers)
@@ -345,7 +345,7 @@ extension ActivationPatching {
                                      metric: metric.name, forwardPasses: passes)
         }
         if let other = plans.first(where: { $0.sizes != first.sizes }) {
-            throw EngineError(.shape, "sweep: cannot stack \(other.spec.name) \(formatShape(other.sizes)) with \(first.spec.name) \(formatShape(first.sizes))")
+            throw EngineError(.shape, subject: "sweep", "cannot stack \(other.spec.name) \(formatShape(other.sizes)) with \(first.spec.name) \(formatShape(first.sizes))")
         }
         let sites = plans.map(\.spec.site)
         let defaultTitle = sites.map(\.shortName).joined(separator: ", ") + " by " + names.joined(separator: " × ")

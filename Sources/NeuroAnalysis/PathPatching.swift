@@ -138,16 +138,16 @@ extension ActivationPatching {
     ///                                to: [.query(layer: 1, head: 0)])
     /// ```
     public func pathPatch(from sender: PathSender, to receivers: [PathReceiver]) throws -> PathPatchResult {
-        guard !receivers.isEmpty else { throw EngineError(.argument, "path patch: needs at least one receiver") }
+        guard !receivers.isEmpty else { throw EngineError(.argument, subject: "path patch", "needs at least one receiver") }
         let nLayers = model.config.nLayers
         let written = try writeTime(sender)
         for receiver in receivers {
             try checkExists(receiver.point)
             if let head = receiver.head, head < 0 || head >= model.config.nHeads {
-                throw EngineError(.index, "path patch: \(receiver): head \(head) is out of range for a model with \(model.config.nHeads) heads")
+                throw EngineError(.index, subject: "path patch", "\(receiver): head \(head) is out of range for a model with \(model.config.nHeads) heads")
             }
             guard receiver.readTime(nLayers: nLayers) >= written else {
-                throw EngineError(.argument, "path patch: \(receiver) reads the residual stream before \(sender) writes to it; choose a later receiver")
+                throw EngineError(.argument, subject: "path patch", "\(receiver) reads the residual stream before \(sender) writes to it; choose a later receiver")
             }
         }
         let base = try baselines(source: [sender.point], target: [sender.point])
@@ -175,13 +175,13 @@ extension ActivationPatching {
     func writeTime(_ sender: PathSender) throws -> Int {
         try checkExists(sender.point)
         if let head = sender.head {
-            guard sender.point.site == .z else { throw EngineError(.argument, "path patch: only a z sender has heads; \(sender.point.name) does not") }
+            guard sender.point.site == .z else { throw EngineError(.argument, subject: "path patch", "only a z sender has heads; \(sender.point.name) does not") }
             guard head >= 0 && head < model.config.nHeads else {
-                throw EngineError(.index, "path patch: head \(head) is out of range for a model with \(model.config.nHeads) heads")
+                throw EngineError(.index, subject: "path patch", "head \(head) is out of range for a model with \(model.config.nHeads) heads")
             }
         }
         if let position = sender.position, position < 0 || position >= tokenCount {
-            throw EngineError(.index, "path patch: position \(position) is out of range for inputs of \(tokenCount) tokens")
+            throw EngineError(.index, subject: "path patch", "position \(position) is out of range for inputs of \(tokenCount) tokens")
         }
         let layer = sender.point.layer ?? 0
         switch sender.point.site {
@@ -189,7 +189,7 @@ extension ActivationPatching {
         case .z, .attnOut: return 2 * layer + 1
         case .mlpOut: return 2 * layer + 2
         default:
-            throw EngineError(.argument, "path patch: the sender must write to the residual stream (embed, pos_embed, z, attn_out or mlp_out), not \(sender.point.site.shortName)")
+            throw EngineError(.argument, subject: "path patch", "the sender must write to the residual stream (embed, pos_embed, z, attn_out or mlp_out), not \(sender.point.site.shortName)")
         }
     }
 
@@ -246,7 +246,7 @@ extension ActivationPatching {
 
     /// A parameter by its TransformerLens name.
     func parameter(_ name: String) throws -> Tensor {
-        guard let p = model.parameter(name) else { throw EngineError(.argument, "patching: the model has no parameter '\(name)'") }
+        guard let p = model.parameter(name) else { throw EngineError(.argument, subject: "patching", "the model has no parameter '\(name)'") }
         return p
     }
 }

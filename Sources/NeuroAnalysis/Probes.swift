@@ -32,13 +32,13 @@ public struct HoldoutSplit: Sendable, Equatable {
     /// rows. Throws unless 0 ≤ holdout < 1 and at least 2 rows are left to fit on.
     public init(count: Int, holdout: Double, seed: UInt64) throws {
         guard holdout.isFinite, holdout >= 0, holdout < 1 else {
-            throw EngineError(.argument, "probe: holdout must be a fraction in [0, 1), got \(holdout)")
+            throw EngineError(.argument, subject: "probe", "holdout must be a fraction in [0, 1), got \(holdout)")
         }
         var rng = RandomGenerator(seed: seed)
         let order = rng.permutation(count)
         let held = Int((holdout * Double(count)).rounded())
         guard count - held >= 2 else {
-            throw EngineError(.argument, "probe: \(count) samples leave \(count - held) to fit on after holding out \(held); need at least 2")
+            throw EngineError(.argument, subject: "probe", "\(count) samples leave \(count - held) to fit on after holding out \(held); need at least 2")
         }
         test = Array(order.prefix(held))
         train = Array(order.dropFirst(held))
@@ -89,7 +89,7 @@ public struct LinearProbe {
         let vector = y.rank <= 1
         let targets = try vector ? y.cast(to: .float64).reshaped([y.count, 1]) : sampleMatrix(y, op: "probe")  // [n, k]
         guard targets.shape[0] == n else {
-            throw EngineError(.shape, "probe: \(n) samples of activations \(formatShape(x.shape)) but \(targets.shape[0]) target values \(formatShape(y.shape))")
+            throw EngineError(.shape, subject: "probe", "\(n) samples of activations \(formatShape(x.shape)) but \(targets.shape[0]) target values \(formatShape(y.shape))")
         }
         split = try HoldoutSplit(count: n, holdout: holdout, seed: seed)
         let design = try Tensor.concat([features, Tensor.ones([n, 1], dtype: .float64)], axis: 1)       // [n, f + 1]
@@ -145,13 +145,13 @@ public struct LogisticProbe {
         let (n, f) = (features.shape[0], features.shape[1])
         let values = labels.toDoubles()
         guard values.count == n else {
-            throw EngineError(.shape, "probe: \(n) samples of activations \(formatShape(x.shape)) but \(values.count) labels")
+            throw EngineError(.shape, subject: "probe", "\(n) samples of activations \(formatShape(x.shape)) but \(values.count) labels")
         }
         guard values.allSatisfy({ $0 >= 0 && $0 == $0.rounded() && $0 < 1e7 }) else {
-            throw EngineError(.argument, "probe: logistic labels must be whole numbers ≥ 0 (class indices)")
+            throw EngineError(.argument, subject: "probe", "logistic labels must be whole numbers ≥ 0 (class indices)")
         }
         guard steps >= 1, learningRate.isFinite, learningRate > 0 else {
-            throw EngineError(.argument, "probe: needs steps ≥ 1 and a positive learning rate, got \(steps) and \(learningRate)")
+            throw EngineError(.argument, subject: "probe", "needs steps ≥ 1 and a positive learning rate, got \(steps) and \(learningRate)")
         }
         let classes = Swift.max(2, Int(values.max() ?? 0) + 1)
         let classLabels = try Tensor(ints: values.map { Int($0) }, shape: [n])

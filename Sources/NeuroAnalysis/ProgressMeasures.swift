@@ -124,7 +124,7 @@ public struct ProgressMeasures {
             let allLogits = try lastLogits.unsqueezed(1)                                                 // [rows, 1, vocab]
             guard let acts = cache[post], let wOut = model.parameter("blocks.\(last).mlp.W_out"),
                   let wU = model.parameter("unembed.W_U"), let wE = model.parameter("embed.W_E") else {
-                throw EngineError(.argument, "progress measures: the model lacks an MLP or unembedding")
+                throw EngineError(.argument, subject: "progress measures", "the model lacks an MLP or unembedding")
             }
             let logits = try allLogits.select(axis: 1, index: -1).cast(to: .float64)                    // [rows, vocab]
             let groupLogits = try logits.indexSelect(axis: 0, indices: rows.group)                       // [group rows, vocab]

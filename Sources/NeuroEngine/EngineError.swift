@@ -7,37 +7,63 @@ public struct EngineError: Error, CustomStringConvertible, Equatable, Sendable {
     }
 
     public let kind: Kind
-    public let message: String
+    /// What failed, when the error names it apart from its detail (an
+    /// analysis: `patching`), so a caller can name it in its own words
+    /// (`sweep`) without reading the message.
+    public let subject: String?
+    /// The message without the subject.
+    public let detail: String
+
+    /// The whole message: `subject: detail`, or the detail alone.
+    public var message: String { subject.map { "\($0): \(detail)" } ?? detail }
 
     public init(_ kind: Kind, _ message: String) {
         self.kind = kind
-        self.message = message
+        self.subject = nil
+        self.detail = message
+    }
+
+    /// An error about `subject`: `EngineError(.argument, subject: "patching", "needs …")`.
+    public init(_ kind: Kind, subject: String, _ detail: String) {
+        self.kind = kind
+        self.subject = subject
+        self.detail = detail
+    }
+
+    /// The same error, about another subject.
+    public func about(_ subject: String) -> EngineError {
+        EngineError(kind, subject: subject, detail)
+    }
+
+    /// Errors are the same when they say the same thing, however they were built.
+    public static func == (a: EngineError, b: EngineError) -> Bool {
+        a.kind == b.kind && a.message == b.message
     }
 
     public var description: String { message }
 
     static func shape(_ op: String, _ detail: String) -> EngineError {
-        EngineError(.shape, "\(op): \(detail)")
+        EngineError(.shape, subject: op, detail)
     }
 
     static func shapes(_ op: String, _ shapes: [Int]...) -> EngineError {
-        EngineError(.shape, "\(op): incompatible shapes " + shapes.map(formatShape).joined(separator: " and "))
+        EngineError(.shape, subject: op, "incompatible shapes " + shapes.map(formatShape).joined(separator: " and "))
     }
 
     static func index(_ op: String, _ detail: String) -> EngineError {
-        EngineError(.index, "\(op): \(detail)")
+        EngineError(.index, subject: op, detail)
     }
 
     static func dtype(_ op: String, _ detail: String) -> EngineError {
-        EngineError(.dtype, "\(op): \(detail)")
+        EngineError(.dtype, subject: op, detail)
     }
 
     static func argument(_ op: String, _ detail: String) -> EngineError {
-        EngineError(.argument, "\(op): \(detail)")
+        EngineError(.argument, subject: op, detail)
     }
 
     static func file(_ path: String, _ detail: String) -> EngineError {
-        EngineError(.file, "\(path): \(detail)")
+        EngineError(.file, subject: path, detail)
     }
 }
 

@@ -158,10 +158,8 @@ extension Builtins {
         try args.engine {
             do {
                 return try body()
-            } catch let failure as EngineError {
-                let own = ["patching", "path patch", "pc ablation", "attribution agreement"].first { failure.message.hasPrefix($0 + ": ") }
-                guard let own else { throw failure }
-                throw EngineError(failure.kind, args.function + failure.message.dropFirst(own.count))
+            } catch let failure as EngineError where failure.subject != nil {
+                throw failure.about(args.function)      // typed: the subject is a field, not read from the text
             }
         }
     }

@@ -402,8 +402,7 @@ extension CallArguments {
         do {
             return try body()
         } catch let failure as EngineError {
-            let own = "\(function): "
-            throw error(failure.message.hasPrefix(own) ? String(failure.message.dropFirst(own.count)) : failure.message)
+            throw error(failure.subject == function ? failure.detail : failure.message)
         }
     }
 

@@ -134,9 +134,8 @@ extension SourceText {
         do {
             bytes = try readFileBytes(path, atMost: maxScriptBytes)
         } catch let error as EngineError {
-            // The engine's message starts with the path; the caller names the file itself.
-            let message = error.message.hasPrefix(path + ": ") ? String(error.message.dropFirst(path.count + 2)) : error.message
-            return .failure(.file(message))
+            // The caller names the file itself.
+            return .failure(.file(error.subject == path ? error.detail : error.message))
         } catch {
             return .failure(.file("\(error)"))
         }

@@ -36,7 +36,9 @@ final class FuzzTests: XCTestCase {
             let result = try onLargeStack { Fuzzer.check(source) }
             XCTAssertEqual(result.findings, [], source)
             XCTAssertEqual(result.outcome, .runtimeError, "every huge result is refused: \(source)")
-            XCTAssertLessThan(Date().timeIntervalSince(started), 5, source)
+            // A hang detector, not a speed test: a refused size returns at once,
+            // but the small inputs before it are built for real on a loaded debug build.
+            XCTAssertLessThan(Date().timeIntervalSince(started), 120, source)
         }
         let program = "xs = []\nfor i in 0..5 { xs += [len(xs)] }\ny = sum(tensor(xs))\nprint(y)\nz = zeros([2])"
         for call in 0..<9 {
