@@ -168,15 +168,15 @@ public struct LogisticProbe {
                                   weightDecay: weightDecay)
         let inputs = try split.rows(standardized, split.train)
         let targets = try split.rows(classLabels, split.train)
-        var loss = 0.0
-        for _ in 0..<steps {
-            if shouldStop() { throw EngineError(.interrupted, "probe interrupted") }
-            let value = try GradMode.withGrad { try Metrics.crossEntropy(inputs.matmul(w) + b, labels: targets) }
-            loss = try value.item()
-            optimizer.zeroGrad()
-            try value.backward()
-            try optimizer.step()
+        let loop = try TrainingLoop(optimizer: optimizer, batches: .full(Batch([inputs, targets])), name: "probe") { batch in
+            try Metrics.crossEntropy(batch[0].matmul(w) + b, labels: batch[1])
         }
+        switch try loop.train(epochs: steps, shouldStop: shouldStop) {
+        case .completed: break
+        case .interrupted: throw EngineError(.interrupted, "probe interrupted")
+        case .diverged: throw EngineError(.numeric, "probe: the training loss became NaN or infinite; the activations may hold NaN or huge values")
+        }
+        let loss = loop.history.trainLoss.last ?? .nan
         let logits = try GradMode.withNoGrad { try standardized.matmul(w) + b }                        // [n, classes]
         trainAccuracy = try Metrics.accuracy(split.rows(logits, split.train), labels: targets)
         testAccuracy = split.test.isEmpty ? nil

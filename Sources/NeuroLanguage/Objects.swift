@@ -312,23 +312,11 @@ public final class TrainingObject: NativeObject {
 
     public var summary: String {
         let h = history
-        guard let last = h.epochs.last else {
-            switch outcome {
-            case .diverged(let e)?:
-                return "training stopped in epoch \(e): after its step the loss was NaN or infinite, so no epoch is recorded "
-                    + "and the weights are as they were before it (try a smaller lr)"
-            case .interrupted?: return "training interrupted before the first epoch ended; the weights are as they were"
-            default: return "training: no epochs yet"
-            }
-        }
+        guard let last = h.epochs.last else { return outcome?.withoutEpochs ?? "training: no epochs yet" }
         var text = "trained to epoch \(last): train loss \(String(format: "%.3g", h.trainLoss.last ?? .nan)), "
             + "test loss \(String(format: "%.3g", h.testLoss.last ?? .nan)), test acc \(Formatter.percent(h.testAccuracy.last ?? 0))"
         if let grokked = h.firstEpoch(testAccuracyAtLeast: 0.99) { text += "; test acc ≥ 99% from epoch \(grokked)" }
-        switch outcome {
-        case .interrupted(let e)?: text += " (interrupted at epoch \(e))"
-        case .diverged(let e)?: text += " (stopped: loss became NaN or infinite at epoch \(e); kept the last good weights)"
-        default: break
-        }
+        if let stopNote = outcome?.stopNote { text += " " + stopNote }
         if let note { text += "\n  " + note }
         return text
     }

@@ -2,12 +2,22 @@ import NeuroEngine
 
 /// A model of the algorithmic tasks seen from outside: tokens [batch, pos]
 /// in, logits of the last position [batch, d_vocab_out] out. The hooked
-/// transformer is one; the baselines below are the others.
-public protocol SequenceModel: AnyObject {
-    /// The trainable tensors, by name.
-    var parameters: [NamedParameter] { get }
+/// transformer is one; the baselines below are the others. Trainable on a
+/// batch of tokens and labels by the cross-entropy of the last position.
+public protocol SequenceModel: Trainable {
     /// Logits for the last position of each row: [batch, d_vocab_out].
     func lastLogits(_ tokens: Tensor) throws -> Tensor
+}
+
+extension SequenceModel {
+    /// Mean cross-entropy (Float64) of the last position on a batch of
+    /// tokens [batch, pos] and labels [batch].
+    public func loss(on batch: Batch) throws -> Tensor {
+        guard batch.tensors.count == 2 else {
+            throw EngineError(.argument, "a sequence model's batch holds tokens and labels, got \(batch.tensors.count) tensors")
+        }
+        return try Metrics.crossEntropy(lastLogits(batch[0]), labels: batch[1])
+    }
 }
 
 extension HookedTransformer: SequenceModel {
@@ -93,32 +103,18 @@ public final class MLPBaseline: SequenceModel {
 
 extension SequenceModel {
     /// Full-batch AdamW on the training split, the grokking recipe, with the
-    /// test loss and accuracy after every step. For the transformer use
-    /// `Trainer`, which adds checkpoints, resuming and run files.
+    /// test loss and accuracy after every step (`TrainingLoop`). For the
+    /// transformer `Trainer` adds checkpoints, resuming and run files.
+    /// Throws when the training loss becomes NaN or infinite.
     public func fit(_ data: Dataset, epochs: Int, options: TrainingOptions = TrainingOptions(freezeBiases: false),
                     shouldStop: () -> Bool = { false }) throws -> TrainingHistory {
         try options.validate()
         guard epochs >= 0 else { throw EngineError(.argument, "fit: epochs must be 0 or more, got \(epochs)") }
-        for p in parameters {
-            let isBias = p.name.split(separator: ".").last?.hasPrefix("b_") ?? false
-            try p.tensor.requiringGrad(!(options.freezeBiases && isBias))
+        let loop = try TrainingLoop(model: self, optimizer: options.optimizer(for: parameters), batches: .full(Batch(data.train)), name: "fit")
+        loop.evaluate = { try Trainer.evaluate(self, data.test) }
+        if case .diverged = try loop.train(epochs: epochs, shouldStop: shouldStop), let divergence = loop.divergence {
+            throw EngineError(.numeric, "fit: the training loss became \(divergence.loss) at epoch \(divergence.step)")
         }
-        let optimizer = try AdamW(parameters: parameters, learningRate: options.learningRate,
-                                  weightDecay: options.weightDecay, betas: options.betas)
-        var history = TrainingHistory()
-        guard epochs > 0 else { return history }
-        for epoch in 1...epochs {
-            let loss = try Metrics.crossEntropy(lastLogits(data.train.tokens), labels: data.train.labels)
-            let trainLoss = try loss.item()
-            guard trainLoss.isFinite else { throw EngineError(.numeric, "fit: the training loss became \(trainLoss) at epoch \(epoch)") }
-            try loss.backward()
-            try optimizer.step()
-            optimizer.zeroGrad()
-            let logits = try GradMode.withNoGrad { try lastLogits(data.test.tokens) }
-            history.append(epoch: epoch, train: trainLoss, test: try Metrics.crossEntropy(logits, labels: data.test.labels).item(),
-                           accuracy: try Metrics.accuracy(logits, labels: data.test.labels))
-            if shouldStop() { break }
-        }
-        return history
+        return loop.history
     }
 }

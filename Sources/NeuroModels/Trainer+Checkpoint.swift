@@ -17,30 +17,22 @@ extension Trainer {
     /// Writes the run to `path` atomically (temporary file, then rename).
     public func save(to path: String) throws {
         var tensors: [(String, Tensor)] = model.stateDict.map { ("model.\($0.0)", $0.1) }
-        let (optimizerTensors, optimizerMetadata) = optimizer.state()
-        tensors += optimizerTensors.map { ("optimizer.\($0.0)", $0.1) }
+        tensors += loop.optimizerTensors()
+        tensors += try loop.historyTensors()
         tensors += [
-            ("history.epoch", try Tensor(ints: history.epochs, shape: [history.count])),
-            ("history.train_loss", try Tensor(float64: history.trainLoss, shape: [history.count])),
-            ("history.test_loss", try Tensor(float64: history.testLoss, shape: [history.count])),
-            ("history.test_accuracy", try Tensor(float64: history.testAccuracy, shape: [history.count])),
             ("split.train", try Tensor(ints: data.trainIndices, shape: [data.trainIndices.count])),
             ("split.test", try Tensor(ints: data.testIndices, shape: [data.testIndices.count])),
         ]
-        for checkpoint in checkpoints {
-            tensors += checkpoint.weights.map { ("checkpoint.\(checkpoint.epoch).\($0.0)", $0.1) }
-        }
+        tensors += loop.checkpointTensors()
         var metadata: [String: String] = [
             "kind": Trainer.fileKind, "format": "pt",
             "config": model.config.json,
             "task": Trainer.encode(data.task),
             "train_fraction": "\(data.trainFraction)", "seed": "\(data.seed)",
-            "epoch": "\(epoch)",
-            "checkpoint_epochs": checkpoints.map { "\($0.epoch)" }.joined(separator: ","),
             "options": Trainer.encode(options),
             "settings": "[" + settings.map { Trainer.encode($0.options, from: $0.epoch) }.joined(separator: ", ") + "]",
         ]
-        for (key, value) in optimizerMetadata { metadata["optimizer.\(key)"] = value }
+        metadata.merge(loop.stateMetadata()) { ours, _ in ours }
         try SafeTensors.write(tensors, metadata: metadata, to: path)
     }
 
@@ -84,7 +76,7 @@ extension Trainer {
         guard let seed = UInt64(try text("seed")) else {
             throw EngineError(.file, "metadata 'seed' must be a whole number from 0 to \(UInt64.max), got '\(try text("seed"))'")
         }
-        let epoch = try wholeNumber(text("epoch"), field: "metadata 'epoch'", in: 0...maxEpoch)
+        let epoch = try TrainingLoop.wholeNumber(text("epoch"), field: "metadata 'epoch'", in: 0...maxEpoch)
         let grid = try decodeDataset(text("task"), fraction: fraction, seed: seed)
         let train = try rowIndices(tensor("split.train"), field: "split.train", rows: grid.count)
         let test = try rowIndices(tensor("split.test"), field: "split.test", rows: grid.count)
@@ -96,31 +88,7 @@ extension Trainer {
         }
         let model = try HookedTransformer(config: config, weights: weights(prefix: "model."))
         let trainer = try Trainer(model: model, data: data, options: decodeOptions(text("options")))
-        var optimizerMeta: [String: String] = [:]
-        for (key, value) in meta where key.hasPrefix("optimizer.") { optimizerMeta[String(key.dropFirst(10))] = value }
-        try trainer.optimizer.loadState(tensors: weights(prefix: "optimizer."), metadata: optimizerMeta)
-
-        let history = try decodeHistory(tensor: tensor, epoch: epoch)
-        var checkpointEpochs: [Int] = []
-        for part in try text("checkpoint_epochs").split(separator: ",") {
-            let e = try wholeNumber(String(part), field: "metadata 'checkpoint_epochs'", in: 0...epoch)
-            guard e > (checkpointEpochs.last ?? -1) else {
-                throw EngineError(.file, "metadata 'checkpoint_epochs' must list each epoch once, in increasing order; \(e) follows \(checkpointEpochs.last ?? 0)")
-            }
-            checkpointEpochs.append(e)
-        }
-        let checkpoints = try checkpointEpochs.map { e -> Checkpoint in
-            let table = weights(prefix: "checkpoint.\(e).")
-            return Checkpoint(epoch: e, weights: try model.parameters.map { p in
-                guard let t = table[p.name], t.shape == p.tensor.shape else {
-                    throw EngineError(.file, "checkpoint \(e) is missing '\(p.name)' or has the wrong shape")
-                }
-                guard t.dtype == p.tensor.dtype else {
-                    throw EngineError(.file, "tensor 'checkpoint.\(e).\(p.name)' is \(t.dtype.shortName), expected \(p.tensor.dtype.shortName)")
-                }
-                return (p.name, t)
-            })
-        }
+        try trainer.loop.restoreState(tensors: file.tensors, metadata: meta, epoch: epoch)
         let settings = try meta["settings"].map(decodeSettings)
         if let settings {
             for (i, setting) in settings.enumerated() {
@@ -130,17 +98,8 @@ extension Trainer {
                 }
             }
         }
-        trainer.restore(epoch: epoch, history: history, checkpoints: checkpoints, settings: settings)
+        trainer.restore(settings: settings)
         return trainer
-    }
-
-    /// `text` as a whole number in `range`, or an error naming `field`.
-    /// Parsed as an integer, never through Double, so no value can trap.
-    static func wholeNumber(_ text: String, field: String, in range: ClosedRange<Int>) throws -> Int {
-        guard let value = Int(text), range.contains(value) else {
-            throw EngineError(.file, "\(field) must be a whole number from \(range.lowerBound) to \(range.upperBound), got '\(text)'")
-        }
-        return value
     }
 
     /// A split's row indices: a vector of integers (never floats, whose
@@ -159,34 +118,6 @@ extension Trainer {
             guard seen.insert(v).inserted else { throw EngineError(.file, "tensor '\(field)' lists row \(v) twice") }
         }
         return values
-    }
-
-    /// The history tensors: epochs as integers, strictly increasing, within
-    /// 1...`epoch` (the epochs the run has done); the curves as floats of the
-    /// same length.
-    private static func decodeHistory(tensor: (String) throws -> Tensor, epoch: Int) throws -> TrainingHistory {
-        let epochTensor = try tensor("history.epoch")
-        guard !epochTensor.dtype.isFloatingPoint, epochTensor.rank == 1 else {
-            throw EngineError(.file, "tensor 'history.epoch' must be a vector of I64 or I32 epochs, got \(epochTensor.dtype.shortName) \(formatShape(epochTensor.shape))")
-        }
-        let epochs = epochTensor.toInts()
-        for (i, e) in epochs.enumerated() {
-            let earlier = i == 0 ? 0 : epochs[i - 1]
-            guard e > earlier, e <= epoch else {
-                throw EngineError(.file, "tensor 'history.epoch' has \(e) at position \(i); epochs must increase from 1 to at most the run's epoch \(epoch)")
-            }
-        }
-        func curve(_ key: String) throws -> [Double] {
-            let t = try tensor(key)
-            guard t.dtype.isFloatingPoint, t.shape == [epochs.count] else {
-                throw EngineError(.file, "tensor '\(key)' must be a float vector of \(epochs.count) values like 'history.epoch', got \(t.dtype.shortName) \(formatShape(t.shape))")
-            }
-            return t.toDoubles()
-        }
-        let (train, test, accuracy) = (try curve("history.train_loss"), try curve("history.test_loss"), try curve("history.test_accuracy"))
-        var history = TrainingHistory()
-        for i in 0..<epochs.count { history.append(epoch: epochs[i], train: train[i], test: test[i], accuracy: accuracy[i]) }
-        return history
     }
 
     // MARK: - Encoding the task and options

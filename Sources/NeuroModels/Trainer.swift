@@ -34,80 +34,29 @@ public struct TrainingOptions: Equatable {
         }
         guard checkpointEvery >= 0 else { throw EngineError(.argument, "train: checkpoint interval must be 0 or more, got \(checkpointEvery)") }
     }
-}
 
-/// Per-epoch curves of a run: the loss on the training set before each step,
-/// and the test loss and accuracy after it.
-public struct TrainingHistory: Equatable {
-    public var epochs: [Int] = []
-    public var trainLoss: [Double] = []
-    public var testLoss: [Double] = []
-    public var testAccuracy: [Double] = []
-
-    public init() {}
-
-    /// Number of recorded epochs.
-    public var count: Int { epochs.count }
-
-    mutating func removeLast() {
-        guard !epochs.isEmpty else { return }
-        epochs.removeLast(); trainLoss.removeLast(); testLoss.removeLast(); testAccuracy.removeLast()
+    /// AdamW with these hyperparameters over `parameters`, the biases among
+    /// them frozen or not as `freezeBiases` says.
+    func optimizer(for parameters: [NamedParameter]) throws -> AdamW {
+        try TrainingOptions.freezeBiases(parameters, freezeBiases)
+        return try AdamW(parameters: parameters, learningRate: learningRate, weightDecay: weightDecay, betas: betas)
     }
 
-    /// Records one epoch.
-    public mutating func append(epoch: Int, train: Double, test: Double, accuracy: Double) {
-        epochs.append(epoch)
-        trainLoss.append(train)
-        testLoss.append(test)
-        testAccuracy.append(accuracy)
+    /// Sets whether each bias (a parameter named `….b_…`) is trained; every other parameter is.
+    static func freezeBiases(_ parameters: [NamedParameter], _ freeze: Bool) throws {
+        for p in parameters {
+            let isBias = p.name.split(separator: ".").last?.hasPrefix("b_") ?? false
+            try p.tensor.requiringGrad(!(freeze && isBias))
+        }
     }
-
-    /// The first epoch whose test accuracy reached `threshold`, if any.
-    public func firstEpoch(testAccuracyAtLeast threshold: Double) -> Int? {
-        zip(epochs, testAccuracy).first { $0.1 >= threshold }?.0
-    }
-}
-
-/// A copy of the weights at one epoch, for progress measures.
-public struct Checkpoint {
-    public let epoch: Int
-    public let weights: [(String, Tensor)]
-
-    public init(epoch: Int, weights: [(String, Tensor)]) {
-        self.epoch = epoch
-        self.weights = weights
-    }
-}
-
-/// One epoch's numbers, handed to the progress callback.
-public struct TrainingProgress {
-    public let epoch: Int
-    public let totalEpochs: Int
-    public let trainLoss: Double
-    public let testLoss: Double
-    public let testAccuracy: Double
-    /// Mean wall time per epoch so far in this call, in milliseconds.
-    public let msPerEpoch: Double
-
-    /// Seconds left at the current pace.
-    public var secondsRemaining: Double { Double(totalEpochs - epoch) * msPerEpoch / 1000 }
-}
-
-/// How a call to `train` ended.
-public enum TrainingOutcome: Equatable {
-    case completed
-    /// Stopped on request (Ctrl-C) after finishing the given epoch.
-    case interrupted(epoch: Int)
-    /// The training loss became NaN or infinite at this epoch; the weights are
-    /// those of the last epoch whose loss was finite.
-    case diverged(epoch: Int)
 }
 
 /// Trains a model on a dataset the way the TransformerLens grokking demo
 /// does: full batch, AdamW, cross-entropy of the last position in Float64,
-/// the test loss after every step. Deterministic: the same model, data and
-/// options give the same weights, and a run saved and resumed continues the
-/// identical trajectory.
+/// the test loss after every step, all through the shared `TrainingLoop`;
+/// adds the options and their changes, and run files (`save`, `resume`).
+/// Deterministic: the same model, data and options give the same weights,
+/// and a run saved and resumed continues the identical trajectory.
 ///
 /// ```swift
 /// let trainer = try Trainer(model: model, data: data, options: TrainingOptions(checkpointEvery: 100))
@@ -122,17 +71,15 @@ public final class Trainer {
     /// options. The first entry is the run's start (epoch 1).
     public private(set) var settings: [(epoch: Int, options: TrainingOptions)]
     public let optimizer: AdamW
+    /// The loop that trains: the training split as one batch, the test split evaluated after every epoch.
+    public let loop: TrainingLoop
+    /// The most epochs a run may reach (`TrainingLoop.maxEpoch`).
+    public static let maxEpoch = TrainingLoop.maxEpoch
     /// Epochs completed so far (across resumes).
-    public private(set) var epoch = 0
-    /// The most epochs a run may reach, so that epoch arithmetic cannot
-    /// overflow and a run file cannot claim an absurd epoch (a billion
-    /// full-batch epochs is far beyond any run this trainer makes).
-    public static let maxEpoch = 1_000_000_000
-    public private(set) var history = TrainingHistory()
+    public var epoch: Int { loop.epoch }
+    public var history: TrainingHistory { loop.history }
     /// Weights kept every `options.checkpointEvery` epochs (and at epoch 0).
-    public private(set) var checkpoints: [Checkpoint] = []
-    /// The weights before the last step, restored if the next loss is not finite.
-    private var lastGood: [Tensor] = []
+    public var checkpoints: [Checkpoint] { loop.checkpoints }
 
     public init(model: HookedTransformer, data: Dataset, options: TrainingOptions = TrainingOptions()) throws {
         try options.validate()
@@ -149,16 +96,13 @@ public final class Trainer {
         self.data = data
         self.options = options
         self.settings = [(1, options)]
-        try Trainer.freezeBiases(model, options.freezeBiases)
-        self.optimizer = try AdamW(parameters: model.parameters, learningRate: options.learningRate,
-                                   weightDecay: options.weightDecay, betas: options.betas)
-    }
-
-    private static func freezeBiases(_ model: HookedTransformer, _ freeze: Bool) throws {
-        for p in model.parameters {
-            let isBias = p.name.split(separator: ".").last?.hasPrefix("b_") ?? false
-            try p.tensor.requiringGrad(!(freeze && isBias))
-        }
+        optimizer = try options.optimizer(for: model.parameters)
+        loop = try TrainingLoop(model: model, optimizer: optimizer, batches: .full(Batch(data.train)))
+        loop.evaluate = { [model, data] in try Trainer.evaluate(model, data.test) }
+        // The test loss of epoch e reads the weights after step e, as does
+        // the training forward pass of epoch e + 1: the two run side by side.
+        loop.overlapsEvaluation = true
+        loop.checkpointEvery = options.checkpointEvery
     }
 
     /// Continues with other options: the weights, the optimizer's moments and
@@ -172,7 +116,8 @@ public final class Trainer {
         optimizer.weightDecay = new.weightDecay
         optimizer.beta1 = new.betas.0
         optimizer.beta2 = new.betas.1
-        if new.freezeBiases != options.freezeBiases { try Trainer.freezeBiases(model, new.freezeBiases) }
+        if new.freezeBiases != options.freezeBiases { try TrainingOptions.freezeBiases(model.parameters, new.freezeBiases) }
+        loop.checkpointEvery = new.checkpointEvery
         options = new
         if let last = settings.last, last.epoch == epoch + 1 {
             settings[settings.count - 1] = (epoch + 1, new)      // changed again before any epoch ran
@@ -182,142 +127,37 @@ public final class Trainer {
         return true
     }
 
-    /// Runs `epochs` more epochs. `shouldStop` is polled after every epoch
-    /// (Ctrl-C); `progress` is called after every epoch.
-    ///
-    /// The test loss of epoch e is computed with the weights after step e,
-    /// which are also the weights the training forward pass of epoch e + 1
-    /// reads, so the two run at the same time on two threads; the step waits
-    /// for both. The numbers are those of running them one after the other.
+    /// Runs `epochs` more epochs (see `TrainingLoop.train`). `shouldStop` is
+    /// polled after every epoch (Ctrl-C); `progress` is called after every epoch.
     @discardableResult
     public func train(epochs: Int, shouldStop: () -> Bool = { false },
                       progress: (TrainingProgress) -> Void = { _ in }) throws -> TrainingOutcome {
-        guard epochs >= 0 else { throw EngineError(.argument, "train: epochs must be 0 or more, got \(epochs)") }
-        guard epochs <= Trainer.maxEpoch - epoch else {
-            throw EngineError(.argument, "train: \(epochs) more epochs from epoch \(epoch) would pass the limit of \(Trainer.maxEpoch) epochs")
-        }
-        // The test evaluation runs on a second thread; one BLAS thread per
-        // thread uses two cores without oversubscribing them (measured faster).
-        let blasThreads = BLASThreads.current
-        BLASThreads.set(1)
-        defer { BLASThreads.set(blasThreads) }
-        if checkpoints.isEmpty && options.checkpointEvery > 0 && epoch == 0 { keepCheckpoint() }
-        let start = monotonicSeconds()
-        let target = epoch + epochs
-        var done = 0
-        // The training loss of the last step, whose test evaluation is still to come.
-        var pendingLoss: Double? = nil
-        func record(_ trainLoss: Double, _ test: (loss: Double, accuracy: Double)) {
-            history.append(epoch: epoch, train: trainLoss, test: test.loss, accuracy: test.accuracy)
-            if options.checkpointEvery > 0 && epoch % options.checkpointEvery == 0 { keepCheckpoint() }
-            done += 1
-            progress(TrainingProgress(epoch: epoch, totalEpochs: target, trainLoss: trainLoss, testLoss: test.loss,
-                                      testAccuracy: test.accuracy, msPerEpoch: (monotonicSeconds() - start) * 1000 / Double(done)))
-        }
-        while epoch < target {
-            let evaluation = pendingLoss.map { _ in BackgroundWork { try self.evaluate(self.data.test) } }
-            let loss = Result { try forwardBackward() }
-            if let trainLoss = pendingLoss, let evaluation {
-                record(trainLoss, try evaluation.wait())
-                if shouldStop() {
-                    optimizer.zeroGrad()
-                    return .interrupted(epoch: epoch)
-                }
-            }
-            let value = try loss.get()
-            guard value.isFinite else {
-                try restoreLastGood()
-                return .diverged(epoch: epoch + 1)
-            }
-            try rememberWeights()
-            try optimizer.step()
-            optimizer.zeroGrad()
-            epoch += 1
-            pendingLoss = value
-        }
-        if let trainLoss = pendingLoss { record(trainLoss, try evaluate(data.test)) }
-        return .completed
-    }
-
-    /// The training loss of the current weights and, when it is finite, its
-    /// gradients (accumulated on the parameters, not yet applied).
-    private func forwardBackward() throws -> Double {
-        let logits = try model.run(data.train.tokens, positions: .last).logits        // [train, d_vocab_out]
-        let loss = try Metrics.crossEntropy(logits, labels: data.train.labels)
-        let value = try loss.item()
-        if value.isFinite { try loss.backward() }
-        return value
+        try loop.train(epochs: epochs, shouldStop: shouldStop, progress: progress)
     }
 
     /// Loss and accuracy on a split, without recording gradients.
     public func evaluate(_ split: DatasetSplit) throws -> (loss: Double, accuracy: Double) {
+        let result = try Trainer.evaluate(model, split)
+        return (result.loss, result.accuracy)
+    }
+
+    static func evaluate(_ model: some SequenceModel, _ split: DatasetSplit) throws -> TrainingEvaluation {
         try GradMode.withNoGrad {
-            let logits = try model.run(split.tokens, positions: .last).logits
-            return (try Metrics.crossEntropy(logits, labels: split.labels).item(), try Metrics.accuracy(logits, labels: split.labels))
+            let logits = try model.lastLogits(split.tokens)                       // [count, d_vocab_out]
+            return TrainingEvaluation(loss: try Metrics.crossEntropy(logits, labels: split.labels).item(),
+                                      accuracy: try Metrics.accuracy(logits, labels: split.labels))
         }
     }
 
-    private func rememberWeights() throws {
-        if lastGood.count != model.parameters.count {
-            lastGood = model.parameters.map { $0.tensor.detached().clone().detached() }
-            return
-        }
-        for (copy, p) in zip(lastGood, model.parameters) { try copy.assign(p.tensor.detached()) }
-    }
-
-    /// Puts back the weights from before the last step (whose result gave a
-    /// non-finite loss) and forgets that epoch. The optimizer's moments keep
-    /// the last step's update.
-    private func restoreLastGood() throws {
-        optimizer.zeroGrad()
-        guard lastGood.count == model.parameters.count, epoch > 0 else { return }
-        try GradMode.withNoGrad {
-            for (copy, p) in zip(lastGood, model.parameters) { try p.tensor.assign(copy) }
-        }
-        epoch -= 1
-        history.removeLast()
-        if let last = checkpoints.last, last.epoch > epoch { checkpoints.removeLast() }
-    }
-
-    private func keepCheckpoint() {
-        checkpoints.append(Checkpoint(epoch: epoch, weights: model.parameters.map { ($0.name, $0.tensor.detached().clone().detached()) }))
-    }
-
-    /// Restores the state a checkpoint file recorded (used by `resume`).
-    func restore(epoch: Int, history: TrainingHistory, checkpoints: [Checkpoint],
-                 settings: [(epoch: Int, options: TrainingOptions)]? = nil) {
-        self.epoch = epoch
-        self.history = history
-        self.checkpoints = checkpoints
+    /// Restores the state a run file recorded (used by `resume`).
+    func restore(settings: [(epoch: Int, options: TrainingOptions)]?) {
         if let settings, !settings.isEmpty { self.settings = settings }
     }
 }
 
-
-/// Seconds on a monotonic clock.
-public func monotonicSeconds() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
-}
-
-/// Work started on another thread; `wait` returns its result (or rethrows its error).
-final class BackgroundWork<T> {
-    private var result: Result<T, Error>?
-    private let done = DispatchSemaphore(value: 0)
-
-    init(_ body: @escaping () throws -> T) {
-        let thread = Thread { [self] in
-            result = Result { try body() }
-            done.signal()
-        }
-        thread.stackSize = 8 << 20
-        thread.start()
-    }
-
-    func wait() throws -> T {
-        done.wait()
-        guard let result else { throw EngineError(.argument, "background work ended without a result") }
-        return try result.get()
+extension Batch {
+    /// A split's tokens [count, pos] and labels [count].
+    public init(_ split: DatasetSplit) throws {
+        try self.init([split.tokens, split.labels])
     }
 }
