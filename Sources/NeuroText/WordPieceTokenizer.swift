@@ -254,8 +254,17 @@ struct WordPieceDecoder: Sendable {
         (" do not", " don't"), (" 's", "'s"), (" 've", "'ve"), (" 're", "'re"),
     ].map { (Array($0.0.utf8), Array($0.1.utf8)) }
 
+    /// The bytes that follow the space in some replacement.
+    private static let afterSpace = Set(replacements.map { $0.0[1] })
+
     static func cleanUp(_ text: [UInt8]) -> [UInt8] {
-        guard text.contains(0x20) else { return text }
+        // Most pieces are " word": nothing to replace, so look before copying.
+        var candidate = false
+        for i in 0..<max(text.count - 1, 0) where text[i] == 0x20 && afterSpace.contains(text[i + 1]) {
+            candidate = true
+            break
+        }
+        guard candidate else { return text }
         var out = text
         for (from, to) in replacements { out = replacingAll(out, from, to) }
         return out
