@@ -172,13 +172,21 @@ enum TokenizerJSON {
                 guard pair.count == 2 else { throw try field.required(key).error("must be [token, id]") }
                 return try pair[1].int()
             }
-            return SequenceFrame(prefix: [try id("cls")], suffix: [try id("sep")])
+            return try checked(SequenceFrame(prefix: [try id("cls")], suffix: [try id("sep")]), field, vocabulary)
         case "TemplateProcessing":
-            return try template(field)
+            return try checked(try template(field), field, vocabulary)
         default:
             throw try unsupported(field, type, supported: (allowByteLevel ? ["ByteLevel"] : [])
                                   + ["TemplateProcessing", "BertProcessing", "RobertaProcessing"])
         }
+    }
+
+    /// `frame` when each of its ids has a vocabulary entry.
+    private static func checked(_ frame: SequenceFrame, _ field: JSONField, _ vocabulary: Vocabulary) throws -> SequenceFrame {
+        for id in frame.prefix + frame.suffix where vocabulary.token(for: id) == nil {
+            throw field.error("adds id \(id), which is not in the vocabulary (ids 0..<\(vocabulary.size))")
+        }
+        return frame
     }
 
     /// A `TemplateProcessing`'s `single` template: the special tokens before
@@ -229,9 +237,6 @@ extension BPETokenizer {
     /// a text, the role tokens matched in the text.
     public convenience init(vocabFile: String, mergesFile: String, options: Options = Options()) throws {
         let vocab = try TokenizerJSON.vocabulary(try JSONField.read(vocabFile))
-        let merges = try readMergesLines(mergesFile)
-        let bpe = try BPEModel(vocabulary: vocab, merges: merges.pairs, mergesSource: mergesFile, unkToken: nil,
-                               fuseUnk: false, ignoreMerges: false, lines: merges.lines)
         var seen = Set<String>()
         let roles = [options.unkToken, options.bosToken, options.eosToken, options.padToken].compactMap { $0 }
         func id(_ name: String) -> Int? { vocab[Array(name.utf8)] }
@@ -239,7 +244,11 @@ extension BPETokenizer {
             guard seen.insert(name).inserted, let id = id(name) else { return nil }
             return AddedToken(content: name, id: id, special: true, singleWord: false, lstrip: false, rstrip: false, normalized: false)
         }
+        // Made first: it checks every id before the merges use them.
         let vocabulary = try Vocabulary(model: vocab, added: added, source: vocabFile)
+        let merges = try readMergesLines(mergesFile)
+        let bpe = try BPEModel(vocabulary: vocab, merges: merges.pairs, mergesSource: mergesFile, unkToken: nil,
+                               fuseUnk: false, ignoreMerges: false, lines: merges.lines)
         let specials = SpecialTokens(pad: options.padToken.flatMap(id), unk: id(options.unkToken),
                                      bos: id(options.bosToken), eos: id(options.eosToken))
         self.init(vocabulary: vocabulary, model: bpe, addPrefixSpace: options.addPrefixSpace, useRegex: true, frame: .none,

@@ -80,6 +80,7 @@ struct FolderSettings {
             if let limit = try root.member("model_max_length") {
                 // transformers writes 1e30 for "no limit".
                 if try limit.number() < 1e15 { modelMaxLength = try limit.int() }
+                if let n = modelMaxLength, n < 1 { throw limit.error("must be at least 1, not \(n)") }
             }
             try readRoles(root)
         }

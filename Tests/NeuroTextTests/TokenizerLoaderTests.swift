@@ -77,6 +77,8 @@ final class TokenizerLoaderTests: XCTestCase {
                             "field 'pre_tokenizer.type' is \"Metaspace\", which is not supported here")
         try assertLoadFails(["tokenizer.json": wordPieceJSON(postProcessor: #"{"type": "TemplateProcessing", "single": [{"SpecialToken": {"id": "[X]", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}], "special_tokens": {}}"#)],
                             "tokenizer.json: field 'post_processor.single[0].SpecialToken.id' names \"[X]\", which 'special_tokens' does not list")
+        try assertLoadFails(["tokenizer.json": wordPieceJSON(postProcessor: #"{"type": "BertProcessing", "cls": ["[CLS]", 1], "sep": ["[SEP]", 99]}"#)],
+                            "tokenizer.json: field 'post_processor' adds id 99, which is not in the vocabulary (ids 0..<5)")
         try assertLoadFails(["tokenizer.json": wordPieceJSON(decoder: #"{"type": "ByteLevel"}"#)],
                             "field 'decoder.type' is \"ByteLevel\", which is not supported here; supported: \"WordPiece\" or null")
         try assertLoadFails(["tokenizer.json": #"{"model": {"type": "WordPiece", "vocab": {"[UNK]": 0}}, "added_tokens": [{"id": 5}]}"#],
@@ -108,6 +110,8 @@ final class TokenizerLoaderTests: XCTestCase {
         try assertLoadFails(["vocab.txt": ""], "vocab.txt: is empty")
         try assertLoadFails(["vocab.txt": "[UNK]\n[CLS]\n[SEP]\n", "tokenizer_config.json": "{\"do_lower_case\": 1}"],
                             "tokenizer_config.json: field 'do_lower_case' must be true or false, not a number")
+        try assertLoadFails(["vocab.txt": "[UNK]\n[CLS]\n[SEP]\n", "tokenizer_config.json": "{\"model_max_length\": 0}"],
+                            "tokenizer_config.json: field 'model_max_length' must be at least 1, not 0")
         try assertLoadFails(["vocab.txt": "[UNK]\n[CLS]\n[SEP]\n", "special_tokens_map.json": "{\"unk_token\": {}}"],
                             "special_tokens_map.json: field 'unk_token.content' is missing")
         let path = try folder(["vocab.txt": "[UNK]\n[CLS]\n[SEP]\n"])
@@ -142,5 +146,59 @@ final class TokenizerLoaderTests: XCTestCase {
             XCTAssertEqual(tokenizer.id(for: "\u{212B}"), 4, path)
             XCTAssertEqual(tokenizer.token(for: 6)?.unicodeScalars.map(\.value), [0xF900], path)
         }
+    }
+
+    /// Mutated tokenizer files (bytes changed, removed, inserted; cut short)
+    /// either load or throw an EngineError; what loads encodes and decodes
+    /// without trapping. The loader must never crash on a file.
+    func testMutatedFilesLoadOrFailCleanly() throws {
+        let sources: [(String, [UInt8])] = [
+            ("tokenizer.json", Array(wordPieceJSON().utf8)),
+            ("tokenizer.json", Array(try Data(contentsOf: URL(fileURLWithPath: fixturePath("bpe-json/tokenizer.json"))))),
+            ("merges.txt", Array(try Data(contentsOf: URL(fileURLWithPath: fixturePath("bpe-files/merges.txt"))))),
+            ("vocab.txt", Array("[PAD]\n[UNK]\n[CLS]\n[SEP]\nhello\n##lo\nhe\n".utf8)),
+        ]
+        let alphabet = Array("{}[]\",:0123456789-.e \\#u\n".utf8) + [0xC3, 0xFF, 0x00]
+        var rng = RandomGenerator(seed: 5)
+        func below(_ n: Int) -> Int { Int(rng.nextUniform() * Double(n)) % max(n, 1) }
+        var loaded = 0, refused = 0
+        for round in 0..<240 {
+            let (name, original) = sources[round % sources.count]
+            var bytes = original
+            for _ in 0..<(1 + below(4)) {
+                let at = below(bytes.count)
+                switch below(4) {
+                case 0: if !bytes.isEmpty { bytes[at] = alphabet[below(alphabet.count)] }
+                case 1: if !bytes.isEmpty { bytes.remove(at: at) }
+                case 2: bytes.insert(alphabet[below(alphabet.count)], at: at)
+                default: bytes = Array(bytes.prefix(at))
+                }
+            }
+            let path = try folder([:])
+            try Data(bytes).write(to: URL(fileURLWithPath: path + "/" + name))
+            if name == "merges.txt" {
+                try FileManager.default.copyItem(atPath: fixturePath("bpe-files/vocab.json"), toPath: path + "/vocab.json")
+            }
+            let tokenizer: any Tokenizer
+            do {
+                tokenizer = try TokenizerLoader.load(folder: path)
+                loaded += 1
+            } catch let error as EngineError {
+                refused += 1
+                XCTAssertEqual(error.kind, .file, "\(error)")
+                XCTAssertTrue(error.message.contains(path), "the error names the file: \(error)")
+                continue
+            }
+            for text in ["Hello [CLS] world, héllo!", "", "  <|endoftext|> 😀 北京\u{0}"] {
+                let ids = tokenizer.encode(text)
+                XCTAssertNoThrow(try tokenizer.decode(ids))
+                _ = tokenizer.tokens(text)
+                // A tokenizer without pad or end-of-text token cannot pad: an error, not a trap.
+                _ = try? tokenizer.encodeBatch([text, "a"], maxLength: 3, overflow: .truncate)
+            }
+        }
+        XCTAssertEqual(loaded + refused, 240)
+        XCTAssertGreaterThan(loaded, 0)
+        XCTAssertGreaterThan(refused, 0)
     }
 }
