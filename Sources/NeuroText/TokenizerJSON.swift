@@ -67,10 +67,13 @@ enum TokenizerJSON {
         var normalizer: BertNormalizer? = nil
         if let (type, field) = try component(root, "normalizer") {
             guard type == "BertNormalizer" else { throw try unsupported(field, type, supported: ["BertNormalizer"]) }
-            let lowercase = try field.bool("lowercase", default: true)
+            // What tokenizer_config.json says wins, as BertTokenizerFast rewrites the normalizer to it.
+            let lowercase = try settings.lowercase ?? field.bool("lowercase", default: true)
+            let stripAccents = try settings.stripAccents ?? field.member("strip_accents")?.bool()
             normalizer = BertNormalizer(cleanText: try field.bool("clean_text", default: true),
-                                        handleChineseChars: try field.bool("handle_chinese_chars", default: true),
-                                        stripAccents: try field.member("strip_accents")?.bool() ?? lowercase, lowercase: lowercase)
+                                        handleChineseChars: try settings.handleChineseChars
+                                            ?? field.bool("handle_chinese_chars", default: true),
+                                        stripAccents: stripAccents ?? lowercase, lowercase: lowercase)
         }
         var splitsWords = false
         if let (type, field) = try component(root, "pre_tokenizer") {

@@ -36,6 +36,9 @@ final class TokenizerLoaderTests: XCTestCase {
         let tokenizer = try TokenizerLoader.load(folder: path)
         XCTAssertEqual(tokenizer.encode("AB a ab c"), [1, 3, 4, 3, 3, 4, 0, 2])
         XCTAssertEqual(try tokenizer.decode([1, 3, 4, 3]), "[CLS] ab a")
+        // do_lower_case in tokenizer_config.json wins over the file's normalizer, as in BertTokenizerFast.
+        let cased = try folder(["tokenizer.json": wordPieceJSON(), "tokenizer_config.json": #"{"do_lower_case": false}"#])
+        XCTAssertEqual(try TokenizerLoader.load(folder: cased).encode("AB ab"), [1, 0, 3, 4, 2])
     }
 
     func testMissingFolderAndMissingFiles() throws {
