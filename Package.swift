@@ -2,12 +2,13 @@
 import PackageDescription
 
 // Layers, each depending only on those above it:
-//   CBLAS, CReadline  →  NeuroEngine  →  (models, analysis, plots, language)  →  neuromap
+//   CBLAS, CReadline  →  NeuroEngine  →  (models, text, analysis, plots, language)  →  neuromap
 let package = Package(
     name: "NeuroMap",
     products: [
         .library(name: "NeuroEngine", targets: ["NeuroEngine"]),
         .library(name: "NeuroModels", targets: ["NeuroModels"]),
+        .library(name: "NeuroText", targets: ["NeuroText"]),
         .library(name: "NeuroAnalysis", targets: ["NeuroAnalysis"]),
         .library(name: "NeuroLanguage", targets: ["NeuroLanguage"]),
         .executable(name: "neuromap", targets: ["neuromap"]),
@@ -35,6 +36,12 @@ let package = Package(
         ),
         .target(
             name: "NeuroModels",
+            dependencies: ["NeuroEngine"],
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
+        // Tokenizers (WordPiece, byte-level BPE) read from Hugging Face folders.
+        .target(
+            name: "NeuroText",
             dependencies: ["NeuroEngine"],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
@@ -70,7 +77,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "NeuroBench",
-            dependencies: ["NeuroEngine", "NeuroModels", "NeuroAnalysis", "NeuroLanguage", "NeuroFuzz", "CBLAS"],
+            dependencies: ["NeuroEngine", "NeuroModels", "NeuroText", "NeuroAnalysis", "NeuroLanguage", "NeuroFuzz", "CBLAS"],
             path: "Sources/NeuroBench",
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
@@ -108,6 +115,12 @@ let package = Package(
         .testTarget(
             name: "NeuroFuzzTests",
             dependencies: ["NeuroFuzz", "NeuroLanguage", "NeuroEngine"],
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
+        .testTarget(
+            name: "NeuroTextTests",
+            dependencies: ["NeuroTestSupport", "NeuroText", "NeuroEngine"],
+            resources: [.copy("Fixtures")],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
         .testTarget(

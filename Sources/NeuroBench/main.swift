@@ -104,7 +104,8 @@ struct Options {
 }
 
 let benchmarkNames = ["blas_sgemm", "engine_matmul", "engine_matmul_backward", "softmax", "layer_norm", "elementwise_chain",
-                      "grokking_p113_epoch", "run_with_cache_all", "patching_sweep_z_p113", "progress_250_checkpoints", "fuzz"]
+                      "grokking_p113_epoch", "run_with_cache_all", "patching_sweep_z_p113", "progress_250_checkpoints", "fuzz",
+                      "tokenize_wordpiece_1mb", "tokenize_bpe_1mb"]
 
 let usage = """
 usage: neuromap-bench [--only NAME[,NAME]] [--threads N] [--iterations N]
@@ -384,6 +385,8 @@ do {
         case "patching_sweep_z_p113": try benchPatchingSweep(&context)
         case "progress_250_checkpoints": try benchProgressMeasures(&context)
         case "fuzz": try benchFuzz(&context)
+        case "tokenize_wordpiece_1mb": try benchTokenizeWordPiece(&context)
+        case "tokenize_bpe_1mb": try benchTokenizeBPE(&context)
         default: fail("no benchmark named '\(name)'")
         }
     }

@@ -1,7 +1,9 @@
-// Header literals: the JSON of a safetensors header and the Python dict of an .npy header (shared).
+// Header literals: the JSON of a safetensors header and the Python dict of an .npy header (shared);
+// also the one JSON reader of the tokenizer files (NeuroText), which need object members
+// in order and keys compared byte for byte, which Foundation's JSONSerialization does not keep.
 
-/// A value from a safetensors JSON header or an NPY Python-literal header.
-enum HeaderValue {
+/// A value from a safetensors JSON header, an NPY Python-literal header, or a JSON file.
+public enum HeaderValue {
     case object([(key: String, value: HeaderValue)])
     case array([HeaderValue])
     case string(String)
@@ -11,28 +13,28 @@ enum HeaderValue {
     case null
 
     /// The key/value pairs of an object, in order; nil for other values.
-    var members: [(key: String, value: HeaderValue)]? {
+    public var members: [(key: String, value: HeaderValue)]? {
         if case .object(let members) = self { return members }
         return nil
     }
 
     /// The value of the last member named `key`, if this is an object that has one.
-    func member(_ key: String) -> HeaderValue? {
+    public func member(_ key: String) -> HeaderValue? {
         members?.last { $0.key == key }?.value
     }
 
-    var string: String? {
+    public var string: String? {
         if case .string(let text) = self { return text }
         return nil
     }
 
-    var bool: Bool? {
+    public var bool: Bool? {
         if case .bool(let flag) = self { return flag }
         return nil
     }
 
     /// The elements of an array (or tuple) when all are integers.
-    var integers: [Int]? {
+    public var integers: [Int]? {
         guard case .array(let items) = self else { return nil }
         var values: [Int] = []
         for item in items {
@@ -46,11 +48,11 @@ enum HeaderValue {
 /// A small recursive-descent parser for JSON and for the Python literals NPY
 /// headers use (quotes `'` or `"`, tuples, `True/False/None`, trailing commas,
 /// Python 2 `3L`). Object keys keep their order, which `SafeTensorsFile.order` needs.
-struct HeaderParser {
-    enum Dialect { case json, python }
+public struct HeaderParser {
+    public enum Dialect { case json, python }
 
-    struct SyntaxError: Error {
-        let message: String
+    public struct SyntaxError: Error {
+        public let message: String
     }
 
     private let bytes: [UInt8]
@@ -65,7 +67,7 @@ struct HeaderParser {
     }
 
     /// Parses `bytes` as one value surrounded by optional whitespace.
-    static func parse(_ bytes: [UInt8], dialect: Dialect) throws -> HeaderValue {
+    public static func parse(_ bytes: [UInt8], dialect: Dialect) throws -> HeaderValue {
         var parser = HeaderParser(bytes: bytes, dialect: dialect)
         parser.skipWhitespace()
         let value = try parser.parseValue()
