@@ -25,8 +25,13 @@ public struct MLPBlock {
         return try post.linear(wOut, bias: bOut)                                                        // [batch, pos, d_model]
     }
 
-    func activate(_ x: Tensor) throws -> Tensor {
-        switch activation {
+    func activate(_ x: Tensor) throws -> Tensor { try activation.apply(x) }
+}
+
+extension ActivationFunction {
+    /// The function applied elementwise.
+    public func apply(_ x: Tensor) throws -> Tensor {
+        switch self {
         case .relu: return try x.relu()
         case .gelu: return try x.gelu()
         case .geluNew: return try x.geluNew()
