@@ -16,9 +16,11 @@ public final class HookedTransformer {
     private let byName: [String: Tensor]
     /// Every hook point, in the order the forward pass reaches them.
     public let hookPoints: [HookPoint]
-    let blocks: [BlockWeights]
-    let embedW: Tensor, posW: Tensor, unembedW: Tensor, unembedB: Tensor
-    let lnFinalW: Tensor?, lnFinalB: Tensor?
+    /// The model as a composition of the shared blocks.
+    let embed: TokenEmbedding, posEmbed: PositionalEmbedding
+    let blocks: [TransformerBlock]
+    let lnFinal: LayerNormBlock
+    let unembed: Unembedding
 
     /// A model with TransformerLens's default initialisation ("gpt2"): every
     /// `W_` matrix from N(0, initializer_range²), biases 0, LayerNorm weights 1,
@@ -73,22 +75,31 @@ public final class HookedTransformer {
         self.config = config
         self.parameters = params
         self.byName = table
-        self.embedW = try w("embed.W_E")
-        self.posW = try w("pos_embed.W_pos")
-        self.unembedW = try w("unembed.W_U")
-        self.unembedB = try w("unembed.b_U")
-        self.lnFinalW = optional("ln_final.w")
-        self.lnFinalB = optional("ln_final.b")
+        let norm = config.normalizationType
+        self.embed = TokenEmbedding(try w("embed.W_E"))
+        self.posEmbed = PositionalEmbedding(try w("pos_embed.W_pos"))
+        self.unembed = Unembedding(try w("unembed.W_U"), bias: try w("unembed.b_U"))
+        self.lnFinal = LayerNormBlock(module: "ln_final", perBlock: false, norm,
+                                      weight: optional("ln_final.w"), bias: optional("ln_final.b"), eps: config.eps)
         self.blocks = try (0..<config.nLayers).map { l in
             let p = "blocks.\(l)."
-            return BlockWeights(
-                wQ: try w(p + "attn.W_Q"), wK: try w(p + "attn.W_K"), wV: try w(p + "attn.W_V"), wO: try w(p + "attn.W_O"),
-                bQ: try w(p + "attn.b_Q"), bK: try w(p + "attn.b_K"), bV: try w(p + "attn.b_V"), bO: try w(p + "attn.b_O"),
-                wIn: optional(p + "mlp.W_in"), bIn: optional(p + "mlp.b_in"),
-                wOut: optional(p + "mlp.W_out"), bOut: optional(p + "mlp.b_out"),
-                ln1W: optional(p + "ln1.w"), ln1B: optional(p + "ln1.b"), ln2W: optional(p + "ln2.w"), ln2B: optional(p + "ln2.b"))
+            let attention = AttentionBlock(
+                .split(wQ: try w(p + "attn.W_Q"), wK: try w(p + "attn.W_K"), wV: try w(p + "attn.W_V"),
+                       bQ: try w(p + "attn.b_Q"), bK: try w(p + "attn.b_K"), bV: try w(p + "attn.b_V")),
+                wO: try w(p + "attn.W_O"), bO: try w(p + "attn.b_O"), nHeads: config.nHeads, dHead: config.dHead, direction: .causal)
+            var mlp: MLPBlock? = nil
+            if let wIn = optional(p + "mlp.W_in"), let bIn = optional(p + "mlp.b_in"),
+               let wOut = optional(p + "mlp.W_out"), let bOut = optional(p + "mlp.b_out") {
+                mlp = MLPBlock(wIn: wIn, bIn: bIn, wOut: wOut, bOut: bOut, activation: config.actFn)
+            }
+            return TransformerBlock(
+                ln1: LayerNormBlock(module: "ln1", perBlock: true, norm, weight: optional(p + "ln1.w"), bias: optional(p + "ln1.b"), eps: config.eps),
+                attention: attention,
+                ln2: LayerNormBlock(module: "ln2", perBlock: true, norm, weight: optional(p + "ln2.w"), bias: optional(p + "ln2.b"), eps: config.eps),
+                mlp: mlp, placement: .preNorm)
         }
-        self.hookPoints = HookedTransformer.hookPoints(config)
+        self.hookPoints = composedHookPoints(embeddings: [embed.hookSites, posEmbed.hookSites], blocks: blocks,
+                                             after: [lnFinal.hookSites, unembed.hookSites])
     }
 
     /// The parameter called `name` (TransformerLens's state_dict key), if any.
@@ -118,26 +129,6 @@ public final class HookedTransformer {
         return out
     }
 
-    /// Every hook point of a model of this shape, in forward order.
-    public static func hookPoints(_ c: TransformerConfig) -> [HookPoint] {
-        let normalized = c.normalizationType != .none
-        var out = [HookPoint(.embed), HookPoint(.posEmbed)]
-        for l in 0..<c.nLayers {
-            out.append(HookPoint(.residPre, layer: l))
-            if normalized { out += [HookPoint(.ln1Scale, layer: l), HookPoint(.ln1Normalized, layer: l)] }
-            out += [.q, .k, .v, .attnScores, .pattern, .z, .attnOut].map { HookPoint($0, layer: l) }
-            if !c.attentionOnly {
-                out.append(HookPoint(.residMid, layer: l))
-                if normalized { out += [HookPoint(.ln2Scale, layer: l), HookPoint(.ln2Normalized, layer: l)] }
-                out += [.mlpPre, .mlpPost, .mlpOut].map { HookPoint($0, layer: l) }
-            }
-            out.append(HookPoint(.residPost, layer: l))
-        }
-        if normalized { out += [HookPoint(.lnFinalScale), HookPoint(.lnFinalNormalized)] }
-        out += [HookPoint(.unembedIn), HookPoint(.unembedOut)]
-        return out
-    }
-
     // MARK: - Finding hook points by name
 
     /// Resolves hook names against this model's hook points.
@@ -146,11 +137,4 @@ public final class HookedTransformer {
     /// The hook point with this full TransformerLens name (`blocks.0.mlp.hook_post`)
     /// or short form (`pattern0`, `resid_pre1`, `scale0ln1`, `embed`); see `HookResolver`.
     public func hookPoint(named name: String) throws -> HookPoint { try hooks.point(named: name) }
-}
-
-/// The weights of one transformer block, as typed references into the parameter list.
-struct BlockWeights {
-    let wQ, wK, wV, wO, bQ, bK, bV, bO: Tensor
-    let wIn, bIn, wOut, bOut: Tensor?
-    let ln1W, ln1B, ln2W, ln2B: Tensor?
 }

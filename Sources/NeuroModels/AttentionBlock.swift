@@ -1,0 +1,120 @@
+import NeuroEngine
+
+/// Multi-head attention as TransformerLens computes it, with its hooks
+/// `attn.hook_q`, `hook_k`, `hook_v` [batch, pos, head, d_head],
+/// `hook_attn_scores` and `hook_pattern` [batch, head, query_pos, key_pos]
+/// and `hook_z` [batch, pos, head, d_head]. Scores are scaled by 1/√d_head,
+/// causal (GPT-2, TransformerLens) or bidirectional (BERT), and keys that
+/// an attention mask marks as padding get -inf (rows with nothing to attend
+/// to get a zero pattern, as in TransformerLens).
+///
+/// The query, key and value weights are either TransformerLens's split
+/// `W_Q`, `W_K`, `W_V` [head, d_model, d_head] (merged into one matrix on
+/// each pass, so gradients reach them and in-place training updates show)
+/// or one merged [d_model, 3·head·d_head] matrix (GPT-2's `c_attn`, BERT's
+/// query/key/value side by side): either way one sgemm makes q, k and v.
+public struct AttentionBlock {
+    public enum Direction: String, Sendable { case causal, bidirectional }
+
+    /// Where the query, key and value weights live.
+    public enum Projection {
+        /// [head, d_model, d_head] each, and biases [head, d_head].
+        case split(wQ: Tensor, wK: Tensor, wV: Tensor, bQ: Tensor, bK: Tensor, bV: Tensor)
+        /// [d_model, 3·head·d_head] with columns q, k, v (each head-major), and bias [3·head·d_head].
+        case merged(weight: Tensor, bias: Tensor)
+    }
+
+    public let projection: Projection
+    /// The output projection, [head, d_head, d_model] (TransformerLens's
+    /// `W_O`) or [head·d_head, d_model], and its bias [d_model].
+    public let wO: Tensor, bO: Tensor
+    public let nHeads: Int, dHead: Int, dModel: Int
+    public let direction: Direction
+
+    public init(_ projection: Projection, wO: Tensor, bO: Tensor, nHeads: Int, dHead: Int, direction: Direction) {
+        self.projection = projection
+        self.nHeads = nHeads
+        self.dHead = dHead
+        self.dModel = wO.shape.last ?? 0
+        self.wO = wO
+        self.bO = bO
+        self.direction = direction
+    }
+
+    public var hookSites: [HookSite] { [.q, .k, .v, .attnScores, .pattern, .z] }
+
+    /// W [head, d_model, d_head] as one [d_model, head·d_head] matrix.
+    private func merged(_ w: Tensor) throws -> Tensor {
+        try w.permuted([1, 0, 2]).reshaped([dModel, nHeads * dHead])
+    }
+
+    /// The query, key and value weights side by side: [d_model, 3·head·d_head].
+    func qkvWeight() throws -> Tensor {
+        switch projection {
+        case .merged(let weight, _): return weight
+        case .split(let wQ, let wK, let wV, _, _, _): return try Tensor.concat([merged(wQ), merged(wK), merged(wV)], axis: 1)
+        }
+    }
+
+    func qkvBias() throws -> Tensor {
+        switch projection {
+        case .merged(_, let bias): return bias
+        case .split(_, _, _, let bQ, let bK, let bV):
+            let n = nHeads * dHead
+            return try Tensor.concat([bQ, bK, bV].map { try $0.reshaped([n]) }, axis: 0)
+        }
+    }
+
+    /// q, k, v [batch, pos, head, d_head] from x [batch, pos, d_model] in one product.
+    func project(_ x: Tensor) throws -> (q: Tensor, k: Tensor, v: Tensor) {
+        let (b, p) = (x.shape[0], x.shape[1])
+        let qkv = try x.linear(qkvWeight(), bias: qkvBias()).reshaped([b, p, 3, nHeads, dHead])            // [batch, pos, 3, head, d_head]
+        return (try qkv.select(axis: 2, index: 0), try qkv.select(axis: 2, index: 1), try qkv.select(axis: 2, index: 2))
+    }
+
+    /// Keys and values at every position, the query at the last one only ([batch, 1, head, d_head]).
+    func projectLastQuery(_ x: Tensor) throws -> (q: Tensor, k: Tensor, v: Tensor) {
+        let (b, p, n) = (x.shape[0], x.shape[1], nHeads * dHead)
+        let (h, e) = (nHeads, dHead)
+        let (w, bias) = (try qkvWeight(), try qkvBias())
+        let kv = try x.linear(w.slice(axis: 1, start: n), bias: bias.slice(axis: 0, start: n)).reshaped([b, p, 2, h, e])
+        let xLast = try x.slice(axis: 1, start: p - 1)                                                        // [batch, 1, d_model]
+        let q = try xLast.linear(w.slice(axis: 1, start: 0, end: n), bias: bias.slice(axis: 0, start: 0, end: n)).reshaped([b, 1, h, e])
+        return (q, try kv.select(axis: 2, index: 0), try kv.select(axis: 2, index: 1))
+    }
+
+    /// Attention from queries (the last `q.shape[1]` positions), keys and
+    /// values (every position) to the output [batch, q_pos, d_model],
+    /// running the hooks of block `layer`.
+    func attend(_ l: Int, q q0: Tensor, k k0: Tensor, v v0: Tensor, mask: AttentionMask?, _ f: ForwardPass) throws -> Tensor {
+        let (b, queries, p) = (q0.shape[0], q0.shape[1], k0.shape[1])
+        let q = try f.pass(.q, l, q0)                                                                    // [batch, q_pos, head, d_head]
+        let k = try f.pass(.k, l, k0)                                                                    // [batch, pos, head, d_head]
+        let v = try f.pass(.v, l, v0)
+        let raw = try q.permuted([0, 2, 1, 3]).matmul(k.permuted([0, 2, 3, 1]))                          // [batch, head, q_pos, k_pos]
+        let padded = mask?.hasPadding == true ? mask : nil
+        let scores = try f.pass(.attnScores, l, masked(raw.scaled(1 / Double(dHead).squareRoot()), queryOffset: p - queries, padded))
+        var pattern = try scores.softmax(axis: -1)
+        if padded != nil { pattern = try Tensor.where(pattern.equal(pattern), pattern, Tensor(scalar: 0)) }   // NaN rows → 0
+        pattern = try f.pass(.pattern, l, pattern)                                                       // [batch, head, q_pos, k_pos]
+        let z = try f.pass(.z, l, pattern.matmul(v.permuted([0, 2, 1, 3])).permuted([0, 2, 1, 3]))        // [batch, q_pos, head, d_head]
+        return try z.reshaped([b, queries, nHeads * dHead]).linear(wO.reshaped([nHeads * dHead, dModel]), bias: bO)  // [batch, q_pos, d_model]
+    }
+
+    /// Sets scores of keys after their query (when causal) and of padding
+    /// keys to -inf (TransformerLens's IGNORE). Query i sits at absolute
+    /// position `queryOffset + i`.
+    private func masked(_ scores: Tensor, queryOffset: Int, _ padding: AttentionMask?) throws -> Tensor {
+        let (nq, nk) = (scores.shape[2], scores.shape[3])
+        var keep: Tensor? = try padding?.keys()                                                          // [batch, 1, 1, k_pos]
+        let causalNeeded = direction == .causal && !(queryOffset + nq - 1 <= 0 || (nq == 1 && queryOffset == nk - 1))
+        if causalNeeded {
+            var allowed = [Float](repeating: 0, count: nq * nk)
+            for i in 0..<nq { for j in 0..<nk where j <= queryOffset + i { allowed[i * nk + j] = 1 } }
+            let causal = try Tensor(allowed, shape: [nq, nk])
+            keep = try keep.map { try $0 * causal } ?? causal
+        }
+        guard let keep else { return scores }
+        return try Tensor.where(keep, scores, Tensor(scalar: -Double.infinity))
+    }
+}

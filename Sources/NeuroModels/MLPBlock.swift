@@ -1,0 +1,40 @@
+import NeuroEngine
+
+/// The feed-forward layer: `act(x·W_in + b_in)·W_out + b_out`, with hooks
+/// `mlp.hook_pre` and `mlp.hook_post` [batch, pos, d_mlp]. Weights are
+/// [d_model, d_mlp] and [d_mlp, d_model] (a transposed view of a Hugging
+/// Face `Linear` weight is fine: the product reads it in place).
+public struct MLPBlock {
+    public let wIn: Tensor, bIn: Tensor, wOut: Tensor, bOut: Tensor
+    public let activation: ActivationFunction
+
+    public init(wIn: Tensor, bIn: Tensor, wOut: Tensor, bOut: Tensor, activation: ActivationFunction) {
+        self.wIn = wIn
+        self.bIn = bIn
+        self.wOut = wOut
+        self.bOut = bOut
+        self.activation = activation
+    }
+
+    public var hookSites: [HookSite] { [.mlpPre, .mlpPost] }
+
+    /// [batch, pos, d_model] → [batch, pos, d_model], running the hooks of block `layer`.
+    func callAsFunction(_ x: Tensor, layer l: Int, _ f: ForwardPass) throws -> Tensor {
+        let pre = try f.pass(.mlpPre, l, x.linear(wIn, bias: bIn))                                      // [batch, pos, d_mlp]
+        let post = try f.pass(.mlpPost, l, activate(pre))
+        return try post.linear(wOut, bias: bOut)                                                        // [batch, pos, d_model]
+    }
+
+    func activate(_ x: Tensor) throws -> Tensor { try activation.apply(x) }
+}
+
+extension ActivationFunction {
+    /// The function applied elementwise.
+    public func apply(_ x: Tensor) throws -> Tensor {
+        switch self {
+        case .relu: return try x.relu()
+        case .gelu: return try x.gelu()
+        case .geluNew: return try x.geluNew()
+        }
+    }
+}
