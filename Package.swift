@@ -89,7 +89,7 @@ let package = Package(
         ),
         .testTarget(
             name: "NeuroLanguageTests",
-            dependencies: ["NeuroTestSupport", "NeuroLanguage", "NeuroEngine", "NeuroModels", "NeuroFuzz"],
+            dependencies: ["NeuroTestSupport", "NeuroLanguage", "NeuroEngine", "NeuroModels", "NeuroAnalysis", "NeuroPlots", "NeuroFuzz"],
             resources: [.copy("Golden")],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),

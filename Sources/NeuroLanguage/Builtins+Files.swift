@@ -1,6 +1,7 @@
 import Foundation
 import NeuroEngine
 import NeuroModels
+import NeuroPlots
 
 /// The file formats `save` writes, chosen by the path's extension, and
 /// which values each can hold.

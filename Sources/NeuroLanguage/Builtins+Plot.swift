@@ -1,5 +1,8 @@
 import Foundation
 import NeuroEngine
+import NeuroModels
+import NeuroAnalysis
+import NeuroPlots
 
 /// Built-ins for pictures: `plot` (SVG files and terminal sketches),
 /// `report` (the session as one HTML page) and `view` (an interactive
@@ -58,11 +61,44 @@ extension Builtins {
             let (model, p) = try modularTarget(args)
             let path = try htmlPath(args, index: 1)
             let title = try args.string(nil, "title", default: "W_E of a modular-arithmetic model (p = \(p))")
-            let html = try naming(args) { try Viewer.html(model: model, p: p, title: title) }
+            let html = try naming(args) { try viewerPage(model, p: p, title: title, args) }
             try write(html, to: path, args)
             args.interpreter.output("wrote \(path)")
             return .none
         }
+    }
+
+    /// The viewer's numbers, from the analysis layer: the key frequencies by
+    /// the analysis `fourier` runs (same structure, same rule), each
+    /// snapshot's PCA and frequency planes.
+    static func viewerPage(_ model: ModelObject, p: Int, title: String, _ args: CallArguments) throws -> String {
+        guard let current = model.model.parameter("embed.W_E")?.detached() else { throw RuntimeError("the model has no embedding W_E") }
+        guard p >= 3, p <= current.shape[0] else {
+            throw RuntimeError("p = \(p) does not fit the embedding's \(current.shape[0]) rows (give p: between 3 and \(current.shape[0]))")
+        }
+        let structure = try fourierStructure(args, p: p)
+        let analysis = try FourierAnalysis(model: model.model, structure: structure)
+        let offered = analysis.offeredFrequencies(count: Viewer.keyCount)
+        var embeddings: [(label: String, weights: Tensor)] = []
+        if let checkpoints = model.trainer?.checkpoints, !checkpoints.isEmpty {
+            let step = max(1, (checkpoints.count + Viewer.maxSnapshots - 1) / Viewer.maxSnapshots)
+            var picked = Array(stride(from: 0, to: checkpoints.count, by: step))
+            if picked.last != checkpoints.count - 1 { picked.append(checkpoints.count - 1) }
+            for i in picked {
+                if let w = checkpoints[i].weights.first(where: { $0.0 == "embed.W_E" })?.1 {
+                    embeddings.append(("epoch \(checkpoints[i].epoch)", w))
+                }
+            }
+        }
+        let epoch = model.trainer?.epoch ?? 0
+        embeddings.append((epoch > 0 ? "now (epoch \(epoch))" : "now", current))
+        let snapshots = try embeddings.map { label, weights -> Viewer.Snapshot in
+            let projection = try EmbeddingProjection(weights, structure: structure, frequencies: offered)
+            return Viewer.Snapshot(label: label, pca: projection.pca, ratios: projection.ratios, planes: projection.planes)
+        }
+        let frequencies = Viewer.Frequencies(offered: offered, key: analysis.key.frequencies, summary: analysis.key.summary,
+                                             basis: structure.basisDescription)
+        return Viewer.html(title: title, p: p, frequencies: frequencies, snapshots: snapshots)
     }
 
     // MARK: - Helpers
@@ -73,6 +109,8 @@ extension Builtins {
         do {
             return try args.engine(body)
         } catch let failure as RuntimeError where failure.range == nil {
+            throw args.error(failure.message)
+        } catch let failure as PlotError {
             throw args.error(failure.message)
         }
     }

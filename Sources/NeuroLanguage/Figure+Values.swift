@@ -2,6 +2,7 @@ import Foundation
 import NeuroEngine
 import NeuroModels
 import NeuroAnalysis
+import NeuroPlots
 
 // The natural picture of each value `plot` accepts: tensors by rank, every
 // analysis result by its kind, training runs and interventions.
@@ -12,8 +13,6 @@ extension Figure {
         + "the result of train), a trained model, an intervention (patch, ablate, hook), or the result of fourier, progress, sweep, "
         + "attribute, path_patch, pc_ablate, importance, circuit, probe, correlate, neuron_grid or explained_variance"
 
-    /// Largest heatmap drawn cell by cell; bigger grids are averaged in blocks down to this many rows and columns.
-    static let maxHeatmapSide = 128
     /// Most facets drawn from a 3-D tensor (the rest are left out, and the title says so).
     static let maxFacets = 16
 
@@ -65,36 +64,6 @@ extension Figure {
         default:
             throw RuntimeError("cannot plot a \(t.rank)-D tensor \(formatShape(t.shape)); plot draws 1-D, 2-D and 3-D tensors (slice or sum it first)")
         }
-    }
-
-    /// Row-major numbers as rows.
-    static func grid(_ values: [Double], rows: Int, columns: Int) -> [[Double]] {
-        (0..<rows).map { r in Array(values[(r * columns)..<((r + 1) * columns)]) }
-    }
-
-    /// A heatmap panel, with grids larger than `maxHeatmapSide` averaged in
-    /// blocks (labels then name each block's first index); diverging when
-    /// the values have both signs.
-    static func heatmap(title: String, facets: [HeatmapPanel.Facet], rowLabels: [String], columnLabels: [String],
-                        xLabel: String, yLabel: String) -> HeatmapPanel {
-        let rows = rowLabels.count, columns = columnLabels.count
-        let rowStep = (rows + maxHeatmapSide - 1) / maxHeatmapSide, columnStep = (columns + maxHeatmapSide - 1) / maxHeatmapSide
-        let reduced = facets.map { facet -> HeatmapPanel.Facet in
-            guard rowStep > 1 || columnStep > 1 else { return facet }
-            let values = stride(from: 0, to: rows, by: rowStep).map { r in
-                stride(from: 0, to: columns, by: columnStep).map { c -> Double in
-                    let block = facet.values[r..<min(r + rowStep, rows)].flatMap { $0[c..<min(c + columnStep, columns)] }.filter(\.isFinite)
-                    return block.isEmpty ? .nan : block.reduce(0, +) / Double(block.count)
-                }
-            }
-            return .init(title: facet.title, values: values)
-        }
-        let all = facets.flatMap { $0.values.joined() }.filter(\.isFinite)
-        let diverging = (all.min() ?? 0) < 0 && (all.max() ?? 0) > 0
-        return HeatmapPanel(title: title, facets: reduced,
-                            rowLabels: stride(from: 0, to: rows, by: rowStep).map { rowLabels[$0] },
-                            columnLabels: stride(from: 0, to: columns, by: columnStep).map { columnLabels[$0] },
-                            xLabel: xLabel, yLabel: yLabel, diverging: diverging)
     }
 
     // MARK: - Training and interventions
@@ -170,8 +139,8 @@ extension Figure {
         case "importance":
             panels = [.bars(BarPanel(title: "importance", xLabel: "component", yLabel: "importance",
                                      categories: r.strings("names"), groups: [.init(name: "importance", values: try r.doubles("importance"))])),
-                      .circuit(circuitPanel(r))]
-        case "circuit": panels = [.circuit(circuitPanel(r))]
+                      .circuit(try circuitPanel(r))]
+        case "circuit": panels = [.circuit(try circuitPanel(r))]
         default:
             throw RuntimeError("a \(r.kind) result has no natural picture; plot can draw \(plottable)")
         }
@@ -309,24 +278,18 @@ extension Figure {
                        rowLabels: (0..<p).map(String.init), columnLabels: (0..<q).map(String.init), xLabel: "b", yLabel: "a")
     }
 
-    /// A circuit's components and edges, from the fields every circuit result has.
-    static func circuitPanel(_ r: ResultValue) -> CircuitPanel {
-        func records(_ name: String) -> [Record] {
-            guard case .list(let items)? = r.fields[name] else { return [] }
-            return items.compactMap { if case .record(let record) = $0 { return record }; return nil }
+    /// A circuit's components and edges, read off the circuit the result was made from.
+    static func circuitPanel(_ r: ResultValue) throws -> CircuitPanel {
+        guard let c = r.circuit else { throw RuntimeError("a \(r.kind) result holds no circuit to draw") }
+        let nodes = c.components.map { component in
+            CircuitDiagram.Node(name: component.name, type: component.node.kind.rawValue, layer: component.node.layer,
+                                head: component.node.head, importance: component.importance)
         }
-        func number(_ v: Value?) -> Double? { if case .number(let n)? = v { return n }; return nil }
-        func text(_ v: Value?) -> String? { if case .string(let s)? = v { return s }; return nil }
-        let nodes = records("components").map { c in
-            CircuitPanel.Node(name: text(c["name"]) ?? "?", type: text(c["type"]) ?? "", layer: number(c["layer"]).map { Int($0) },
-                              importance: number(c["importance"]))
-        }
-        let edges = records("edges").map { e in
-            CircuitPanel.Edge(source: text(e["source"]) ?? "?", target: text(e["target"]) ?? "?", input: text(e["input"]),
-                              weight: number(e["weight"]) ?? 0)
+        let edges = c.links.map { link in
+            CircuitDiagram.Edge(source: link.source.name, target: link.target.name, input: link.input?.rawValue, weight: link.weight)
         }
         let scores = ["faithfulness", "completeness", "minimality"].map { "\($0) \(Formatter.percent(r.number($0)))" }
-        return CircuitPanel(title: "circuit · " + scores.joined(separator: " · "), nodes: nodes, edges: edges, json: r.textFormats["json"])
+        return CircuitPanel(title: "circuit · " + scores.joined(separator: " · "), nodes: nodes, edges: edges)
     }
 }
 

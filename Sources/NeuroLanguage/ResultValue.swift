@@ -1,5 +1,6 @@
 import Foundation
 import NeuroEngine
+import NeuroAnalysis
 
 /// An analysis result in the language: named fields (read with `.name` or
 /// `["name"]`), a table it prints as, and the tensor `.npy` saving writes.
@@ -26,6 +27,8 @@ public final class ResultValue: NativeObject, IndexableObject {
     /// Ready-made file texts by extension (a circuit's `"dot"` and `"json"`);
     /// `save` writes these in preference to its own formats.
     public var textFormats: [String: String] = [:]
+    /// The circuit a circuit result was made from (its picture is drawn from it).
+    public var circuit: Circuit?
 
     public init(kind: String, title: String, fields: [(String, Value)], header: [String] = [], rows: [[String]] = [],
                 mainTensor: Tensor? = nil) {

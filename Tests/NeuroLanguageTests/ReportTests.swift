@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import NeuroLanguage
+import NeuroPlots
 
 /// `report`: one self-contained HTML page with every result of the session,
 /// in order, each with its summary and picture; it loads in a browser.

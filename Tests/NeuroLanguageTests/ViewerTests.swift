@@ -1,6 +1,9 @@
 import Foundation
 import XCTest
 @testable import NeuroLanguage
+import NeuroEngine
+import NeuroModels
+import NeuroAnalysis
 
 /// `view`: an interactive page of a model's embeddings with the projections
 /// embedded as JSON, one per checkpoint; its script runs without errors.
@@ -52,19 +55,44 @@ final class ViewerTests: XCTestCase {
         }
     }
 
-    func testTheProjectionOfAPerfectCircleIsThatCircle() {
-        let p = 11, k = 3
-        let w = (0..<p).map { a -> [Double] in
-            let angle = 2 * Double.pi * Double(k * a) / Double(p)
-            return [cos(angle), sin(angle), 0]
+    /// `view` names the key frequencies `fourier` finds, by the same rule in the
+    /// same basis: on a model whose embedding is a circle in the discrete log
+    /// of a·b mod 13, read in the additive basis it would name others.
+    func testViewAndFourierNameTheSameKeyFrequencies() throws {
+        let p = 13, k = 5
+        let structure = try ModularStructure(.multiply, p: p)
+        let config = try TransformerConfig(nLayers: 1, nHeads: 2, dModel: 8, dHead: 4, dMLP: 16, normalizationType: .none,
+                                           dVocab: p + 1, dVocabOut: p, nCtx: 3, seed: 3)
+        let model = try HookedTransformer(config: config)
+        var values = [Float](repeating: 0, count: (p + 1) * 8)
+        for (logarithm, residue) in structure.residues.enumerated() {
+            let angle = 2 * Double.pi * Double(k * logarithm) / Double(p - 1)
+            values[residue * 8] = Float(cos(angle))
+            values[residue * 8 + 1] = Float(sin(angle))
         }
-        XCTAssertEqual(Viewer.keyFrequencies(w, p: p).first, k)
-        let plane = Viewer.plane(w, k: k, p: p)
-        for (a, point) in plane.enumerated() {
-            XCTAssertEqual(point[0], w[a][0], accuracy: 1e-9)
-            XCTAssertEqual(point[1], w[a][1], accuracy: 1e-9)
-        }
-        XCTAssertEqual(Viewer.aligned([[1, -2]], to: [[1, 2]]), [[1, 2]], "a flipped component is flipped back")
+        try XCTUnwrap(model.parameter("embed.W_E")).assign(try Tensor(values, shape: [p + 1, 8]))
+        let additive = try FourierSpectrum(XCTUnwrap(model.parameter("embed.W_E")).slice(axis: 0, start: 0, end: p).cast(to: .float64),
+                                           basis: FourierBasis(p: p)).keyFrequencies().frequencies
+        XCTAssertNotEqual(additive, [k], "read in the additive basis the circle is not at frequency \(k)")
+
+        let directory = try PictureTestSupport.temporaryDirectory("viewer-keys")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("viewer.html").path
+        let interpreter = Interpreter()
+        interpreter.output = { _ in }
+        interpreter.globals.define("hand", .object(ModelObject(model)))
+        let source = "data = modular(op: \"*\", p: \(p), train: 0.5, seed: 1)\nuse hand on data\nf = fourier(hand)\nview hand to \"\(path)\""
+        let parsed = Interpreter.parse(source)
+        XCTAssertEqual(parsed.diagnostics.count, 0)
+        _ = try interpreter.run(parsed.program)
+        guard case .object(let result as ResultValue)? = interpreter.globals.lookup("f"),
+              case .list(let named)? = result.fields["key_freqs"] else { return XCTFail("fourier gave no key frequencies") }
+        let fourierKeys = named.compactMap { value -> Int? in if case .number(let n) = value { return Int(n) }; return nil }
+        XCTAssertEqual(fourierKeys, [k])
+        let d = try data(try String(contentsOfFile: path, encoding: .utf8))
+        XCTAssertEqual(d["key_freqs"] as? [Int], fourierKeys, "view and fourier name the same key frequencies")
+        XCTAssertEqual(d["basis"] as? String, "discrete log, generator 2, over ℤ_12")
+        XCTAssertEqual((d["keys"] as? [Int])?.first, k, "the key frequency's plane is offered first")
     }
 
     func testErrors() {

@@ -9,7 +9,7 @@ import Foundation
 /// Sketch.sparkline([1, 2, 4, 8], width: 4)      // "▁▂▄█"
 /// Sketch.render(figure, colour: false)          // the figure as lines of text
 /// ```
-enum Sketch {
+public enum Sketch {
     /// The eight heights of a sparkline, lowest first.
     static let levels: [Character] = ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"]
     /// Shades of a heatmap cell, empty to full.
@@ -24,13 +24,13 @@ enum Sketch {
     static let maxFacets = 2
 
     /// Whether standard output is a terminal that shows colour (not `NO_COLOR`, not `TERM=dumb`).
-    static var terminalHasColour: Bool {
+    public static var terminalHasColour: Bool {
         let env = ProcessInfo.processInfo.environment
         return isatty(STDOUT_FILENO) != 0 && env["NO_COLOR"] == nil && env["TERM"].map { $0 != "dumb" && !$0.isEmpty } ?? false
     }
 
     /// The whole figure: its title, then each panel.
-    static func render(_ figure: Figure, colour: Bool = false) -> String {
+    public static func render(_ figure: Figure, colour: Bool = false) -> String {
         var lines = [figure.title]
         for panel in figure.panels {
             var drawn: [String]
@@ -237,7 +237,7 @@ enum Sketch {
 
     /// A number in at most about six characters: `0.52`, `1.2e-06`, `2000`.
     static func short(_ v: Double) -> String {
-        guard v.isFinite else { return Formatter.number(v) }
+        guard v.isFinite else { return v.isNaN ? "nan" : v > 0 ? "inf" : "-inf" }
         if v == v.rounded(), Swift.abs(v) < 1e6 { return String(Int(v)) }
         return String(format: "%.3g", v)
     }

@@ -1,121 +1,80 @@
 import Foundation
 import NeuroEngine
-import NeuroModels
-import NeuroAnalysis
 
 /// An interactive page for a modular-arithmetic model's embeddings: W_E's
-/// rows projected to 2-D or 3-D by PCA (or onto a key frequency's cos/sin
+/// rows projected to 2-D or 3-D by PCA (or onto a frequency's cos/sin
 /// plane), beside the circle the Fourier algorithm expects (residue a at
 /// angle 2πka/p), coloured by k·a mod p so a learned circle shows as a
 /// rainbow in order. Hovering names the token; a slider steps through the
-/// training checkpoints. The projections are computed here and embedded
-/// as JSON; the page's script only draws them (no CDN, no network).
+/// training checkpoints. The caller computes every number (projections,
+/// key frequencies: the same rule as its Fourier analysis); they are
+/// embedded as JSON, and the page's script only draws them (no CDN, no network).
 ///
 /// ```swift
-/// let html = try Viewer.html(model: model, p: 113, title: "grokking")
+/// let html = Viewer.html(title: "grokking", p: 113, frequencies: frequencies, snapshots: snapshots)
 /// ```
-enum Viewer {
-    /// Most checkpoints embedded (evenly spaced, always with the last), so the page stays small.
-    static let maxSnapshots = 60
-    /// Frequencies whose planes are offered (the key ones first, then the strongest others).
-    static let keyCount = 5
+public enum Viewer {
+    /// Most checkpoints to embed (evenly spaced, always with the last), so the page stays small.
+    public static let maxSnapshots = 60
+    /// Frequencies whose planes to offer (the key ones first, then the strongest others).
+    public static let keyCount = 5
 
-    /// One set of weights to project: a checkpoint's or the current ones.
-    struct Snapshot {
-        let label: String
-        let embedding: Tensor   // [p, d_model]
+    /// One set of weights, projected: a checkpoint's or the current ones.
+    public struct Snapshot {
+        public var label: String
+        /// Each residue's coordinates on the first two or three principal components: [p][components].
+        public var pca: [[Double]]
+        /// Each component's share of the variance.
+        public var ratios: [Double]
+        /// Each offered frequency's plane: every residue's (cos, sin) coordinates, [p][2].
+        public var planes: [(frequency: Int, points: [[Double]])]
+
+        public init(label: String, pca: [[Double]], ratios: [Double], planes: [(frequency: Int, points: [[Double]])]) {
+            self.label = label
+            self.pca = pca
+            self.ratios = ratios
+            self.planes = planes
+        }
     }
 
-    /// The page for a model's embedding of the residues 0..<p.
-    static func html(model: ModelObject, p: Int, title: String) throws -> String {
-        guard let current = model.model.parameter("embed.W_E")?.detached() else { throw RuntimeError("the model has no embedding W_E") }
-        guard p >= 3, p <= current.shape[0] else {
-            throw RuntimeError("p = \(p) does not fit the embedding's \(current.shape[0]) rows (give p: between 3 and \(current.shape[0]))")
+    /// What the page says about frequencies, all found by the caller's one rule.
+    public struct Frequencies {
+        /// The frequencies whose planes are offered, in order.
+        public var offered: [Int]
+        /// Those that stand out (marked "key").
+        public var key: [Int]
+        /// One line on the key frequencies, and the basis they were read in.
+        public var summary: String
+        public var basis: String
+
+        public init(offered: [Int], key: [Int], summary: String, basis: String) {
+            self.offered = offered
+            self.key = key
+            self.summary = summary
+            self.basis = basis
         }
-        var snapshots: [Snapshot] = []
-        if let checkpoints = model.trainer?.checkpoints, !checkpoints.isEmpty {
-            let step = max(1, (checkpoints.count + maxSnapshots - 1) / maxSnapshots)
-            var picked = Array(stride(from: 0, to: checkpoints.count, by: step))
-            if picked.last != checkpoints.count - 1 { picked.append(checkpoints.count - 1) }
-            for i in picked {
-                if let w = checkpoints[i].weights.first(where: { $0.0 == "embed.W_E" })?.1 {
-                    snapshots.append(Snapshot(label: "epoch \(checkpoints[i].epoch)", embedding: try w.slice(axis: 0, start: 0, end: p)))
-                }
-            }
-        }
-        let epoch = model.trainer?.epoch ?? 0
-        snapshots.append(Snapshot(label: epoch > 0 ? "now (epoch \(epoch))" : "now", embedding: try current.slice(axis: 0, start: 0, end: p)))
-        // The one key-frequency rule (FourierSpectrum.keyFrequencies), on the additive basis the page draws.
-        let spectrum = try FourierSpectrum(snapshots[snapshots.count - 1].embedding, basis: FourierBasis(p: p))
-        let found = spectrum.keyFrequencies()
-        let keys = offered(spectrum)
+    }
+
+    /// The page for these snapshots of an embedding of the residues 0..<p.
+    public static func html(title: String, p: Int, frequencies: Frequencies, snapshots: [Snapshot]) -> String {
         var previous: [[Double]]? = nil
         var entries: [String] = []
         for snapshot in snapshots {
-            let pca = try ActivationPCA(snapshot.embedding.cast(to: .float64), components: min(3, p, snapshot.embedding.shape[1]))
-            var projected = try rows(pca.projected)
+            var projected = snapshot.pca
             if let previous { projected = aligned(projected, to: previous) }   // PCA's signs are arbitrary; keep them steady between frames
             previous = projected
-            let w = try rows(snapshot.embedding)
-            let planes = keys.map { k in "\"\(k)\": " + json(plane(w, k: k, p: p)) }
+            let planes = snapshot.planes.map { "\"\($0.frequency)\": " + json($0.points) }
             entries.append("{\"label\": \(jsonQuoted(snapshot.label)), \"pca\": \(json(projected)), "
-                + "\"ratios\": \(json([pca.ratios])), \"planes\": {\(planes.joined(separator: ", "))}}")
+                + "\"ratios\": \(json([snapshot.ratios])), \"planes\": {\(planes.joined(separator: ", "))}}")
         }
-        let data = "{\"title\": \(jsonQuoted(title)), \"p\": \(p), \"keys\": [\(keys.map(String.init).joined(separator: ", "))], "
-            + "\"key_freqs\": [\(found.frequencies.map(String.init).joined(separator: ", "))], \"summary\": \(jsonQuoted(found.summary)), "
+        let data = "{\"title\": \(jsonQuoted(title)), \"p\": \(p), \"keys\": [\(frequencies.offered.map(String.init).joined(separator: ", "))], "
+            + "\"key_freqs\": [\(frequencies.key.map(String.init).joined(separator: ", "))], \"summary\": \(jsonQuoted(frequencies.summary)), "
+            + "\"basis\": \(jsonQuoted(frequencies.basis)), "
             + "\"snapshots\": [\n\(entries.joined(separator: ",\n"))]}"
         return page(title: title, data: data)
     }
 
     // MARK: - Numbers
-
-    static func rows(_ t: Tensor) throws -> [[Double]] {
-        let values = try t.cast(to: .float64).toDoubles()
-        let columns = t.rank == 2 ? t.shape[1] : 1
-        return Figure.grid(values, rows: values.count / max(columns, 1), columns: columns)
-    }
-
-    /// The key frequencies of the embedding `w` (row a is residue a), by the
-    /// one rule (`FourierSpectrum.keyFrequencies`); empty when none stands out.
-    static func keyFrequencies(_ w: [[Double]], p: Int) -> [Int] {
-        guard let d = w.first?.count, w.count == p,
-              let spectrum = try? FourierSpectrum(Tensor(float64: w.flatMap { $0 }, shape: [p, d]), basis: FourierBasis(p: p)) else { return [] }
-        return spectrum.keyFrequencies().frequencies
-    }
-
-    /// The frequencies whose planes the page offers: the key frequencies,
-    /// then the strongest others, up to `keyCount`, strongest first; the page
-    /// marks which are key.
-    static func offered(_ spectrum: FourierSpectrum) -> [Int] {
-        let key = spectrum.keyFrequencies().frequencies
-        return Array((key + spectrum.ranked.filter { !key.contains($0) }).prefix(max(keyCount, key.count)))
-    }
-
-    /// Σ_a cos(2πka/p)·w[a] and Σ_a sin(2πka/p)·w[a].
-    static func directions(_ w: [[Double]], k: Int, p: Int) -> ([Double], [Double]) {
-        let d = w.first?.count ?? 0
-        var c = [Double](repeating: 0, count: d), s = [Double](repeating: 0, count: d)
-        for (a, row) in w.enumerated() {
-            let angle = 2 * Double.pi * Double(k * a % p) / Double(p)
-            let (ca, sa) = (Foundation.cos(angle), Foundation.sin(angle))
-            for j in 0..<d {
-                c[j] += ca * row[j]
-                s[j] += sa * row[j]
-            }
-        }
-        return (c, s)
-    }
-
-    /// Each row projected on the unit cos-k and sin-k directions: [p, 2].
-    static func plane(_ w: [[Double]], k: Int, p: Int) -> [[Double]] {
-        let (c, s) = directions(w, k: k, p: p)
-        func unit(_ v: [Double]) -> [Double] {
-            let norm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
-            return norm > 0 ? v.map { $0 / norm } : v
-        }
-        let (u, v) = (unit(c), unit(s))
-        return w.map { row in [zip(row, u).reduce(0) { $0 + $1.0 * $1.1 }, zip(row, v).reduce(0) { $0 + $1.0 * $1.1 }] }
-    }
 
     /// The projection with each component's sign flipped where that agrees better with the previous frame.
     static func aligned(_ x: [[Double]], to previous: [[Double]]) -> [[Double]] {
@@ -192,7 +151,7 @@ enum Viewer {
     const isKey = (k) => data.key_freqs.indexOf(k) >= 0;
     data.keys.forEach((k) => option($("projection"), "plane" + k, "cos/sin plane of k = " + k + (isKey(k) ? " (key)" : "")));
     data.keys.forEach((k) => option($("freq"), k, String(k) + (isKey(k) ? " (key)" : "")));
-    $("keys").textContent = "now, in the additive basis: " + data.summary;
+    $("keys").textContent = "now, in the basis " + data.basis + ": " + data.summary;
     function colour(a, k) { return "hsl(" + Math.round(360 * ((k * a) % p) / p) + ",75%,50%)"; }
     function fit(points) {
       const cx = points.reduce((s, q) => s + q[0], 0) / points.length, cy = points.reduce((s, q) => s + q[1], 0) / points.length;
