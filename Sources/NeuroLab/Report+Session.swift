@@ -1,5 +1,6 @@
 import Foundation
 import NeuroEngine
+import NeuroLanguage
 import NeuroModels
 import NeuroPlots
 
@@ -24,20 +25,10 @@ extension Report {
         return html(title: title, models: models(session), entries: entries)
     }
 
-    /// What a result is, for its heading: `fourier`, `training`, `intervention`.
+    /// What a result is, for its heading: its own (`Fourier analysis`, `training`, `patch embed`).
     static func heading(_ result: NativeObject) -> String {
-        switch result {
-        case let r as ResultValue: return headings[r.kind] ?? r.kind
-        case is TrainingObject: return "training"
-        case let i as InterventionObject: return i.result.kind.rawValue + " " + i.result.point.name
-        default: return result.typeName
-        }
+        (result as? Pictured)?.heading ?? result.typeName
     }
-
-    /// Headings of result kinds whose name is terse.
-    static let headings = ["fourier": "Fourier analysis", "progress": "progress measures", "sweep": "activation patching",
-                           "attribution": "attribution patching", "path_patch": "path patching", "pc_ablation": "principal-component ablation",
-                           "pca": "PCA", "grid": "neuron activations", "correlation": "neuron correlation"]
 
     /// Each distinct model's configuration: the current one and every one trained.
     static func models(_ session: Session) -> [ModelTable] {

@@ -1,4 +1,6 @@
 import NeuroEngine
+import NeuroLanguage
+import NeuroPlots
 import NeuroModels
 
 /// Where a built-in that evaluates a model measures it: a model, a dataset

@@ -4,6 +4,7 @@ import XCTest
 import FoundationXML
 #endif
 @testable import NeuroLanguage
+@testable import NeuroLab
 
 /// Shared by the plot, report and viewer tests: a small trained model, a
 /// temporary working directory, an XML check and headless Chromium.
@@ -26,11 +27,11 @@ enum PictureTestSupport {
 
     /// Runs `code` (after the setup when asked); the interpreter, what it printed, and the runtime error's message if any.
     static func run(_ code: String, setup: Bool = true) -> (interpreter: Interpreter, output: [String], error: String?) {
-        let interpreter = Interpreter()
+        let interpreter = NeuroLab.makeInterpreter()
         var printed: [String] = []
         interpreter.output = { printed.append($0) }
         let source = (setup ? PictureTestSupport.setup + "\n" : "") + code
-        let parsed = Interpreter.parse(source)
+        let parsed = NeuroLab.parse(source)
         guard parsed.diagnostics.isEmpty else {
             return (interpreter, printed, parsed.diagnostics.map { $0.render(file: "t", source: source) }.joined())
         }

@@ -1,5 +1,7 @@
 import Foundation
 import NeuroEngine
+import NeuroLanguage
+import NeuroPlots
 import NeuroModels
 import NeuroAnalysis
 

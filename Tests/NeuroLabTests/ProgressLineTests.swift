@@ -1,6 +1,7 @@
 import XCTest
 @testable import NeuroModels
 @testable import NeuroLanguage
+@testable import NeuroLab
 
 /// The training progress line draws whatever the numbers: a run file that
 /// says epoch −7 (refused on load now, but the line must not trap either),

@@ -1,5 +1,7 @@
 import Foundation
 import NeuroEngine
+import NeuroLanguage
+import NeuroPlots
 import NeuroModels
 import NeuroAnalysis
 
@@ -78,6 +80,7 @@ extension Builtins {
             fit = "logit fit n/a: \(f.logitFitNote ?? "no formula")"
         }
         let result = ResultValue(
+            heading: "Fourier analysis", figure: Figure.fourier,
             kind: "fourier", title: [basis, embedding, fit].joined(separator: " · "),
             fields: [("key_freqs", numbers(f.key.frequencies)), ("key_fractions", try tensor(f.key.fractions)),
                      ("stands_out", .bool(f.key.standsOut)), ("largest_share", .number(f.key.largestShare)),
@@ -124,6 +127,7 @@ extension Builtins {
         }
         func range(_ r: ClosedRange<Int>) -> Value { .list([.number(Double(r.lowerBound)), .number(Double(r.upperBound))]) }
         let result = ResultValue(
+            heading: "progress measures", figure: Figure.progress,
             kind: "progress", title: "basis: \(m.structure.basisDescription)\(m.structure.exclusionNote.map { ", " + $0 } ?? "") · phases: \(m.phases) · "
                 + (m.found.map { found in
                     found.standsOut ? found.summary
@@ -143,5 +147,49 @@ extension Builtins {
             }, axis: 1))
         session.results.append(result)
         return .object(result)
+    }
+}
+
+// MARK: - Pictures
+
+extension Figure {
+    /// A `fourier` result: W_E's spectrum, and its circles in the key frequencies' planes.
+    static func fourier(_ r: ResultValue) throws -> Figure { Figure(title: r.title, panels: try fourierPanels(r)) }
+
+    /// A `progress` result: its losses, with the start of each phase.
+    static func progress(_ r: ResultValue) throws -> Figure { Figure(title: r.title, panels: [.lines(try progressPanel(r))]) }
+
+    /// W_E's cos and sin norms per frequency, and its circles in the key frequencies' planes.
+    static func fourierPanels(_ r: ResultValue) throws -> [Panel] {
+        let cos = try r.doubles("cos_norms"), sin = try r.doubles("sin_norms")
+        let bars = BarPanel(title: "Fourier components of W_E", xLabel: "frequency", yLabel: "norm",
+                            categories: cos.indices.map { String($0 + 1) },
+                            groups: [.init(name: "cos", values: cos), .init(name: "sin", values: sin)])
+        guard case .record(let circles)? = r.fields["circles"], !circles.keys.isEmpty else { return [.bars(bars)] }
+        let groups = try circles.pairs.map { frequency, value -> ScatterPanel.Group in
+            let points = try value.asTensor().toDoubles()   // [p, 2]
+            let count = points.count / 2
+            return .init(name: "k = \(frequency)", points: (0..<count).map { (points[2 * $0], points[2 * $0 + 1]) },
+                         labels: (0..<count).map { "a = \($0)" })
+        }
+        let scatter = ScatterPanel(title: "embedding circles: W_E in each key frequency's cos/sin plane", xLabel: "cos direction",
+                                   yLabel: "sin direction", groups: groups, square: true, colourByIndex: true)
+        return [.bars(bars), .scatter(scatter)]
+    }
+
+    /// Train, test, restricted and excluded loss on a log scale, with the start of each phase.
+    static func progressPanel(_ r: ResultValue) throws -> LinePanel {
+        let x = try r.doubles("epochs")
+        let series = try [("train", "train_loss"), ("test", "test_loss"), ("restricted", "restricted_loss"), ("excluded", "excluded_loss")]
+            .map { LinePanel.Series(name: $0.0, x: x, y: try r.doubles($0.1)) }
+        var markers: [(x: Double, label: String)] = []
+        if case .record(let phases)? = r.fields["phases"] {
+            for (name, range) in phases.pairs {
+                if case .list(let bounds) = range, case .number(let start)? = bounds.first {
+                    markers.append((start, name.replacingOccurrences(of: "_", with: " ")))
+                }
+            }
+        }
+        return LinePanel(title: "progress measures", xLabel: "epoch", yLabel: "loss", series: series, logY: true, markers: markers)
     }
 }

@@ -1,4 +1,6 @@
 import Foundation
+import NeuroLanguage
+import NeuroPlots
 
 /// The standard library: `.nmap` files in the repository's `stdlib/`
 /// folder, run into the globals when an interpreter starts, so users can
@@ -8,7 +10,7 @@ public enum StandardLibrary {
     /// `stdlib/` folder of the source tree this binary was built from.
     public static var directory: String {
         if let custom = ProcessInfo.processInfo.environment["NEUROMAP_STDLIB"], !custom.isEmpty { return custom }
-        // This file is Sources/NeuroLanguage/Stdlib.swift; the library sits two levels up.
+        // This file is Sources/NeuroLab/Stdlib.swift; the library sits two levels up.
         return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("stdlib").path
     }
@@ -47,7 +49,7 @@ extension Interpreter {
                 continue
             }
             let text = SourceText(name: path, text: source)
-            let parsed = Interpreter.parse(source)
+            let parsed = parse(source)
             if !parsed.diagnostics.isEmpty {
                 problems.append(Diagnostic.report(parsed.diagnostics, in: text))
                 continue

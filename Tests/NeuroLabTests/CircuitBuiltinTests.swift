@@ -4,6 +4,7 @@ import NeuroEngine
 import NeuroModels
 import NeuroAnalysis
 @testable import NeuroLanguage
+@testable import NeuroLab
 
 /// `importance`, `circuit`, `probe`, `correlate`, `neuron_grid` and
 /// `explained_variance` in the language: their results, agreement with the

@@ -1,5 +1,6 @@
 import Foundation
 import NeuroEngine
+import NeuroLanguage
 import NeuroModels
 import NeuroAnalysis
 import NeuroPlots

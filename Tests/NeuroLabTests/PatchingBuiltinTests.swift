@@ -3,6 +3,7 @@ import NeuroEngine
 import NeuroModels
 import NeuroAnalysis
 @testable import NeuroLanguage
+@testable import NeuroLab
 
 /// `sweep`, `attribute`, `path_patch` and `pc_ablate` in the language: the
 /// results they make, that they agree with the Swift API, and their errors.

@@ -3,6 +3,7 @@ import XCTest
 import NeuroEngine
 import NeuroTestSupport
 @testable import NeuroLanguage
+@testable import NeuroLab
 
 /// `save` writes the format the extension names, and `load` reads back what
 /// `save` wrote.

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import NeuroEngine
 @testable import NeuroLanguage
+@testable import NeuroLab
 
 /// The standard library (`stdlib/*.nmap`): it loads cleanly, hides no
 /// built-in, leaves user variables alone, and its helpers compute the
@@ -11,12 +12,12 @@ final class StdlibTests: XCTestCase {
 
     /// An interpreter with the standard library loaded, after running `code`.
     private func run(_ code: String, file: StaticString = #filePath, line: UInt = #line) throws -> Interpreter {
-        let interpreter = Interpreter()
+        let interpreter = NeuroLab.makeInterpreter()
         let problems = interpreter.loadStandardLibrary()
         XCTAssertEqual(problems, [], "the standard library should load cleanly", file: file, line: line)
         var printed: [String] = []
         interpreter.output = { printed.append($0) }
-        let parsed = Interpreter.parse(code)
+        let parsed = NeuroLab.parse(code)
         guard parsed.diagnostics.isEmpty else {
             XCTFail(parsed.diagnostics.map { $0.render(file: "test.nmap", source: code) }.joined(), file: file, line: line)
             return interpreter
@@ -88,7 +89,7 @@ final class StdlibTests: XCTestCase {
     // MARK: - Loading
 
     func testLoadsCleanlyAndHidesNoBuiltin() {
-        let interpreter = Interpreter()
+        let interpreter = NeuroLab.makeInterpreter()
         XCTAssertEqual(interpreter.loadStandardLibrary(), [])
         XCTAssertFalse(interpreter.standardNames.isEmpty, "the standard library defined nothing")
         let clashes = interpreter.standardNames.filter { interpreter.builtins[$0] != nil }
@@ -282,9 +283,9 @@ final class StdlibTests: XCTestCase {
     }
 
     func testGridRefusesANonSquareFirstDimension() {
-        let interpreter = Interpreter()
+        let interpreter = NeuroLab.makeInterpreter()
         interpreter.loadStandardLibrary()
-        XCTAssertThrowsError(try interpreter.run(Interpreter.parse("grid(arange(10))").program)) { error in
+        XCTAssertThrowsError(try interpreter.run(NeuroLab.parse("grid(arange(10))").program)) { error in
             XCTAssert("\(error)".contains("not p²"), "\(error)")
         }
     }

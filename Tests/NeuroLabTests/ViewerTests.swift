@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import NeuroLanguage
+@testable import NeuroLab
 import NeuroEngine
 import NeuroModels
 import NeuroAnalysis
@@ -78,11 +79,11 @@ final class ViewerTests: XCTestCase {
         let directory = try PictureTestSupport.temporaryDirectory("viewer-keys")
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("viewer.html").path
-        let interpreter = Interpreter()
+        let interpreter = NeuroLab.makeInterpreter()
         interpreter.output = { _ in }
         interpreter.globals.define("hand", .object(ModelObject(model)))
         let source = "data = modular(op: \"*\", p: \(p), train: 0.5, seed: 1)\nuse hand on data\nf = fourier(hand)\nview hand to \"\(path)\""
-        let parsed = Interpreter.parse(source)
+        let parsed = NeuroLab.parse(source)
         XCTAssertEqual(parsed.diagnostics.count, 0)
         _ = try interpreter.run(parsed.program)
         guard case .object(let result as ResultValue)? = interpreter.globals.lookup("f"),

@@ -1,5 +1,7 @@
 import Foundation
 import NeuroEngine
+import NeuroLanguage
+import NeuroPlots
 import NeuroModels
 import NeuroAnalysis
 
@@ -7,14 +9,14 @@ import NeuroAnalysis
 extension Builtins {
     static var domain: [Builtin] {
         [modular, addition, group, transformer, train, use, accuracy, loss, logits, run, corrupt, patch, ablate, hook, hooks,
-         baseline] + files
+         baseline] + modelFiles
     }
 
     // MARK: - Datasets
 
     static let modular = Builtin("modular", "modular(op: \"+\", p: 113, train: 0.3, seed: 598)",
                                  "modular arithmetic (a op b) mod p over all p² pairs; op is + - * / a^2+b^2 a^3+ab",
-                                 parameters: ["op", "p", "train", "seed"]) { args in
+                                 parameters: ["op", "p", "train", "seed"], quadratic: (1, "p")) { args in
         let opName = try args.string(0, "op", default: "+")
         guard let op = ModularOperation(rawValue: opName) else {
             let names = ModularOperation.allCases.map(\.rawValue)
@@ -27,7 +29,8 @@ extension Builtins {
     }
 
     static let addition = Builtin("addition", "addition(p: 113, train: 0.3, seed: 598)",
-                                  "plain a + b for a, b < p (labels up to 2p - 2)", parameters: ["p", "train", "seed"]) { args in
+                                  "plain a + b for a, b < p (labels up to 2p - 2)", parameters: ["p", "train", "seed"],
+                                  quadratic: (0, "p")) { args in
         let data = try Dataset.addition(p: args.int(0, "p", default: 113), trainFraction: args.number(1, "train", default: 0.3),
                                         seed: try args.seed(2, default: 598))
         return args.interpreter.adopt(data)
@@ -208,6 +211,7 @@ extension Builtins {
         let trainAccuracy = try GradMode.withNoGrad { try Metrics.accuracy(model.lastLogits(d.train.tokens), labels: d.train.labels) }
         let testAccuracy = history.testAccuracy.last ?? 0
         let result = ResultValue(
+            figure: Figure.baseline,
             kind: "baseline",
             title: "baseline \(kind) on \(d.task), \(history.count) epochs: train acc \(Formatter.percent(trainAccuracy)), test acc \(Formatter.percent(testAccuracy))",
             fields: [("kind", .string(kind)), ("epochs", .number(Double(history.count))), ("train_acc", .number(trainAccuracy)),
@@ -411,3 +415,16 @@ extension Interpreter {
     }
 }
 
+
+// MARK: - Pictures
+
+extension Figure {
+    /// A `baseline` result: its curves, drawn like a training run's.
+    static func baseline(_ r: ResultValue) throws -> Figure {
+        let (train, test, accuracy) = (try r.tensor("train_loss").toDoubles(), try r.tensor("test_loss").toDoubles(),
+                                       try r.tensor("test_acc_curve").toDoubles())
+        var history = TrainingHistory()
+        for i in train.indices { history.append(epoch: i + 1, train: train[i], test: test[i], accuracy: accuracy[i]) }
+        return try trainingFigure(history, title: r.title)
+    }
+}

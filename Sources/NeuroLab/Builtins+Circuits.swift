@@ -1,5 +1,7 @@
 import Foundation
 import NeuroEngine
+import NeuroLanguage
+import NeuroPlots
 import NeuroModels
 import NeuroAnalysis
 
@@ -81,7 +83,8 @@ extension Builtins {
     /// A result that also saves as the circuit's JSON and DOT.
     static func circuitResult(_ c: Circuit, kind: String, title: String, fields: [(String, Value)], header: [String],
                               rows: [[String]], mainTensor: Tensor?, _ args: CallArguments) -> Value {
-        let result = ResultValue(kind: kind, title: title, fields: fields, header: header, rows: rows, mainTensor: mainTensor)
+        let result = ResultValue(figure: kind == "importance" ? Figure.importance : Figure.circuit,
+                                 kind: kind, title: title, fields: fields, header: header, rows: rows, mainTensor: mainTensor)
         result.textFormats = ["json": c.toJSON(), "dot": c.toDOT()]
         result.circuit = c
         args.interpreter.session.results.append(result)
@@ -160,6 +163,7 @@ extension Builtins {
             let p = try args.engine { try LinearProbe(x: acts, y: target, holdout: holdout, seed: seed) }
             let test = p.testR2.map { Formatter.number(round3($0)) } ?? "–"
             result = ResultValue(
+                figure: Figure.probe,
                 kind: "probe", title: "linear probe: R² \(Formatter.number(round3(p.trainR2))) on \(p.split.train.count) training samples, \(test) on \(p.split.test.count) held out",
                 fields: [("kind", .string(kind)), ("weights", .tensor(p.weights)), ("bias", .tensor(p.bias)),
                          ("train_r2", .number(p.trainR2)), ("test_r2", p.testR2.map { .number($0) } ?? .none),
@@ -176,6 +180,7 @@ extension Builtins {
             }
             let test = p.testAccuracy.map(Formatter.percent) ?? "–"
             result = ResultValue(
+                figure: Figure.probe,
                 kind: "probe", title: "logistic probe over \(p.classes) classes: accuracy \(Formatter.percent(p.trainAccuracy)) on \(p.split.train.count) training samples, \(test) on \(p.split.test.count) held out",
                 fields: [("kind", .string(kind)), ("weights", .tensor(p.weights)), ("bias", .tensor(p.bias)),
                          ("classes", .number(Double(p.classes))), ("train_accuracy", .number(p.trainAccuracy)),
@@ -207,6 +212,7 @@ extension Builtins {
         let title = c.ranking.first.map { "\(c.correlations.count) neurons · strongest: neuron \($0.neuron), r = \(Formatter.number(round3($0.r)))" }
             ?? "no neurons"
         let result = ResultValue(
+            heading: "neuron correlation", figure: Figure.correlation,
             kind: "correlation", title: title,
             fields: [("r", try tensor(c.correlations)), ("ranking", numbers(c.ranking.map(\.neuron))),
                      ("top", .list(c.ranking.prefix(10).map { .number(Double($0.neuron)) }))],
@@ -238,6 +244,7 @@ extension Builtins {
         let peak = try args.engine { try flat.max(axis: 0).toDoubles() }
         let order = (0..<features).sorted { spread[$0] != spread[$1] ? spread[$0] > spread[$1] : $0 < $1 }
         let result = ResultValue(
+            heading: "neuron activations", figure: Figure.neuronGrid,
             kind: "grid", title: "\(point.name) over (a, b): grid \(formatShape(grid.shape)) · most varying first",
             fields: [("grid", .tensor(grid)), ("p", .number(Double(p))), ("layer", point.layer.map { .number(Double($0)) } ?? .none),
                      ("site", .string(point.name)), ("std", try tensor(spread))],
@@ -266,6 +273,7 @@ extension Builtins {
         }
         let title = "PCA of \(r.samples) samples × \(r.features) features: \(r.ratios.count) components explain \(Formatter.percent(r.cumulative.last ?? 0))"
         let result = ResultValue(
+            heading: "PCA", figure: Figure.pca,
             kind: "pca", title: title,
             fields: [("components", .tensor(r.components)), ("projected", .tensor(r.projected)),
                      ("explained_variance", .tensor(r.explainedVariance)), ("explained_variance_ratio", try tensor(r.ratios)),
@@ -274,5 +282,95 @@ extension Builtins {
         result.shownRows = 10
         args.interpreter.session.results.append(result)
         return .object(result)
+    }
+}
+
+// MARK: - Pictures
+
+extension Figure {
+    /// An `importance` result: each component's importance as bars, and the circuit it keeps.
+    static func importance(_ r: ResultValue) throws -> Figure {
+        Figure(title: r.title, panels: [.bars(BarPanel(title: "importance", xLabel: "component", yLabel: "importance",
+                                                       categories: r.strings("names"), groups: [.init(name: "importance", values: try r.doubles("importance"))])),
+                                        .circuit(try circuitPanel(r))])
+    }
+
+    /// A `circuit` result: its diagram.
+    static func circuit(_ r: ResultValue) throws -> Figure { Figure(title: r.title, panels: [.circuit(try circuitPanel(r))]) }
+
+    /// A `probe` result: its weights.
+    static func probe(_ r: ResultValue) throws -> Figure {
+        Figure(title: r.title, panels: [try tensorPanel(r.tensor("weights"), title: "probe weights", xLabel: "output", yLabel: "feature")])
+    }
+
+    /// A `correlate` result: each neuron's correlation with the target.
+    static func correlation(_ r: ResultValue) throws -> Figure {
+        let rs = try r.doubles("r")
+        return Figure(title: r.title, panels: [.scatter(ScatterPanel(title: "correlation of each neuron with the target", xLabel: "neuron", yLabel: "r",
+                                                                     groups: [.init(name: "r", points: rs.enumerated().map { (Double($0.offset), $0.element) },
+                                                                                    labels: rs.indices.map { "neuron \($0)" })]))])
+    }
+
+    /// A `neuron_grid` result: the most varying neurons over (a, b).
+    static func neuronGrid(_ r: ResultValue) throws -> Figure { Figure(title: r.title, panels: [.heatmap(try neuronGridPanel(r))]) }
+
+    /// An `explained_variance` result: samples on two components, and each component's share.
+    static func pca(_ r: ResultValue) throws -> Figure { Figure(title: r.title, panels: try pcaPanels(r)) }
+
+    /// The first two principal components as a scatter, and each component's share of the variance.
+    static func pcaPanels(_ r: ResultValue) throws -> [Panel] {
+        let projected = try r.tensor("projected")
+        let ratios = try r.doubles("explained_variance_ratio")
+        let bars = Panel.bars(BarPanel(title: "share of the variance", xLabel: "component", yLabel: "share",
+                                       categories: ratios.indices.map(String.init), groups: [.init(name: "share", values: ratios)]))
+        guard projected.rank == 2, projected.shape[1] >= 2 else { return [bars] }
+        let values = projected.toDoubles(), k = projected.shape[1]
+        let points = (0..<projected.shape[0]).map { (values[$0 * k], values[$0 * k + 1]) }
+        let scatter = ScatterPanel(title: "samples on the first two principal components", xLabel: "PC 0", yLabel: "PC 1",
+                                   groups: [.init(name: "samples", points: points, labels: points.indices.map { "sample \($0)" })])
+        return [.scatter(scatter), bars]
+    }
+
+    /// A tensor field: 1-D (or one column) as bars, 2-D as a heatmap.
+    static func tensorPanel(_ t: Tensor, title: String, xLabel: String, yLabel: String) throws -> Panel {
+        let values = t.toDoubles()
+        if t.rank <= 1 || t.shape.dropFirst().reduce(1, *) == 1 {
+            return .bars(BarPanel(title: title, xLabel: yLabel, yLabel: "weight", categories: values.indices.map(String.init),
+                                  groups: [.init(name: title, values: values)]))
+        }
+        let rows = t.shape[0], columns = values.count / max(rows, 1)
+        return .heatmap(heatmap(title: title, facets: [.init(title: "", values: grid(values, rows: rows, columns: columns))],
+                                rowLabels: (0..<rows).map(String.init), columnLabels: (0..<columns).map(String.init),
+                                xLabel: xLabel, yLabel: yLabel))
+    }
+
+    /// The six neurons whose activations vary most, each over the (a, b) grid.
+    static func neuronGridPanel(_ r: ResultValue) throws -> HeatmapPanel {
+        let g = try r.tensor("grid")   // [p, p, neurons]
+        guard g.rank == 3 else { throw RuntimeError("a grid result holds a [p, p, neurons] grid, not \(formatShape(g.shape))") }
+        let (p, q, n) = (g.shape[0], g.shape[1], g.shape[2])
+        let spread = try r.doubles("std")
+        let order = (0..<n).sorted { spread[$0] != spread[$1] ? spread[$0] > spread[$1] : $0 < $1 }.prefix(6)
+        let values = g.toDoubles()
+        let facets = order.map { neuron in
+            HeatmapPanel.Facet(title: "neuron \(neuron)",
+                               values: (0..<p).map { a in (0..<q).map { b in values[(a * q + b) * n + neuron] } })
+        }
+        return heatmap(title: "\(r.string("site")): the most varying neurons over (a, b)", facets: facets,
+                       rowLabels: (0..<p).map(String.init), columnLabels: (0..<q).map(String.init), xLabel: "b", yLabel: "a")
+    }
+
+    /// A circuit's components and edges, read off the circuit the result was made from.
+    static func circuitPanel(_ r: ResultValue) throws -> CircuitPanel {
+        guard let c = r.circuit else { throw RuntimeError("a \(r.kind) result holds no circuit to draw") }
+        let nodes = c.components.map { component in
+            CircuitDiagram.Node(name: component.name, type: component.node.kind.rawValue, layer: component.node.layer,
+                                head: component.node.head, importance: component.importance)
+        }
+        let edges = c.links.map { link in
+            CircuitDiagram.Edge(source: link.source.name, target: link.target.name, input: link.input?.rawValue, weight: link.weight)
+        }
+        let scores = ["faithfulness", "completeness", "minimality"].map { "\($0) \(Formatter.percent(r.number($0)))" }
+        return CircuitPanel(title: "circuit · " + scores.joined(separator: " · "), nodes: nodes, edges: edges)
     }
 }

@@ -1,12 +1,13 @@
 import XCTest
 import NeuroLanguage
+@testable import NeuroLab
 
 /// What the golden scripts cannot check exactly because the numbers depend
 /// on floating point: that interventions written in the language move the
 /// metric the way they must on a trained model.
 final class InterventionStatementTests: XCTestCase {
     func testAblatingTheWholeResidualStreamDestroysAccuracy() throws {
-        let interpreter = Interpreter()
+        let interpreter = NeuroLab.makeInterpreter()
         interpreter.output = { _ in }
         let script = """
             data = modular(p: 7, train: 0.9, seed: 1)
@@ -17,7 +18,7 @@ final class InterventionStatementTests: XCTestCase {
             one_neuron = ablate("mlp_post 0", with: "zero", neuron: 0)
             patched = patch("resid_pre 0", with: corrupt(a + 1))
             """
-        let parsed = Interpreter.parse(script)
+        let parsed = NeuroLab.parse(script)
         XCTAssertEqual(parsed.diagnostics, [])
         try interpreter.run(parsed.program)
         /// A field of a result, as the script would read it (`zeroed.patched`).

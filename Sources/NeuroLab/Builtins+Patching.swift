@@ -1,5 +1,7 @@
 import Foundation
 import NeuroEngine
+import NeuroLanguage
+import NeuroPlots
 import NeuroModels
 import NeuroAnalysis
 
@@ -180,7 +182,7 @@ extension Builtins {
         let specs = try sweepSpecs(args, model)
         let s = try analysis(args) { try engine.sweep(specs) }
         let parts = sweepParts(s)
-        let result = ResultValue(kind: "sweep", title: "patching \(parts.title) · \(corruption)",
+        let result = ResultValue(heading: "activation patching", figure: Figure.sweep, kind: "sweep", title: "patching \(parts.title) · \(corruption)",
                                  fields: parts.fields + [("with", .string(corruption))],
                                  header: parts.header, rows: parts.rows, mainTensor: s.values)
         return adoptResult(result, args)
@@ -206,7 +208,8 @@ extension Builtins {
                        ("correlation", .number(agreement.correlation)), ("sign_agreement", .number(agreement.signAgreement)),
                        ("max_error", .number(agreement.maxError))]
         }
-        let result = ResultValue(kind: "attribution", title: title, fields: fields, header: parts.header, rows: parts.rows,
+        let result = ResultValue(heading: "attribution patching", figure: Figure.sweep,
+                                 kind: "attribution", title: title, fields: fields, header: parts.header, rows: parts.rows,
                                  mainTensor: estimate.values)
         return adoptResult(result, args)
     }
@@ -243,7 +246,7 @@ extension Builtins {
             ("corrupted", .number(r.corrupted)), ("baseline", .number(r.baseline)), ("metric", .string(r.metric)),
             ("direction", .string(r.direction.rawValue)), ("with", .string(corruption)),
         ]
-        let result = ResultValue(kind: "path_patch", title: title, fields: fields,
+        let result = ResultValue(heading: "path patching", figure: Figure.pathPatch, kind: "path_patch", title: title, fields: fields,
                                  header: ["sender", "receivers", r.metric, "normalized"],
                                  rows: [[sender.description, receivers.map(\.description).joined(separator: ", "),
                                          Formatter.number(r.patched), r.normalized.map(Formatter.percent) ?? "n/a"]],
@@ -314,9 +317,84 @@ extension Builtins {
             ("directions", .tensor(r.directions)), ("site", .string(point.name)),
         ]
         let brokenFields = r.broken.flatMap { row in data.fieldValues.map { $0[rowsOfSplit[row]] } }
-        let result = ResultValue(kind: "pc_ablation", title: title, fields: fields,
+        let result = ResultValue(heading: "principal-component ablation", figure: Figure.pcAblation,
+                                 kind: "pc_ablation", title: title, fields: fields,
                                  header: data.fieldNames + ["label", "before", "after"], rows: rows,
                                  mainTensor: try Tensor(ints: brokenFields, shape: [r.broken.count, data.fieldNames.count]))
         return adoptResult(result, args)
+    }
+}
+
+// MARK: - Pictures
+
+extension Figure {
+    /// A `sweep` or `attribute` result: the normalised effect of every cell.
+    static func sweep(_ r: ResultValue) throws -> Figure { Figure(title: r.title, panels: try sweepPanels(r)) }
+
+    /// A `path_patch` result: clean, corrupted and patched metric as bars.
+    static func pathPatch(_ r: ResultValue) throws -> Figure {
+        Figure(title: r.title, panels: [.bars(BarPanel(title: "path patching", xLabel: "", yLabel: r.string("metric"),
+                                                       categories: ["clean", "corrupted", "patched"],
+                                                       groups: [.init(name: r.string("metric"), values: ["clean", "corrupted", "patched"].map { r.number($0) })]))])
+    }
+
+    /// A `pc_ablate` result: accuracy before and after.
+    static func pcAblation(_ r: ResultValue) throws -> Figure {
+        Figure(title: r.title, panels: [.bars(BarPanel(title: "accuracy", xLabel: "", yLabel: "accuracy", categories: ["before", "after"],
+                                                       groups: [.init(name: "accuracy", values: [r.number("accuracy_before"), r.number("accuracy_after")])]))])
+    }
+
+    /// The normalised effect of every cell, labelled by the sweep's axes;
+    /// with three axes, one heatmap per index of the first. Attribution
+    /// with a check adds real patching beside it.
+    static func sweepPanels(_ r: ResultValue) throws -> [Panel] {
+        let axes = r.strings("axes")
+        var labels: [[String]] = []
+        if case .record(let record)? = r.fields["labels"] {
+            labels = axes.map { axis in
+                if case .list(let items)? = record[axis] { return items.map(Formatter.printed) }
+                return []
+            }
+        }
+        func panel(_ field: String, _ title: String) throws -> Panel {
+            let t = try r.tensor(field)
+            let shape = t.shape
+            let values = t.toDoubles()
+            func axisLabels(_ i: Int) -> [String] {
+                i < labels.count && labels[i].count == shape[i] ? labels[i] : (0..<shape[i]).map(String.init)
+            }
+            switch shape.count {
+            case 0, 1:
+                let columns = shape.first ?? 1
+                let facet = HeatmapPanel.Facet(title: "", values: [values])
+                return .heatmap(heatmap(title: title, facets: [facet], rowLabels: [""],
+                                        columnLabels: shape.isEmpty ? [""] : axisLabels(0).prefix(columns).map { $0 },
+                                        xLabel: axes.first ?? "", yLabel: ""))
+            case 2:
+                return .heatmap(heatmap(title: title, facets: [.init(title: "", values: grid(values, rows: shape[0], columns: shape[1]))],
+                                        rowLabels: axisLabels(0), columnLabels: axisLabels(1), xLabel: axes[1], yLabel: axes[0]))
+            default:
+                let inner = shape.dropFirst().reduce(1, *)
+                let (rows, columns) = (shape[1], inner / max(shape[1], 1))
+                let outer = axisLabels(0)
+                let facets = (0..<min(shape[0], maxFacets)).map { f in
+                    HeatmapPanel.Facet(title: "\(axes[0]) \(outer[f])",
+                                       values: grid(Array(values[(f * inner)..<((f + 1) * inner)]), rows: rows, columns: columns))
+                }
+                return .heatmap(heatmap(title: title, facets: facets, rowLabels: axisLabels(1),
+                                        columnLabels: shape.count == 3 ? axisLabels(2) : (0..<columns).map(String.init),
+                                        xLabel: axes.count > 2 ? axes[2] : "", yLabel: axes[1]))
+            }
+        }
+        let name = r.kind == "attribution" ? "attribution patching" : "activation patching"
+        guard try r.doubles("normalized").contains(where: { !$0.isNaN }) else {
+            // The corruption changed nothing: there is no share to show, only the metric itself.
+            return [try panel("values", "\(name): \(r.string("metric")) (normalized \(NormalizedEffect.undefinedText))")]
+        }
+        var panels = [try panel("normalized", "\(name): share of clean − corrupted restored (\(r.string("metric")))")]
+        if r.fields["actual_normalized"] != nil {
+            panels.append(try panel("actual_normalized", "activation patching, for comparison"))
+        }
+        return panels
     }
 }

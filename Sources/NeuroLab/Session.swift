@@ -1,5 +1,7 @@
 import NeuroEngine
 import NeuroModels
+import NeuroLanguage
+import NeuroPlots
 
 /// What a session remembers besides variables: the current model and data
 /// (set only by `use`, `train` and `load`: making a model or a dataset does
@@ -19,14 +21,22 @@ public final class Session {
     var warnedMismatches: Set<String> = []
     /// Results in the order they were made (trainings, interventions, analyses).
     public var results: [NativeObject] = []
-    /// Remarks to show the user once (e.g. a variable hiding a built-in).
-    public var notes: [String] = []
+    /// Remarks to show the user once (e.g. a variable hiding a built-in): the interpreter's.
+    public var notes: [String] {
+        get { interpreter?.notes ?? [] }
+        set { interpreter?.notes = newValue }
+    }
+    /// The interpreter this session belongs to.
+    private weak var interpreter: Interpreter?
     /// Shows a progress line while training (set by the front end; silent by default).
     public var progress: (String) -> Void = { _ in }
     /// Ends a progress line once training stops.
     public var progressDone: () -> Void = {}
 
-    public init() {}
+    /// The session of `interpreter` (see `Interpreter.session`).
+    init(_ interpreter: Interpreter) {
+        self.interpreter = interpreter
+    }
 
     /// A key for a (model, dataset) pair.
     func pairKey(_ model: ModelObject, _ data: DatasetObject) -> String {
@@ -48,4 +58,9 @@ public final class Session {
         }
         return data
     }
+}
+
+extension Interpreter {
+    /// The current model and dataset, results so far, and other session state.
+    public var session: Session { attachment { Session(self) } }
 }

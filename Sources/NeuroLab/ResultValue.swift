@@ -1,6 +1,8 @@
 import Foundation
 import NeuroEngine
+import NeuroLanguage
 import NeuroAnalysis
+import NeuroPlots
 
 /// An analysis result in the language: named fields (read with `.name` or
 /// `["name"]`), a table it prints as, and the tensor `.npy` saving writes.
@@ -12,9 +14,13 @@ import NeuroAnalysis
 /// f.key_freqs            # [14, 35, 41, 42, 52]
 /// save(f, "fourier.json")
 /// ```
-public final class ResultValue: NativeObject, IndexableObject {
-    /// What kind of analysis made it (`fourier`, `progress`, `sweep`, …); pictures are chosen by it.
+public final class ResultValue: NativeObject, IndexableObject, Pictured {
+    /// What kind of analysis made it (`fourier`, `progress`, `sweep`, …).
     public let kind: String
+    /// What it is, for a report's heading (`Fourier analysis`); its kind unless told.
+    public let heading: String
+    /// Draws its picture (given by the built-in that made it, beside it); nil for none.
+    let draw: ((ResultValue) throws -> Figure)?
     /// The first line when printed.
     public let title: String
     public let fields: Record
@@ -30,8 +36,10 @@ public final class ResultValue: NativeObject, IndexableObject {
     /// The circuit a circuit result was made from (its picture is drawn from it).
     public var circuit: Circuit?
 
-    public init(kind: String, title: String, fields: [(String, Value)], header: [String] = [], rows: [[String]] = [],
-                mainTensor: Tensor? = nil) {
+    public init(heading: String? = nil, figure: ((ResultValue) throws -> Figure)? = nil, kind: String, title: String,
+                fields: [(String, Value)], header: [String] = [], rows: [[String]] = [], mainTensor: Tensor? = nil) {
+        self.heading = heading ?? kind
+        self.draw = figure
         self.kind = kind
         self.title = title
         self.fields = Record(fields)
@@ -41,6 +49,12 @@ public final class ResultValue: NativeObject, IndexableObject {
     }
 
     public var typeName: String { kind }
+
+    /// Its picture, as its built-in draws it.
+    public func figure() throws -> Figure {
+        guard let draw else { throw RuntimeError("a \(kind) result has no natural picture; plot can draw \(Figure.plottable)") }
+        return try draw(self)
+    }
     public var fieldNames: [String] { fields.keys }
 
     public func field(_ name: String) throws -> Value? { fields[name] }
@@ -90,40 +104,7 @@ public final class ResultValue: NativeObject, IndexableObject {
     }
 }
 
-/// Values as JSON text (tensors as nested arrays, with their shape).
-enum JSONText {
-    static func object(_ pairs: [(String, Value)], kind: String? = nil) -> String {
-        var entries = kind.map { ["\"kind\": \(jsonQuoted($0))"] } ?? []
-        entries += pairs.map { "\(jsonQuoted($0.0)): \(value($0.1))" }
-        return "{" + entries.joined(separator: ", ") + "}"
-    }
-
-    static func value(_ v: Value) -> String {
-        switch v {
-        case .number(let n): return jsonNumber(n)
-        case .string(let s): return jsonQuoted(s)
-        case .bool(let b): return b ? "true" : "false"
-        case .none: return "null"
-        case .list(let items): return "[" + items.map(value).joined(separator: ", ") + "]"
-        case .record(let r): return object(r.pairs)
-        case .range(let a, let b): return "[" + (a..<max(a, b)).map(String.init).joined(separator: ", ") + "]"
-        case .tensor(let t): return tensor(t.toDoubles(), shape: t.shape)
-        case .function(let f): return jsonQuoted("<fn \(f.name)>")
-        case .object(let o as ResultValue): return object(o.fields.pairs, kind: o.kind)
-        case .object(let o): return jsonQuoted(o.summary)
-        }
-    }
-
-
-
-    static func tensor(_ values: [Double], shape: [Int]) -> String {
-        guard let first = shape.first else { return jsonNumber(values.first ?? .nan) }
-        let inner = shape.dropFirst().reduce(1, *)
-        return "[" + (0..<first).map { i in tensor(Array(values[(i * inner)..<((i + 1) * inner)]), shape: Array(shape.dropFirst())) }
-            .joined(separator: ", ") + "]"
-    }
-
-    static func csvCell(_ s: String) -> String {
-        s.contains(",") || s.contains("\"") || s.contains("\n") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
-    }
+extension ResultValue: JSONObject {
+    /// Every field, with the kind.
+    public var jsonText: String { JSONText.object(fields.pairs.map { ($0.0, $0.1) }, kind: kind) }
 }

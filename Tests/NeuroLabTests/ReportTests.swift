@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import NeuroLanguage
+@testable import NeuroLab
 import NeuroPlots
 
 /// `report`: one self-contained HTML page with every result of the session,
