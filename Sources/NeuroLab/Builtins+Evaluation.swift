@@ -93,3 +93,45 @@ extension Interpreter {
         }
     }
 }
+
+/// Built-ins that measure a model on a dataset: accuracy, loss, logits,
+/// and the activations of a run.
+extension Builtins {
+    static func lastLogits(_ model: any HookedModel, _ split: DatasetSplit) throws -> Tensor {
+        try GradMode.withNoGrad { try model.run(split.tokens, positions: .last).logits }
+    }
+
+    static let accuracy = Builtin("accuracy", "accuracy(model, data, split: \"all\")",
+                                  "fraction of inputs whose last-position argmax is the label", parameters: ["model", "data", "split"]) { args in
+        let t = try evaluationTarget(args)
+        return .number(try Metrics.accuracy(lastLogits(t.model.model, t.split), labels: t.labels))
+    }
+
+    static let loss = Builtin("loss", "loss(model, data, split: \"all\")",
+                              "mean cross-entropy of the last position (Float64)", parameters: ["model", "data", "split"]) { args in
+        let t = try evaluationTarget(args)
+        return .number(try Metrics.crossEntropy(lastLogits(t.model.model, t.split), labels: t.labels).item())
+    }
+
+    static let logits = Builtin("logits", "logits(model, data, split: \"all\")",
+                                "last-position logits [inputs, d_vocab_out], in grid order for split all", parameters: ["model", "data", "split"]) { args in
+        let t = try evaluationTarget(args)
+        return .tensor(try lastLogits(t.model.model, t.split))
+    }
+
+    static let run = Builtin("run", "run(model, data, split: \"all\", hooks: [..])",
+                             "run and cache every activation (or the listed hooks): cache[\"blocks.0.attn.hook_pattern\"]",
+                             parameters: ["model", "data", "split", "hooks"]) { args in
+        let t = try evaluationTarget(args)
+        let model = t.model.model
+        var request = CacheRequest.all
+        if let listed = args.value(nil, "hooks") {
+            guard case .list(let names) = listed else { throw args.error("'hooks' must be a list of hook names") }
+            request = .only(Set(try names.map { item -> HookPoint in
+                try model.hooks.point(for: item, what: "hooks")
+            }))
+        }
+        let (_, cache) = try GradMode.withNoGrad { try model.run(t.tokens, cache: request) }
+        return .object(CacheObject(cache))
+    }
+}
