@@ -1,8 +1,12 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Layers, each depending only on those above it:
-//   CBLAS, CReadline  →  NeuroEngine  →  (models, text, analysis, plots, language)  →  neuromap
+// Layers, each depending only on those above it (docs/ARCHITECTURE.md):
+//   CBLAS, CReadline  →  NeuroEngine  →  NeuroModels → NeuroAnalysis
+//                                     →  NeuroText        (tokenizers)
+//                                     →  NeuroPlots       (plain numbers in; no language, no analysis types)
+//                                     →  NeuroLanguage    (the language alone: engine only)
+//   models, analysis, plots, language →  NeuroLab         (the workbench's vocabulary)  →  neuromap
 let package = Package(
     name: "NeuroMap",
     products: [
@@ -11,6 +15,7 @@ let package = Package(
         .library(name: "NeuroText", targets: ["NeuroText"]),
         .library(name: "NeuroAnalysis", targets: ["NeuroAnalysis"]),
         .library(name: "NeuroLanguage", targets: ["NeuroLanguage"]),
+        .library(name: "NeuroLab", targets: ["NeuroLab"]),
         .executable(name: "neuromap", targets: ["neuromap"]),
         .executable(name: "neuromap-bench", targets: ["NeuroBench"]),
     ],
@@ -58,13 +63,19 @@ let package = Package(
         ),
         .target(
             name: "NeuroLanguage",
-            dependencies: ["NeuroEngine", "NeuroModels", "NeuroAnalysis", "NeuroPlots"],
+            dependencies: ["NeuroEngine"],
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
+        // The workbench's vocabulary for the language: objects, domain built-ins, the session, stdlib/.
+        .target(
+            name: "NeuroLab",
+            dependencies: ["NeuroEngine", "NeuroModels", "NeuroAnalysis", "NeuroPlots", "NeuroLanguage"],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
         .executableTarget(
             name: "neuromap",
             dependencies: [
-                "NeuroLanguage", "NeuroEngine", "NeuroModels", "CReadline",
+                "NeuroLanguage", "NeuroLab", "NeuroEngine", "NeuroModels", "CReadline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: [.swiftLanguageMode(.v5)]
@@ -72,12 +83,12 @@ let package = Package(
         // The fuzzers: scripts through the language, crafted files through every reader.
         .target(
             name: "NeuroFuzz",
-            dependencies: ["NeuroEngine", "NeuroModels", "NeuroLanguage"],
+            dependencies: ["NeuroEngine", "NeuroModels", "NeuroLanguage", "NeuroLab"],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
         .executableTarget(
             name: "NeuroBench",
-            dependencies: ["NeuroEngine", "NeuroModels", "NeuroText", "NeuroAnalysis", "NeuroLanguage", "NeuroFuzz", "CBLAS"],
+            dependencies: ["NeuroEngine", "NeuroModels", "NeuroText", "NeuroAnalysis", "NeuroLanguage", "NeuroLab", "NeuroFuzz", "CBLAS"],
             path: "Sources/NeuroBench",
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
@@ -96,8 +107,13 @@ let package = Package(
         ),
         .testTarget(
             name: "NeuroLanguageTests",
-            dependencies: ["NeuroTestSupport", "NeuroLanguage", "NeuroEngine", "NeuroModels", "NeuroFuzz"],
+            dependencies: ["NeuroTestSupport", "NeuroLanguage", "NeuroLab", "NeuroEngine", "NeuroModels", "NeuroFuzz"],
             resources: [.copy("Golden")],
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
+        .testTarget(
+            name: "NeuroLabTests",
+            dependencies: ["NeuroTestSupport", "NeuroLab", "NeuroLanguage", "NeuroEngine", "NeuroModels", "NeuroAnalysis", "NeuroPlots"],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
         .testTarget(

@@ -126,7 +126,11 @@ public struct FourierAnalysis {
 
     /// W_E [p, d] (row a is residue a) projected on the directions its
     /// cos-k and sin-k components point in, those read over the group's rows: [p, 2].
-    static func circle(_ wE: Tensor, _ k: Int, _ structure: ModularStructure) throws -> Tensor {
+    ///
+    /// ```swift
+    /// let plane = try FourierAnalysis.circle(wE, 14, ModularStructure(.add, p: 113))   // [113, 2]
+    /// ```
+    public static func circle(_ wE: Tensor, _ k: Int, _ structure: ModularStructure) throws -> Tensor {
         let basis = structure.basis
         let f = try basis.transform(structure.rowsInBasisOrder(wE))                                     // [n, d]
         guard let rows = basis.frequencyRows.first(where: { $0.frequency == k })?.rows else {

@@ -1,5 +1,6 @@
 import Foundation
 import NeuroLanguage
+import NeuroLab
 
 extension Fuzzer {
     // MARK: - Corpus

@@ -1,6 +1,7 @@
 import Foundation
 import NeuroEngine
 import NeuroLanguage
+import NeuroLab
 
 extension Fuzzer {
     // MARK: - Sandbox
@@ -8,7 +9,7 @@ extension Fuzzer {
     /// The standard library, parsed once.
     static let standardLibrary: [[Stmt]] = StandardLibrary.files.compactMap { path in
         guard let source = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
-        let parsed = Interpreter.parse(source)
+        let parsed = NeuroLab.parse(source)
         return parsed.diagnostics.isEmpty ? parsed.program : nil
     }
 
@@ -39,7 +40,7 @@ extension Fuzzer {
     /// sandboxed built-ins. `huge` lets through sizes so large that the
     /// engine must refuse them before allocating anything.
     static func sandbox(huge: Bool = false, calls: CallLog = CallLog(interruptAt: nil)) -> Interpreter {
-        let interpreter = Interpreter()
+        let interpreter = NeuroLab.makeInterpreter()
         interpreter.output = { _ in }
         interpreter.baseDirectory = "/nonexistent/neuromap-fuzz"
         for builtin in interpreter.builtins.values { interpreter.register(sandboxed(builtin, huge: huge, calls: calls)) }
@@ -52,14 +53,14 @@ extension Fuzzer {
     /// larger than the sandbox allows.
     static func sandboxed(_ builtin: Builtin, huge: Bool, calls: CallLog) -> Builtin {
         Builtin(builtin.name, builtin.signature, builtin.summary, parameters: builtin.parameters, lazy: builtin.lazy,
-                effects: builtin.effects) { args in
+                effects: builtin.effects, quadratic: builtin.quadratic) { args in
             calls.willCall()
             if !builtin.effects.isEmpty { throw args.error("not available while fuzzing") }
             if let big = (args.positional + args.named.map(\.value)).lazy.compactMap({ tooLarge($0, huge: huge) }).first {
                 throw args.error("(fuzz sandbox) \(big) is larger than the sandbox allows")
             }
-            if let modulus = datasetModulus[builtin.name], case .number(let p)? = args.value(modulus, "p"), p > 31 {
-                throw args.error("(fuzz sandbox) p = \(Formatter.number(p)) is larger than the sandbox allows")
+            if let size = builtin.quadratic, case .number(let p)? = args.value(size.position, size.name), p > 31 {
+                throw args.error("(fuzz sandbox) \(size.name) = \(Formatter.number(p)) is larger than the sandbox allows")
             }
             let result = try builtin.call(args)
             if case .tensor(let t) = result, t.count > (huge ? hugeTensorElements : maxTensorElements) {

@@ -1,9 +1,10 @@
 import Foundation
 import NeuroEngine
 import NeuroLanguage
+import NeuroLab
 
 /// Feeds random, generated and mutated scripts through the whole language —
-/// the lexer and parser (`Interpreter.parse`), the name checker
+/// the lexer and parser (`NeuroLab.parse`), the name checker
 /// (`NameCheck.unresolved`), the evaluator and diagnostic rendering — to show
 /// that no input crashes it. Deterministic: input `i` of seed `s` is always
 /// the same text, so a failure can be replayed with `Fuzzer.input(i, seed: s)`.
@@ -30,9 +31,6 @@ public enum Fuzzer {
     static let maxArgument = 4_096.0
     /// An input slower than this is a finding (a hang, or a cost out of proportion).
     public static let slowInput = 10.0
-    /// Dataset built-ins and the position of their `p`: p² inputs, so kept small.
-    static let datasetModulus = ["modular": 1, "addition": 0]
-
     // MARK: - Running
 
     /// Runs `count` inputs and tallies what they did. Runs on a thread with a
@@ -44,7 +42,7 @@ public enum Fuzzer {
         let work = { () -> FuzzReport in
             let start = DispatchTime.now().uptimeNanoseconds
             var report = FuzzReport()
-            let names = Builtins.all.map { (name: $0.name, parameters: $0.parameters) }
+            let names = Builtins.all(with: NeuroLab.vocabulary).map { (name: $0.name, parameters: $0.parameters) }
             for index in 0..<count {
                 let source = input(index, seed: seed, corpus: corpus, builtins: names)
                 willRun?(index, source)
@@ -64,7 +62,7 @@ public enum Fuzzer {
 
     /// Input number `index` of a run with `seed`.
     public static func input(_ index: Int, seed: UInt64, corpus: [String] = defaultCorpus) -> String {
-        input(index, seed: seed, corpus: corpus, builtins: Builtins.all.map { ($0.name, $0.parameters) })
+        input(index, seed: seed, corpus: corpus, builtins: Builtins.all(with: NeuroLab.vocabulary).map { ($0.name, $0.parameters) })
     }
 
     static func input(_ index: Int, seed: UInt64, corpus: [String], builtins: [(name: String, parameters: [String])]) -> String {
@@ -101,7 +99,7 @@ public enum Fuzzer {
             }
             _ = diagnostic.render(file: "fuzz.nmap", source: source)
         }
-        let parsed = Interpreter.parse(source)
+        let parsed = NeuroLab.parse(source)
         // Rendering splits the source each time: the first few show how all are placed.
         parsed.diagnostics.prefix(50).forEach { inspect($0, "syntax error") }
         if !parsed.diagnostics.isEmpty { return (.syntaxErrors(parsed.diagnostics.count), findings) }

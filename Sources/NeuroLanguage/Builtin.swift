@@ -27,10 +27,15 @@ public struct Builtin {
     public let lazy: Bool
     /// Files, the clock, training: what it does besides computing its value.
     public let effects: BuiltinEffects
+    /// The argument whose square sets how much work a call does (a modular
+    /// dataset's `p`: p² inputs), by position and name, so a sandbox can keep it small.
+    public let quadratic: (position: Int, name: String)?
     public let call: (CallArguments) throws -> Value
 
     public init(_ name: String, _ signature: String, _ summary: String, parameters: [String] = [], lazy: Bool = false,
-                effects: BuiltinEffects = [], call: @escaping (CallArguments) throws -> Value) {
+                effects: BuiltinEffects = [], quadratic: (position: Int, name: String)? = nil,
+                call: @escaping (CallArguments) throws -> Value) {
+        self.quadratic = quadratic
         self.name = name
         self.signature = signature
         self.summary = summary

@@ -1,11 +1,17 @@
 import Foundation
 import NeuroEngine
-import NeuroModels
 
 /// Every built-in the language starts with.
 public enum Builtins {
-    /// All of them: values, math, sequences, strings, tensors, then the domain ones.
-    public static var all: [Builtin] { core + math + sequences + strings + tensorFunctions + linearAlgebra + domain + analysis }
+    /// All of them: values, math, sequences, strings, tensors, files (a vocabulary adds its own).
+    public static var all: [Builtin] { core + math + sequences + strings + tensorFunctions + linearAlgebra + files }
+
+    /// The language's built-ins and a vocabulary's, in order: the language's
+    /// first, less those the vocabulary replaces (a built-in of the same name).
+    public static func all(with vocabulary: Vocabulary) -> [Builtin] {
+        let replaced = Set(vocabulary.builtins.map(\.name))
+        return all.filter { !replaced.contains($0.name) } + vocabulary.builtins
+    }
 
     /// The longest list a built-in will build (`list(0..n)`, `range`), so a typo cannot exhaust memory.
     static let maxListLength = 50_000_000
@@ -60,9 +66,16 @@ public enum Builtins {
             },
             Builtin("time", "time()", "seconds on a monotonic clock, for measuring how long something takes", effects: .clock) { args in
                 try args.expectAtMost(0)
-                return .number(monotonicSeconds())
+                return .number(clockSeconds())
             },
         ]
+    }
+
+    /// Seconds on a monotonic clock, for `time()`.
+    static func clockSeconds() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
     }
 
     /// The argument as one plain number (numbers, numeric strings, bools, one-element tensors).
@@ -398,7 +411,7 @@ public enum Builtins {
 extension CallArguments {
     /// Runs engine code; its errors name this function (`cosine: multiply:
     /// incompatible shapes [2] and [3]`), once.
-    func engine<T>(_ body: () throws -> T) throws -> T {
+    public func engine<T>(_ body: () throws -> T) throws -> T {
         do {
             return try body()
         } catch let failure as EngineError {
@@ -408,7 +421,7 @@ extension CallArguments {
 
     /// A tensor argument, as `tensor(…)` would make it from numbers and lists;
     /// integer tensors become float32.
-    func floats(_ index: Int?, _ name: String) throws -> Tensor {
+    public func floats(_ index: Int?, _ name: String) throws -> Tensor {
         let t = try tensor(index, name)
         return t.dtype.isFloatingPoint ? t : try engine { try t.cast(to: .float32) }
     }

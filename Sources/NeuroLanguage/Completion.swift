@@ -1,4 +1,3 @@
-import NeuroModels
 
 // MARK: - Completion candidates (for the REPL's Tab key)
 
@@ -34,7 +33,7 @@ extension Interpreter {
             let base = String(word[..<dot])
             candidates = value(atPath: base).map { fieldNames(of: $0).map { base + "." + $0 } } ?? []
             candidates += hookNames
-        } else if CompletionContext.expectsSite(before) {
+        } else if CompletionContext.expectsSite(before, words: vocabulary.grammar) {
             candidates = siteNames
         } else {
             candidates = Keyword.allCases.map(\.rawValue) + globals.allNames + Array(builtins.keys)
@@ -58,42 +57,14 @@ extension Interpreter {
         }
     }
 
-    /// The current model's hook names in forward order: each full name
-    /// (`blocks.0.attn.hook_pattern`) and the language's short form
-    /// (`pattern 0`; `scale 0 ln1` where a short form alone is ambiguous;
-    /// `embed` for hooks outside the blocks). Without a current model, those
-    /// of the model a variable holds (the first by name); empty without either.
-    public var hookNames: [String] {
-        guard let points = completionModel?.model.hookPoints else { return [] }
-        func short(_ point: HookPoint) -> String {
-            point.layer.map { "\(point.site.languageName) \($0)" } ?? point.site.languageName
-        }
-        let shortCounts = Dictionary(points.map { (short($0), 1) }, uniquingKeysWith: +)
-        return points.flatMap { point -> [String] in
-            var form = short(point)
-            // `ln1.hook_scale` and `ln2.hook_scale` share the short name `scale`; the module tells them apart.
-            if shortCounts[form, default: 0] > 1, let module = point.site.localName.split(separator: ".").first {
-                form += " \(module)"
-            }
-            return [point.name, form]
-        }
-    }
+    /// The hook names to complete, as the vocabulary gives them for the
+    /// interpreter's state (the current model's: each full name and its
+    /// short form); empty without a vocabulary that names hooks.
+    public var hookNames: [String] { vocabulary.hookNames(self) }
 
-    /// The names of the sites a hook statement can name, without layers
-    /// (`pattern`, `mlp_post`, `embed`), sorted: the model's (as for
-    /// `hookNames`), or every site's without one. The layer is the user's to choose.
-    public var siteNames: [String] {
-        let sites = completionModel.map { Set($0.model.hookPoints.map(\.site)) } ?? Set(HookSite.allCases)
-        return Set(sites.map(\.languageName)).sorted()
-    }
-
-    /// The model whose hooks complete: the current one, else the one a variable holds (the first by name).
-    private var completionModel: ModelObject? {
-        session.model ?? globals.localNames.lazy.compactMap { name -> ModelObject? in
-            if case .object(let model as ModelObject)? = self.globals.lookup(name) { return model }
-            return nil
-        }.first
-    }
+    /// The names of the sites a statement can name, without layers, sorted
+    /// (as the vocabulary gives them). The layer is the user's to choose.
+    public var siteNames: [String] { vocabulary.siteNames(self) }
 
     /// The value a dotted path of names reads (`model.history`), without
     /// calling anything; nil when any part is not a plain name or is unknown.
@@ -181,11 +152,11 @@ public enum CompletionContext {
         return isName(word) ? word : nil
     }
 
-    /// Whether the text is `patch `, `ablate ` or `hook ` and nothing more: the next word names a hook.
-    static func expectsSite(_ text: String) -> Bool {
+    /// Whether the text is a statement word of `grammar` (`patch `, `ablate `, `hook `) and nothing more: the next word names a hook.
+    static func expectsSite(_ text: String, words grammar: Grammar) -> Bool {
         let words = text.split(whereSeparator: { $0 == " " || $0 == "\t" })
         guard words.count == 1, let last = text.last, last == " " || last == "\t" else { return false }
-        return siteStatementWords.contains(String(words[0]))
+        return grammar.sugar(String(words[0])) != nil
     }
 
     /// An identifier: a letter or `_`, then letters, digits or `_`.

@@ -1,6 +1,5 @@
 import Foundation
 import NeuroEngine
-import NeuroModels
 
 /// Set from a signal handler when the user presses Ctrl-C; long-running
 /// work polls it and stops at the next safe point.
@@ -30,7 +29,7 @@ enum Flow {
 }
 
 /// Runs programs. One interpreter serves the REPL, `neuromap run` and
-/// `neuromap -e`: globals, the session's current model and data, and every
+/// `neuromap -e`: globals, the state its vocabulary keeps (a session), and every
 /// result persist between calls to `run`.
 public final class Interpreter {
     /// The standard library's definitions. Its functions see only this scope
@@ -41,8 +40,6 @@ public final class Interpreter {
     public private(set) var builtins: [String: Builtin] = [:]
     /// Where `print` and command results go.
     public var output: (String) -> Void = { print($0) }
-    /// The current model and dataset, results so far, and other session state.
-    public let session = Session()
     /// Values from `--set name=value`: a top-level assignment to `name` takes this instead.
     public var overrides: [String: Value] = [:]
     /// Overrides a script has used, to report those it never assigns.
@@ -59,9 +56,36 @@ public final class Interpreter {
     /// error; nil (the default) for no limit. The fuzzer sets it so no input runs forever.
     public var stepBudget: Int?
 
-    public init() {
+    /// The domain words this interpreter was made with.
+    public let vocabulary: Vocabulary
+    /// State a vocabulary keeps per interpreter (a session), by its type.
+    private var attachments: [ObjectIdentifier: AnyObject] = [:]
+    /// Remarks to show the user once (e.g. a variable hiding a built-in).
+    public var notes: [String] = []
+
+    /// An interpreter of the language's own built-ins and those of `vocabulary`.
+    public init(vocabulary: Vocabulary = Vocabulary()) {
         globals = Environment(parent: library, topLevel: true)
-        for builtin in Builtins.all { register(builtin) }
+        self.vocabulary = vocabulary
+        for builtin in Builtins.all(with: vocabulary) { register(builtin) }
+        vocabulary.setUp(self)
+    }
+
+    /// Parses with this interpreter's statement sugar.
+    public func parse(_ source: String) -> (program: [Stmt], diagnostics: [Diagnostic], incomplete: Bool) {
+        Interpreter.parse(source, grammar: vocabulary.grammar)
+    }
+
+    /// The state of type `T` a vocabulary keeps on this interpreter, made by `make` the first time.
+    ///
+    /// ```swift
+    /// var session: Session { attachment { Session(self) } }
+    /// ```
+    public func attachment<T: AnyObject>(_ make: () -> T) -> T {
+        if let found = attachments[ObjectIdentifier(T.self)] as? T { return found }
+        let made = make()
+        attachments[ObjectIdentifier(T.self)] = made
+        return made
     }
 
     /// Makes a built-in available by its name.
@@ -69,9 +93,9 @@ public final class Interpreter {
         builtins[builtin.name] = builtin
     }
 
-    /// Parses without running; the diagnostics of every syntax error.
-    public static func parse(_ source: String) -> (program: [Stmt], diagnostics: [Diagnostic], incomplete: Bool) {
-        var parser = Parser(source: source)
+    /// Parses without running, with the statement sugar of `grammar`; the diagnostics of every syntax error.
+    public static func parse(_ source: String, grammar: Grammar = .plain) -> (program: [Stmt], diagnostics: [Diagnostic], incomplete: Bool) {
+        var parser = Parser(source: source, grammar: grammar)
         let program = parser.parseProgram()
         return (program, parser.diagnostics, parser.endedEarly)
     }
@@ -203,7 +227,7 @@ public final class Interpreter {
         case .success(let text): source = text
         case .failure(let problem): throw RuntimeError("cannot import '\(path)' (looked at \(full)): \(problem)", at: range)
         }
-        let parsed = Interpreter.parse(source)
+        let parsed = parse(source)
         if let first = parsed.diagnostics.first {
             throw RuntimeError("in imported file '\(path)' at \(first.range.start): \(first.message)", at: range)
         }
@@ -248,7 +272,7 @@ public final class Interpreter {
         if levels.isEmpty && compound == nil {
             if builtins[name] != nil && env.lookup(name) == nil && env === globals {
                 // Shadowing a built-in at top level is allowed but easy to do by accident.
-                session.notes.append("note: '\(name)' now names a variable, hiding the built-in")
+                notes.append("note: '\(name)' now names a variable, hiding the built-in")
             }
             // Blocks make no scopes; inside a function, assignment reaches enclosing
             // functions' names (closures keep state) but never a top level.
@@ -329,7 +353,8 @@ public final class Interpreter {
         case .site(let name, let layer):
             // Stays typed to the built-in: nothing joins the name and layer into text to split again.
             let l = try layer.map { try Operators.integer(evaluate($0, env), what: "layer", at: $0.range) }
-            return .object(SiteObject(name: name, layer: l))
+            guard let site = vocabulary.site else { throw RuntimeError("'\(name)' names a hook site, and this interpreter knows none", at: expr.range) }
+            return site(name, l)
         }
     }
 

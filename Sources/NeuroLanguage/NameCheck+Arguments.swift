@@ -1,5 +1,4 @@
 import NeuroEngine
-import NeuroModels
 
 // MARK: - Arguments of calls whose callee is known
 
@@ -100,23 +99,26 @@ extension NameCheck {
 // MARK: - Hook names
 
 extension NameCheck.Checker {
-    /// The site of `patch`, `ablate` and `hook` (`ablate mlp_pst 0 with mean`,
-    /// `patch("z 0", …)`) and the hooks `run` is asked to cache: their names
-    /// must be some model's; the layer waits for the run.
+    /// The site of a vocabulary's statements (`ablate mlp_pst 0 with mean`,
+    /// `patch("z 0", …)`) and the sites a built-in lists (the hooks `run` is
+    /// asked to cache): the vocabulary says whether each names a site; the
+    /// layer waits for the run.
     mutating func checkHooks(_ builtin: Builtin, _ arguments: [Argument]) {
-        if siteStatementWords.contains(builtin.name),
+        guard let problem = interpreter.vocabulary.siteProblem else { return }
+        if interpreter.vocabulary.grammar.sugar(builtin.name) != nil,
            let site = arguments.first(where: { $0.label == nil || $0.label == "site" }) {
-            checkHook(site.value, in: builtin)
+            checkHook(site.value, in: builtin, problem)
         }
-        if builtin.name == "run", let hooks = arguments.first(where: { $0.label == "hooks" }), case .list(let items) = hooks.value.kind {
-            items.forEach { checkHook($0, in: builtin) }
+        if let parameter = interpreter.vocabulary.siteListParameters[builtin.name],
+           let hooks = arguments.first(where: { $0.label == parameter }), case .list(let items) = hooks.value.kind {
+            items.forEach { checkHook($0, in: builtin, problem) }
         }
     }
 
-    private mutating func checkHook(_ expr: Expr, in builtin: Builtin) {
+    private mutating func checkHook(_ expr: Expr, in builtin: Builtin, _ siteProblem: (String, Bool) -> String?) {
         switch expr.kind {
         case .site(let name, let layer):
-            guard let problem = HookResolver.problem(spelling: name, layerFollows: layer != nil) else { return }
+            guard let problem = siteProblem(name, layer != nil) else { return }
             // Under the name only, not the layer expression after it.
             var range = expr.range
             if let layer, range.start.line == layer.range.start.line {
@@ -125,7 +127,7 @@ extension NameCheck.Checker {
             }
             report("\(builtin.name): \(problem)", at: range)
         case .string(let name):
-            guard let problem = HookResolver.problem(spelling: name) else { return }
+            guard let problem = siteProblem(name, false) else { return }
             report("\(builtin.name): \(problem)", at: expr.range)
         default:
             break

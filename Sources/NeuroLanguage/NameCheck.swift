@@ -19,7 +19,7 @@ public enum NameCheck {
     /// word (`epoch` in `train model on data epoch 10`); without it, at the value.
     ///
     /// ```swift
-    /// let parsed = Interpreter.parse(source)
+    /// let parsed = interpreter.parse(source)
     /// NameCheck.unresolved(parsed.program, interpreter: interpreter, source: source)
     /// ```
     public static func unresolved(_ program: [Stmt], interpreter: Interpreter, source: String? = nil) -> [Diagnostic] {
@@ -127,8 +127,9 @@ public enum NameCheck {
                 report("unknown name '\(name)'\(hint)", at: expr.range)
             case .call(let callee, let arguments):
                 check(callee)
-                // `corrupt(a + 1)` names the dataset's fields, which exist only when it runs.
-                if case .variable("corrupt") = callee.kind { return }
+                // A lazy built-in reads its arguments in its own terms: `corrupt(a + 1)`
+                // names the dataset's fields, which exist only when it runs.
+                if case .variable(let name) = callee.kind, interpreter.builtins[name]?.lazy == true { return }
                 for argument in arguments { check(argument.value) }
                 checkArguments(of: expr, callee: callee, arguments)
             case .list(let items): items.forEach { check($0) }

@@ -7,7 +7,7 @@ enum IndexKey {
 }
 
 /// What the operators do on each kind of value.
-enum Operators {
+public enum Operators {
     /// Whole numbers are exact up to this size (and print as whole numbers).
     static let largestWholeNumber = 999_999_999_999_999
 
@@ -21,7 +21,7 @@ enum Operators {
         return nil
     }
 
-    static func integer(_ value: Value, what: String, at range: SourceRange) throws -> Int {
+    public static func integer(_ value: Value, what: String, at range: SourceRange) throws -> Int {
         var number: Double? = nil
         if case .number(let n) = value { number = n }
         if case .tensor(let t) = value, t.count == 1, let n = try? t.item() { number = n }

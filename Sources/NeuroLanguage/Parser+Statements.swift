@@ -37,7 +37,7 @@ extension Parser {
             guard case .string(let path) = peek.kind else { throw error(at: peek, "expected a file name in quotes after 'import'") }
             advance()
             statement = Stmt(kind: .importFile(path), range: span(start))
-        case .identifier(let word) where siteStatementWords.contains(word) && startsSite(peekNext):
+        case .identifier(let word) where grammar.sugar(word) != nil && startsSite(peekNext):
             statement = try siteStatement(word)
         case .identifier where startsCommandArgument(peekNext):
             statement = try commandStatement()
@@ -116,13 +116,15 @@ extension Parser {
         return options
     }
 
-    /// `patch SITE with VALUE`, `ablate SITE with mean`, `hook SITE with fn(x) { … }`,
-    /// with optional `head H`, `pos P`, `neuron N` after the site.
+    /// A vocabulary's statement sugar: `patch SITE with VALUE`, `ablate SITE
+    /// with mean`, `hook SITE with fn(x) { … }`, with its qualifiers
+    /// (`head H`, `pos P`, `neuron N`) after the site.
     mutating func siteStatement(_ word: String) throws -> Stmt {
         let start = peek
+        let sugar = grammar.sugar(word) ?? StatementSugar(word)
         advance()
-        var arguments = [Argument(label: nil, value: try site())]
-        while case .identifier(let qualifier) = peek.kind, siteQualifiers.contains(qualifier) {
+        var arguments = [Argument(label: nil, value: try site(sugar))]
+        while case .identifier(let qualifier) = peek.kind, sugar.qualifiers.contains(qualifier) {
             advance()
             arguments.append(Argument(label: qualifier, value: try expression(.term)))
         }
@@ -132,7 +134,7 @@ extension Parser {
         advance()
         var value = try expression()
         // `ablate … with mean` names a method: a bare word reads as its name.
-        if word == "ablate", case .variable(let method) = value.kind, ["mean", "zero", "resample"].contains(method) {
+        if case .variable(let method) = value.kind, sugar.bareWords.contains(method) {
             value = Expr(kind: .string(method), range: value.range)
         }
         arguments.append(Argument(label: "with", value: value))
@@ -142,7 +144,7 @@ extension Parser {
     }
 
     /// A hook name: `blocks.0.mlp.hook_post`, `embed`, `pattern 0`, `mlp_post (l + 1)`.
-    mutating func site() throws -> Expr {
+    mutating func site(_ sugar: StatementSugar) throws -> Expr {
         let start = peek
         // A quoted site is taken whole: `ablate "scale 0 ln1" with mean`.
         if case .string(let quoted) = peek.kind {
@@ -163,7 +165,7 @@ extension Parser {
         switch peek.kind {
         case .number, .symbol(.leftParen), .symbol(.minus):
             layer = try expression(.unary)
-        case .identifier(let word) where word != "with" && !siteQualifiers.contains(word):
+        case .identifier(let word) where word != "with" && !sugar.qualifiers.contains(word):
             layer = try expression(.unary)
         default: break
         }

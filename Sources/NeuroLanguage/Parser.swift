@@ -16,13 +16,6 @@ enum Precedence: Int, Comparable {
     static func < (a: Precedence, b: Precedence) -> Bool { a.rawValue < b.rawValue }
 }
 
-/// Statements that name a hook site and then say what to do with it:
-/// `patch embed with corrupt(a+1)` is `patch("embed", with: corrupt(a+1))`.
-let siteStatementWords: Set<String> = ["patch", "ablate", "hook"]
-
-/// Words that qualify a site with a slice: `patch z 0 head 1 with …`.
-let siteQualifiers: Set<String> = ["head", "pos", "neuron"]
-
 /// A hand-written recursive-descent parser with Pratt expressions. It
 /// reports every syntax error: after one, it skips to the next statement.
 ///
@@ -53,7 +46,11 @@ public struct Parser {
     public internal(set) var endedEarly = false
 
     /// `input` names the text in every place the parser makes (see `SourceText.input`).
-    public init(source: String, input: Int = 0) {
+    /// The statement sugar a vocabulary adds (`patch SITE with VALUE`).
+    let grammar: Grammar
+
+    public init(source: String, input: Int = 0, grammar: Grammar = .plain) {
+        self.grammar = grammar
         var lexer = Lexer(source, input: input)
         tokens = lexer.tokenize()
         diagnostics = lexer.diagnostics

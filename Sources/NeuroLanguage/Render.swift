@@ -1,6 +1,6 @@
 /// Source text for an expression, for messages and printed results
 /// (`corrupt(a + 1)`); equal to what was written up to spacing.
-func render(_ expr: Expr) -> String {
+public func render(_ expr: Expr) -> String {
     switch expr.kind {
     case .number(let n): return Formatter.number(n)
     case .string(let s): return "\"\(s)\""

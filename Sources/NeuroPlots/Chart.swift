@@ -1,19 +1,26 @@
 import NeuroEngine
 
-// What every chart has in common: it renders to SVG text, and it can be
-// written to a file atomically.
+// What every chart has in common: it draws an SVG drawing (to place in a
+// layout, or render to text), and it can be written to a file atomically.
 
-/// A chart that renders to an SVG document.
+/// A chart that draws an SVG document.
 ///
 /// ```swift
 /// try LineChart(title: "loss", series: [.init("train", y: losses)]).write(to: "loss.svg")
 /// ```
 public protocol Chart {
-    /// The chart as SVG text. Throws a `PlotError` for data it cannot draw (empty, ragged, mismatched).
-    func render() throws -> String
+    /// The chart as a drawing. Throws a `PlotError` for data it cannot draw (empty, ragged, mismatched).
+    func draw() throws -> SVG
 }
 
 extension Chart {
+    /// The chart as SVG text. Throws a `PlotError` for data it cannot draw.
+    ///
+    /// ```swift
+    /// let text = try Heatmap(values: [[1, 2], [3, 4]]).render()
+    /// ```
+    public func render() throws -> String { try draw().render() }
+
     /// Renders the chart and writes it to `path` atomically (a temporary file renamed over `path`).
     ///
     /// Throws a `PlotError` for bad data, or one naming `path` when it cannot be written.

@@ -130,8 +130,8 @@ public struct CircuitDiagram: Chart {
     private static let nodeGap = 22.0
     private static let rowLabelWidth = 86.0
 
-    /// The diagram as SVG text; throws a `PlotError` for no components, repeated names, or edges to unknown components.
-    public func render() throws -> String {
+    /// The diagram as a drawing; throws a `PlotError` for no components, repeated names, or edges to unknown components.
+    public func draw() throws -> SVG {
         let chart = "circuit diagram"
         try requireNonEmpty(nodes, chart: chart, what: "the list of components")
         var index: [String: Int] = [:]
@@ -250,7 +250,7 @@ public struct CircuitDiagram: Chart {
             }
         }
         svg.text(note, x: Style.pad, y: height - Style.pad, size: Style.noteSize, fill: Palette.muted)
-        return svg.render()
+        return svg
     }
 
     /// What line widths, colours and numbers mean, for the line under the diagram.

@@ -63,8 +63,8 @@ public struct GroupedBarChart: Chart {
         self.height = height
     }
 
-    /// The chart as SVG text; throws a `PlotError` for no groups or series, or a series whose length is not the number of groups.
-    public func render() throws -> String {
+    /// The chart as a drawing; throws a `PlotError` for no groups or series, or a series whose length is not the number of groups.
+    public func draw() throws -> SVG {
         let chart = "bar chart"
         try requireNonEmpty(groups, chart: chart, what: "the list of groups")
         try requireNonEmpty(series, chart: chart, what: "the list of series")
@@ -111,6 +111,6 @@ public struct GroupedBarChart: Chart {
             svg.line(x1: area.x, y1: baseline, x2: area.right, y2: baseline, stroke: Palette.axis)
         }
         svg.drawLegend(entries, x: area.right + 16, y: area.y)
-        return svg.render()
+        return svg
     }
 }

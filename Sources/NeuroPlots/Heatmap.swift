@@ -110,9 +110,9 @@ public struct Heatmap: Chart {
         self.init(title: title, panels: panels, xLabel: xLabel, yLabel: yLabel, valueLabel: valueLabel, colorMap: colorMap)
     }
 
-    /// The heatmap as SVG text; throws a `PlotError` for no panels, empty or
+    /// The heatmap as a drawing; throws a `PlotError` for no panels, empty or
     /// ragged matrices, panels of different shapes, or label lists of the wrong length.
-    public func render() throws -> String {
+    public func draw() throws -> SVG {
         let chart = "heatmap"
         try requireNonEmpty(panels, chart: chart, what: "the list of panels")
         let rows = panels[0].values.count
@@ -220,6 +220,6 @@ public struct Heatmap: Chart {
                      stroke: Palette.axis, strokeWidth: 0.8)
         }
         svg.drawColorBar(scale, x: left + gridWidth + 20, y: top, height: barHeight, label: valueLabel, missing: missing)
-        return svg.render()
+        return svg
     }
 }

@@ -123,9 +123,9 @@ public struct LineChart: Chart {
         self.height = height
     }
 
-    /// The chart as SVG text; throws a `PlotError` when there is no series, a
+    /// The chart as a drawing; throws a `PlotError` when there is no series, a
     /// series has no points or different numbers of x and y values, or no point can be shown.
-    public func render() throws -> String {
+    public func draw() throws -> SVG {
         let chart = "line chart"
         try requireNonEmpty(series, chart: chart, what: "the list of series")
         for s in series {
@@ -184,7 +184,7 @@ public struct LineChart: Chart {
         }
         drawMarkers(&svg, area: area)
         svg.drawLegend(entries, x: area.right + 16, y: area.y)
-        return svg.render()
+        return svg
     }
 
     // MARK: - Private

@@ -83,7 +83,7 @@ extension SVG {
         for byte in stops.map({ "\($0.0)\($0.1)" }).joined().utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
         let id = "colorbar-" + String(hash, radix: 16)
         verticalGradient(id: id, stops: stops)
-        rect(x: x, y: y, width: ColorBar.barWidth, height: height, fill: "url(#\(id))", stroke: Palette.axis, strokeWidth: 0.5)
+        rect(x: x, y: y, width: ColorBar.barWidth, height: height, gradient: id, stroke: Palette.axis, strokeWidth: 0.5)
         var widest = 0.0
         for tick in ColorBar.ticks(scale) {
             let fraction = (tick.value - scale.lo) / (scale.hi - scale.lo)

@@ -65,8 +65,8 @@ public struct ScatterPlot: Chart {
         self.height = height
     }
 
-    /// The plot as SVG text; throws a `PlotError` for no points or lists of different lengths.
-    public func render() throws -> String {
+    /// The plot as a drawing; throws a `PlotError` for no points or lists of different lengths.
+    public func draw() throws -> SVG {
         let chart = "scatter plot"
         try requireNonEmpty(x, chart: chart, what: "the list of points")
         if x.count != y.count { throw PlotError("\(chart): \(x.count) x values but \(y.count) y values") }
@@ -135,7 +135,7 @@ public struct ScatterPlot: Chart {
             svg.text("\(hidden) point\(hidden == 1 ? "" : "s") not shown (\(reason) coordinates)", x: area.x,
                      y: height - Style.pad + 2, size: Style.noteSize, fill: Palette.muted)
         }
-        return svg.render()
+        return svg
     }
 
     /// `values` and, on a linear axis, points 4% beyond their extremes, so points at the ends are not drawn on the frame.

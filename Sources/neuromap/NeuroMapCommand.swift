@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import NeuroEngine
 import NeuroLanguage
+import NeuroLab
 
 @main
 struct NeuroMap: ParsableCommand {
@@ -95,7 +96,7 @@ extension NeuroMap {
         /// the script and giving a literal value; anything else is a usage error.
         static func overrides(_ pairs: [String], for source: String, file: String) throws -> [String: Value] {
             guard !pairs.isEmpty else { return [:] }
-            let parsed = Interpreter.parse(source)
+            let parsed = NeuroLab.parse(source)
             let assignable = Overrides.assignableNames(parsed.program)
             var result: [String: Value] = [:]
             for pair in pairs {

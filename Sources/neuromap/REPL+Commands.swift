@@ -1,5 +1,6 @@
 import Foundation
 import NeuroLanguage
+import NeuroLab
 import NeuroEngine
 
 /// The prompt's own commands, typed with a leading colon. A unique prefix

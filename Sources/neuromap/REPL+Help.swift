@@ -1,6 +1,7 @@
 import Foundation
 import NeuroEngine
 import NeuroLanguage
+import NeuroLab
 
 /// The text of `:help` and `:help TOPIC`. Built-ins document themselves
 /// (`Builtin.signature` and `summary`); topics cover the statement forms and

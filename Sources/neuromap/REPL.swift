@@ -1,5 +1,6 @@
 import Foundation
 import NeuroLanguage
+import NeuroLab
 
 /// The interactive prompt: reads lines (with readline on a terminal, plainly
 /// from a pipe), runs them with the same interpreter as scripts, and survives
@@ -87,7 +88,7 @@ final class REPL {
     /// newline ends the statement.)
     static func needsMoreInput(_ buffer: String) -> Bool {
         if buffer.hasSuffix("\\") { return true }
-        guard Interpreter.parse(buffer).incomplete else { return false }
+        guard NeuroLab.parse(buffer).incomplete else { return false }
         var lexer = Lexer(buffer)
         var open = 0
         for token in lexer.tokenize() {

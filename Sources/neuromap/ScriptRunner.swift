@@ -1,5 +1,6 @@
 import Foundation
 import NeuroLanguage
+import NeuroLab
 import NeuroEngine
 
 /// Exit codes of `neuromap` (sysexits.h where they fit).
@@ -26,7 +27,7 @@ final class ScriptRunner {
     private var inputs: [Int: SourceText] = [:]
     private var nextInput = 1
 
-    init(interpreter: Interpreter = Interpreter()) {
+    init(interpreter: Interpreter = NeuroLab.makeInterpreter()) {
         self.interpreter = interpreter
         self.isTerminal = isatty(STDOUT_FILENO) != 0
         for problem in interpreter.loadStandardLibrary() { ScriptRunner.report(problem) }

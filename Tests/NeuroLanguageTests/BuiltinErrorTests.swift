@@ -1,5 +1,6 @@
 import XCTest
 @testable import NeuroLanguage
+import NeuroLab
 
 /// Arguments that used to be taken silently, or refused with the wrong
 /// reason, and what they say now.

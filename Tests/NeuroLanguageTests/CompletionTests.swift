@@ -1,11 +1,12 @@
 import XCTest
 @testable import NeuroLanguage
+import NeuroLab
 
 /// The candidates behind the REPL's Tab key.
 final class CompletionTests: XCTestCase {
     private func interpreter(_ source: String = "") throws -> Interpreter {
-        let interpreter = Interpreter()
-        let parsed = Interpreter.parse(source)
+        let interpreter = NeuroLab.makeInterpreter()
+        let parsed = NeuroLab.parse(source)
         XCTAssertTrue(parsed.diagnostics.isEmpty, "\(parsed.diagnostics)")
         try interpreter.run(parsed.program)
         return interpreter
@@ -66,7 +67,7 @@ final class CompletionTests: XCTestCase {
                        "only the word after the statement word names a site")
         let attentionOnly = try self.interpreter("data = modular(p: 7, train: 0.5)\nmodel = transformer(data, layers: 1, heads: 2, d_model: 8, d_mlp: 0)")
         XCTAssertEqual(attentionOnly.completions(for: "mlp_", after: "ablate "), [], "no MLP, no MLP sites")
-        XCTAssertEqual(Interpreter().completions(for: "mlp_", after: "ablate "), ["mlp_out", "mlp_post", "mlp_pre"],
+        XCTAssertEqual(NeuroLab.makeInterpreter().completions(for: "mlp_", after: "ablate "), ["mlp_out", "mlp_post", "mlp_pre"],
                        "without a model, every site")
     }
 
@@ -80,13 +81,13 @@ final class CompletionTests: XCTestCase {
         let names = interpreter.completions(for: "", after: "cache[\"")
         XCTAssertGreaterThan(names.count, 40)
         for name in names {
-            XCTAssertNoThrow(try interpreter.run(Interpreter.parse("cache[\"\(name)\"]").program), name)
+            XCTAssertNoThrow(try interpreter.run(NeuroLab.parse("cache[\"\(name)\"]").program), name)
         }
         // A site name is the statement's word, with a layer inside the blocks (`scale` is both: ln_final's, or a block's).
         for site in interpreter.siteNames {
             let works = ["ablate \(site) with mean", "ablate \(site) 0 with mean"].filter { statement in
                 do {
-                    _ = try interpreter.run(Interpreter.parse(statement + " model model data data").program)
+                    _ = try interpreter.run(NeuroLab.parse(statement + " model model data data").program)
                     return true
                 } catch {
                     return false
@@ -115,9 +116,9 @@ final class CompletionTests: XCTestCase {
     }
 
     func testUserVariablesLeaveOutTheStandardLibrary() throws {
-        let interpreter = Interpreter()
+        let interpreter = NeuroLab.makeInterpreter()
         interpreter.loadStandardLibrary()
-        try interpreter.run(Interpreter.parse("a = 1").program)
+        try interpreter.run(NeuroLab.parse("a = 1").program)
         XCTAssertEqual(interpreter.userVariableNames, ["a"])
         XCTAssertTrue(interpreter.completions(for: "").contains("a"))
         if let library = interpreter.standardNames.sorted().first {

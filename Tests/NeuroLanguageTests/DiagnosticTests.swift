@@ -1,5 +1,6 @@
 import XCTest
 @testable import NeuroLanguage
+import NeuroLab
 
 /// How errors are shown: `file:line:col: error: message`, the line, a caret
 /// as wide as the place, and the notes; and which place runtime errors name.
@@ -54,7 +55,7 @@ final class DiagnosticTests: XCTestCase {
              + "  " + String(repeating: " ", count: 160) + "^\n"),
         ]
         for c in cases {
-            let parsed = Interpreter.parse(c.source)
+            let parsed = NeuroLab.parse(c.source)
             XCTAssertEqual(Diagnostic.report(parsed.diagnostics, in: SourceText(name: "f.nmap", text: c.source)), c.expected,
                            String(c.source.prefix(40)).debugDescription)
         }
@@ -71,7 +72,7 @@ final class DiagnosticTests: XCTestCase {
         for line in ["x = )", "1 +", "x = 1 2", "$", "x = \"abc"] {
             let source = String(repeating: line + "\n", count: 40_000)
             let started = Date()
-            let parsed = Interpreter.parse(source)
+            let parsed = NeuroLab.parse(source)
             let report = Diagnostic.report(parsed.diagnostics, in: SourceText(name: "f.nmap", text: source))
             XCTAssertLessThan(Date().timeIntervalSince(started), 10, line)
             XCTAssertEqual(parsed.diagnostics.count, 40_000, line)
@@ -86,7 +87,7 @@ final class DiagnosticTests: XCTestCase {
     /// Places know which input they are in, so an error in a function from
     /// an earlier input (a line at the prompt, a loaded file) shows that text.
     func testAPlaceInAnEarlierInputIsShownThere() throws {
-        let interpreter = Interpreter()
+        let interpreter = NeuroLab.makeInterpreter()
         let first = SourceText(name: "<stdin>", text: "fn f(x) {\n  x + \"a\"\n}", input: 1)
         let second = SourceText(name: "<stdin>", text: "f(2)", input: 2)
         var parser = Parser(source: first.text, input: 1)
@@ -150,9 +151,9 @@ final class DiagnosticTests: XCTestCase {
     /// The standard library lives in other files: an error inside one of its
     /// functions is shown at the script's call, with the function's name.
     func testErrorsInsideTheStandardLibraryPointAtTheCall() throws {
-        let interpreter = Interpreter()
+        let interpreter = NeuroLab.makeInterpreter()
         let library = "fn lib_repeat(s, n) {\n    out = \"\"\n    for i in 0..n { out = out + s }\n    out\n}\nfn lib_apply(f, x) { f(x) }"
-        try interpreter.run(Interpreter.parse(library).program, in: interpreter.library)
+        try interpreter.run(NeuroLab.parse(library).program, in: interpreter.library)
 
         let inLibrary = try XCTUnwrap(runtimeError("fn go() { lib_repeat(\"a\", \"b\") }\ngo()", interpreter))
         XCTAssertEqual(inLibrary.diagnostic.description, "1:11: lib_repeat(): range end must be a whole number, got b")
@@ -167,8 +168,8 @@ final class DiagnosticTests: XCTestCase {
         XCTAssertEqual(redefined.diagnostic.description, "1:23: cannot apply '+' to a number and a string")
     }
 
-    private func runtimeError(_ source: String, _ interpreter: Interpreter = Interpreter()) -> RuntimeError? {
-        let parsed = Interpreter.parse(source)
+    private func runtimeError(_ source: String, _ interpreter: Interpreter = NeuroLab.makeInterpreter()) -> RuntimeError? {
+        let parsed = NeuroLab.parse(source)
         XCTAssertEqual(parsed.diagnostics, [], source)
         interpreter.output = { _ in }
         do {

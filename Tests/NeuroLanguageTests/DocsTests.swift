@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import NeuroLanguage
+import NeuroLab
 
 /// Keeps docs/LANGUAGE.md true: every built-in has a reference entry, and
 /// every ```nmap example runs, in order, in one interpreter with the standard
@@ -22,7 +23,7 @@ final class DocsTests: XCTestCase {
 
     func testEveryBuiltinHasAReferenceEntry() throws {
         let headings = try document().lines.filter { $0.hasPrefix("#") }
-        let missing = Interpreter().builtins.keys.sorted().filter { name in
+        let missing = NeuroLab.makeInterpreter().builtins.keys.sorted().filter { name in
             !headings.contains { $0.contains("`\(name)`") || $0.contains("`\(name)(") }
         }
         XCTAssert(missing.isEmpty, "built-ins without a heading in docs/LANGUAGE.md: \(missing.joined(separator: ", "))")
@@ -49,7 +50,7 @@ final class DocsTests: XCTestCase {
             if let x = Double(a), let y = Double(b) { return x == y }
             return a == b || !literal(a) || !literal(b)
         }
-        for builtin in Interpreter().builtins.values {
+        for builtin in NeuroLab.makeInterpreter().builtins.values {
             guard let heading = doc.lines.firstIndex(where: { $0.hasPrefix("#") && $0.contains("`\(builtin.name)`") }) else { continue }
             // The entry's signature: the first code span after the heading, which may wrap lines.
             let entry = doc.lines[(heading + 1)...].prefix { !$0.hasPrefix("#") && !$0.hasPrefix("```") }.joined(separator: " ")
@@ -64,14 +65,16 @@ final class DocsTests: XCTestCase {
     }
 
     func testBuiltinNamesAreUnique() {
-        let names = Builtins.all.map(\.name)
-        let repeated = Set(names.filter { name in names.filter { $0 == name }.count > 1 })
-        XCTAssert(repeated.isEmpty, "built-ins defined twice: \(repeated.sorted().joined(separator: ", "))")
+        // The language's own, and the workbench's (which may replace one of the language's by name).
+        for names in [Builtins.all.map(\.name), NeuroLab.vocabulary.builtins.map(\.name)] {
+            let repeated = Set(names.filter { name in names.filter { $0 == name }.count > 1 })
+            XCTAssert(repeated.isEmpty, "built-ins defined twice: \(repeated.sorted().joined(separator: ", "))")
+        }
     }
 
     func testExamplesRunAndPrintWhatTheDocumentShows() throws {
         let doc = try document()
-        let interpreter = Interpreter()
+        let interpreter = NeuroLab.makeInterpreter()
         XCTAssertEqual(interpreter.loadStandardLibrary(), [], "the standard library should load cleanly")
         interpreter.baseDirectory = "."   // as for `neuromap run file.nmap` in the file's folder
         var printed = ""
@@ -85,7 +88,7 @@ final class DocsTests: XCTestCase {
             printed = ""
             let place = "docs/LANGUAGE.md:\(block.lines.lowerBound)"
             let source = block.body.joined(separator: "\n")
-            let parsed = Interpreter.parse(source)
+            let parsed = NeuroLab.parse(source)
             var failure: String? = nil
             if !parsed.diagnostics.isEmpty {
                 failure = parsed.diagnostics.map { $0.render(file: "example.nmap", source: source) }.joined()

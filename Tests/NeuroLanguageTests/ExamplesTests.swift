@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import NeuroLanguage
+import NeuroLab
 
 /// Runs every `examples/*.nmap` in-process, as `neuromap run` would, with the
 /// standard library loaded, in a temporary working directory (so the files
@@ -87,7 +88,7 @@ final class ExamplesTests: XCTestCase {
     /// Runs one script; returns what it printed, the rendered error if it failed, and the overrides it never used.
     private func runExample(_ url: URL, overrides: [String: Value], in directory: URL) throws -> ([String], String?, Set<String>) {
         let source = try String(contentsOf: url, encoding: .utf8)
-        let interpreter = Interpreter()
+        let interpreter = NeuroLab.makeInterpreter()
         let problems = interpreter.loadStandardLibrary()
         guard problems.isEmpty else { return ([], "the standard library did not load:\n" + problems.joined(), []) }
         var printed: [String] = []
@@ -95,7 +96,7 @@ final class ExamplesTests: XCTestCase {
         interpreter.overrides = overrides
         interpreter.baseDirectory = directory.path
         let file = "examples/\(url.lastPathComponent)"
-        let parsed = Interpreter.parse(source)
+        let parsed = NeuroLab.parse(source)
         guard parsed.diagnostics.isEmpty else {
             return (printed, parsed.diagnostics.map { $0.render(file: file, source: source) }.joined(), [])
         }

@@ -1,5 +1,6 @@
 import XCTest
 @testable import NeuroLanguage
+import NeuroLab
 @testable import NeuroFuzz
 
 /// The fuzzer's run in CI, its determinism, and the inputs that once
@@ -98,9 +99,9 @@ final class FuzzTests: XCTestCase {
             (model + "cache = run(model, data)\ncache[\"pattern\", 1e300]", "a cache is indexed like cache[\"pattern\", 0], with a whole-number layer"),
         ]
         for c in cases {
-            let interpreter = Interpreter()
+            let interpreter = NeuroLab.makeInterpreter()
             interpreter.output = { _ in }
-            XCTAssertThrowsError(try interpreter.run(Interpreter.parse(c.source).program), c.source) { error in
+            XCTAssertThrowsError(try interpreter.run(NeuroLab.parse(c.source).program), c.source) { error in
                 XCTAssertEqual((error as? RuntimeError)?.message, c.message, c.source)
             }
         }

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import NeuroLanguage
+import NeuroLab
 
 /// Runs every script under `Golden/` and checks what it prints and the
 /// errors it stops with against the expectations written in it
@@ -88,7 +89,7 @@ struct GoldenScript {
     /// Runs the script; the differences from its expectations, one per line.
     func run() throws -> [String] {
         var problems: [String] = []
-        let parsed = Interpreter.parse(source)
+        let parsed = NeuroLab.parse(source)
         let expectedErrors = expected(.error)
 
         if !parsed.diagnostics.isEmpty {
@@ -98,7 +99,7 @@ struct GoldenScript {
             return problems
         }
 
-        let interpreter = Interpreter()
+        let interpreter = NeuroLab.makeInterpreter()
         let libraryProblems = interpreter.loadStandardLibrary()
         if !libraryProblems.isEmpty { return ["the standard library did not load: \(libraryProblems)"] }
         interpreter.baseDirectory = url.deletingLastPathComponent().path

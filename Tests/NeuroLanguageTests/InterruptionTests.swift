@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import NeuroLanguage
+import NeuroLab
 
 /// After Ctrl-C, nothing more runs: not the next statement, not the next
 /// turn of a loop, not the next call; a script exits with status 130.
@@ -15,7 +16,7 @@ final class InterruptionTests: XCTestCase {
     /// An interpreter with `press_ctrl_c()`, a built-in that returns normally
     /// after the flag was raised, as one LAPACK call or a file write does.
     func interpreter() -> Interpreter {
-        let interpreter = Interpreter()
+        let interpreter = NeuroLab.makeInterpreter()
         interpreter.output = { _ in }
         interpreter.register(Builtin("mark", "mark()", "counts its calls") { [unowned self] _ in
             marks += 1
@@ -33,7 +34,7 @@ final class InterruptionTests: XCTestCase {
                        "for i in 0..3 { press_ctrl_c()\nran = 1 }", "fn f() { press_ctrl_c()\nran = 1 }\nf()"] {
             Interruption.clear()
             let interpreter = interpreter()
-            let parsed = Interpreter.parse(source)
+            let parsed = NeuroLab.parse(source)
             XCTAssertEqual(parsed.diagnostics, [], source)
             XCTAssertThrowsError(try interpreter.run(parsed.program), source) { error in
                 XCTAssertEqual((error as? RuntimeError)?.message, "interrupted", source)

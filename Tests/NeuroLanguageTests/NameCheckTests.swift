@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import NeuroLanguage
+import NeuroLab
 
 /// `neuromap check`: what it finds without running, with exact messages and
 /// places, that a run says the same, and that nothing valid is flagged.
@@ -13,7 +14,7 @@ final class NameCheckTests: XCTestCase {
         """
 
     private func interpreter() -> Interpreter {
-        let interpreter = Interpreter()
+        let interpreter = NeuroLab.makeInterpreter()
         XCTAssertEqual(interpreter.loadStandardLibrary(), [])
         interpreter.output = { _ in }
         return interpreter
@@ -21,7 +22,7 @@ final class NameCheckTests: XCTestCase {
 
     /// `LINE:COL message` for each problem.
     private func check(_ source: String, file: StaticString = #filePath, line: UInt = #line) -> [String] {
-        let parsed = Interpreter.parse(source)
+        let parsed = NeuroLab.parse(source)
         XCTAssertEqual(parsed.diagnostics.map(\.description), [], "does not parse", file: file, line: line)
         return NameCheck.unresolved(parsed.program, interpreter: interpreter(), source: source).map { "\($0.range.start) \($0.message)" }
     }
@@ -30,7 +31,7 @@ final class NameCheckTests: XCTestCase {
     private func runtimeMessage(_ source: String) -> String? {
         let interpreter = interpreter()
         do {
-            _ = try onLargeStack { try interpreter.run(Interpreter.parse(source).program) }
+            _ = try onLargeStack { try interpreter.run(NeuroLab.parse(source).program) }
             return nil
         } catch let error as RuntimeError {
             return error.message
@@ -52,7 +53,7 @@ final class NameCheckTests: XCTestCase {
     func testCommandWords() {
         let source = NameCheckTests.model + "train model on data epoch 10 lr 1e-3\n"
         XCTAssertEqual(check(source), ["4:21 train: unknown argument 'epoch'; did you mean 'epochs'?"])
-        let parsed = Interpreter.parse(source)
+        let parsed = NeuroLab.parse(source)
         let rendered = NameCheck.unresolved(parsed.program, interpreter: interpreter(), source: source).map { $0.render(file: "t.nmap", source: source) }
         XCTAssertEqual(rendered, ["""
             t.nmap:4:21: error: train: unknown argument 'epoch'; did you mean 'epochs'?
@@ -158,7 +159,7 @@ final class NameCheckTests: XCTestCase {
     /// The caret is under the hook's name, not its layer.
     func testCaretUnderTheHookName() {
         let source = NameCheckTests.model + "ablate mlp_pst (0 + 0) with mean\n"
-        let parsed = Interpreter.parse(source)
+        let parsed = NeuroLab.parse(source)
         XCTAssertEqual(NameCheck.unresolved(parsed.program, interpreter: interpreter(), source: source).map { $0.render(file: "t.nmap", source: source) }, ["""
             t.nmap:4:8: error: ablate: unknown hook 'mlp_pst'; did you mean 'mlp_post', 'mlp_out', 'mlp_pre'?
               ablate mlp_pst (0 + 0) with mean

@@ -1,5 +1,6 @@
 import XCTest
 import NeuroLanguage
+import NeuroLab
 
 /// The grammar's shape (precedence, statement forms), its error messages,
 /// recovery, and its limits.
@@ -35,7 +36,7 @@ final class ParserTests: XCTestCase {
             ("fn(x, y: 2) { x }", "(fn x y)"),
         ]
         for (source, expected) in cases {
-            let parsed = Interpreter.parse(source)
+            let parsed = NeuroLab.parse(source)
             XCTAssertEqual(parsed.diagnostics, [], source)
             XCTAssertEqual(parsed.program.map(tree), [expected], source)
         }
@@ -64,7 +65,7 @@ final class ParserTests: XCTestCase {
             ("import \"lib.nmap\"", "(import lib.nmap)"),
         ]
         for (source, expected) in cases {
-            let parsed = Interpreter.parse(source)
+            let parsed = NeuroLab.parse(source)
             XCTAssertEqual(parsed.diagnostics.map(\.description), [], source)
             XCTAssertEqual(parsed.program.map(tree), [expected], source)
         }
@@ -112,7 +113,7 @@ final class ParserTests: XCTestCase {
             ("fn if() { }", "1:4 expected a function name after 'fn', found the keyword 'if'"),
         ]
         for (source, expected) in cases {
-            XCTAssertEqual(Interpreter.parse(source).diagnostics.map { "\($0.range.start) \($0.message)" }, [expected], source)
+            XCTAssertEqual(NeuroLab.parse(source).diagnostics.map { "\($0.range.start) \($0.message)" }, [expected], source)
         }
     }
 
@@ -133,7 +134,7 @@ final class ParserTests: XCTestCase {
             print(a
             e = 5
             """
-        let parsed = Interpreter.parse(source)
+        let parsed = NeuroLab.parse(source)
         XCTAssertEqual(parsed.diagnostics.map { "\($0.range.start) \($0.message)" }, [
             "1:8 expected an expression, found '*'",
             "3:8 expected ')' after parameters, found '{'",
@@ -155,7 +156,7 @@ final class ParserTests: XCTestCase {
             ("x = 1 +", false), ("x = 1 2", false), ("x = )", false), ("print(1)", false),
         ]
         for (source, incomplete) in cases {
-            XCTAssertEqual(Interpreter.parse(source).incomplete, incomplete, source)
+            XCTAssertEqual(NeuroLab.parse(source).incomplete, incomplete, source)
         }
     }
 
@@ -180,7 +181,7 @@ final class ParserTests: XCTestCase {
              "1:1404 nesting deeper than 200 levels"),
         ]
         for (source, expected) in cases {
-            let messages = Interpreter.parse(source).diagnostics.map { "\($0.range.start) \($0.message)" }
+            let messages = NeuroLab.parse(source).diagnostics.map { "\($0.range.start) \($0.message)" }
             XCTAssertEqual(messages, expected.map { [$0] } ?? [], String(source.prefix(40)))
         }
     }
@@ -224,14 +225,14 @@ final class ParserTests: XCTestCase {
         for n in [10_000, 100_000] {
             for (rule, source, place) in Self.deeplyNested(n) {
                 // What did parse (the outer blocks of deep ones) runs too.
-                let parsed = Interpreter.parse("a = []\n" + source + "\ny = 2\n")
+                let parsed = NeuroLab.parse("a = []\n" + source + "\ny = 2\n")
                 let chain = ["sum", "comparison", "and", "field", "calls of calls", "indexes of indexes"].contains(rule)
                 let message = "nesting deeper than 200 levels" + (chain ? "; split the expression across variables" : "")
                 XCTAssertEqual(parsed.diagnostics.map { "\($0.range.start) \($0.message)" },
                                ["\(place.0 + 1):\(place.1) \(message)"], "\(rule) \(n)")
                 XCTAssertEqual(parsed.program.map(tree).last, "(= y 2)", "\(rule) \(n)")
-                XCTAssertEqual(NameCheck.unresolved(parsed.program, interpreter: Interpreter()), [], "\(rule) \(n)")
-                let interpreter = Interpreter()
+                XCTAssertEqual(NameCheck.unresolved(parsed.program, interpreter: NeuroLab.makeInterpreter()), [], "\(rule) \(n)")
+                let interpreter = NeuroLab.makeInterpreter()
                 try interpreter.run(parsed.program)
                 XCTAssertEqual(Formatter.display(try XCTUnwrap(interpreter.globals.lookup("y"))), "2")
             }
@@ -243,9 +244,9 @@ final class ParserTests: XCTestCase {
     func testTheDeepestAllowedProgramsCheckAndRun() throws {
         let prelude = "fn f(v: 0) { v }\na = [0]\n"
         for (rule, source, _) in Self.deeplyNested(195) {
-            let parsed = Interpreter.parse(prelude + source + "\n")
+            let parsed = NeuroLab.parse(prelude + source + "\n")
             XCTAssertEqual(parsed.diagnostics.map(\.message), [], rule)
-            let interpreter = Interpreter()
+            let interpreter = NeuroLab.makeInterpreter()
             interpreter.output = { _ in }
             XCTAssertEqual(NameCheck.unresolved(parsed.program, interpreter: interpreter).map(\.message), [], rule)
             // These need a model, or values nested as deeply, to run.
@@ -257,10 +258,10 @@ final class ParserTests: XCTestCase {
     /// A 100,000-term sum used to overflow the stack of `check` and the evaluator.
     func testVeryLongInputsGiveOneErrorQuickly() {
         let sum = "x = " + Array(repeating: "1", count: 100_000).joined(separator: " + ") + "\ny = 2"
-        let parsed = Interpreter.parse(sum)
+        let parsed = NeuroLab.parse(sum)
         XCTAssertEqual(parsed.diagnostics.count, 1)
         XCTAssertEqual(parsed.program.map(tree), ["(= y 2)"])
-        XCTAssertEqual(NameCheck.unresolved(parsed.program, interpreter: Interpreter()), [])
+        XCTAssertEqual(NameCheck.unresolved(parsed.program, interpreter: NeuroLab.makeInterpreter()), [])
     }
 
     // MARK: - Helpers

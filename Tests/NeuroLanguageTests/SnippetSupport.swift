@@ -1,11 +1,12 @@
 import NeuroLanguage
+import NeuroLab
 
 /// Runs `source` in a fresh interpreter with output discarded; returns the
 /// interpreter and the message of a syntax or runtime error, if any.
 func runSnippet(_ source: String) -> (Interpreter, String?) {
-    let interpreter = Interpreter()
+    let interpreter = NeuroLab.makeInterpreter()
     interpreter.output = { _ in }
-    let parsed = Interpreter.parse(source)
+    let parsed = NeuroLab.parse(source)
     guard parsed.diagnostics.isEmpty else {
         return (interpreter, parsed.diagnostics.map { $0.render(file: "t", source: source) }.joined())
     }

@@ -1,0 +1,136 @@
+import Foundation
+import NeuroEngine
+import NeuroLanguage
+import NeuroPlots
+import NeuroModels
+import NeuroAnalysis
+
+/// Built-ins that intervene on a model's activations: `corrupt` (a change
+/// to the inputs), and `patch`, `ablate` and `hook` (the statements of the
+/// same names are sugar for them).
+extension Builtins {
+    static let corrupt = Builtin("corrupt", "corrupt(a + 1) or corrupt(a: b, b: a)",
+                                 "a change to the inputs, written in the dataset's fields; results are taken mod p",
+                                 parameters: [], lazy: true) { args in
+        var changes: [(field: String, expression: Expr)] = []
+        for argument in args.expressions {
+            if let label = argument.label {
+                changes.append((label, argument.value))
+            } else {
+                let mentioned = fieldsMentioned(argument.value).filter { ["a", "b"].contains($0) }
+                guard mentioned.count == 1, let field = mentioned.first else {
+                    throw args.error("cannot tell which field '\(render(argument.value))' replaces; name it, as in corrupt(a: \(render(argument.value)))")
+                }
+                changes.append((field, argument.value))
+            }
+        }
+        guard !changes.isEmpty else { throw args.error("needs an expression, such as corrupt(a + 1)") }
+        let text = args.expressions.map { ($0.label.map { "\($0): " } ?? "") + render($0.value) }.joined(separator: ", ")
+        return .object(CorruptionObject(changes: changes, environment: args.environment, text: text))
+    }
+
+    /// The inputs, resolved site, slice and metric of an intervention built-in.
+    static func interventionTarget(_ args: CallArguments) throws -> (EvaluationTarget, HookPoint, ActivationSlice, Metric) {
+        let target = try evaluationTarget(args, modelIndex: nil, dataIndex: nil)
+        let point = try target.model.model.hooks.point(for: try args.required(0, "site"), what: "site")
+        func optionalInt(_ name: String) throws -> Int? { args.value(nil, name) == nil ? nil : try args.int(nil, name) }
+        let slice = ActivationSlice(head: try optionalInt("head"), position: try optionalInt("pos"), neuron: try optionalInt("neuron"))
+        let metric = try metricArgument(args, default: .accuracy)
+        return (target, point, slice, metric)
+    }
+
+    static let interventionParameters = ["site", "with", "head", "pos", "neuron", "metric", "model", "data", "split", "seed"]
+
+    static let patch = Builtin("patch", "patch(\"embed\", with: corrupt(a + 1), head: 0, pos: 2, neuron: 5, metric: \"accuracy\")",
+                               "run clean inputs with one activation taken from corrupted inputs: `patch embed with corrupt(a+1)`",
+                               parameters: interventionParameters) { args in
+        let (target, point, slice, metric) = try interventionTarget(args)
+        guard case .object(let corruption as CorruptionObject)? = args.value(1, "with") else {
+            throw args.error("needs 'with: corrupt(…)', the inputs to take the activation from")
+        }
+        let corrupted = try target.corrupted(corruption, args.interpreter)
+        let result = try Intervention.patch(target.model.model, clean: target.tokens, corrupted: corrupted, labels: target.labels, at: point,
+                                            slice: slice, metric: metric, detail: corruption.summary)
+        return args.interpreter.adopt(result, on: target)
+    }
+
+    static let ablate = Builtin("ablate", "ablate(\"mlp_post 0\", with: \"mean\", neuron: 5)",
+                                "replace an activation by zero, its mean or other inputs' values: `ablate mlp_post 0 with mean`",
+                                parameters: interventionParameters) { args in
+        let (target, point, slice, metric) = try interventionTarget(args)
+        let methodName = try args.string(1, "with", default: "mean")
+        guard let method = Intervention.AblationMethod(rawValue: methodName) else {
+            throw args.error("unknown ablation '\(methodName)' (zero, mean or resample)")
+        }
+        let result = try Intervention.ablate(target.model.model, tokens: target.tokens, labels: target.labels, at: point, method: method,
+                                             slice: slice, metric: metric, seed: try args.seed(nil, default: 0))
+        return args.interpreter.adopt(result, on: target)
+    }
+
+    static let hook = Builtin("hook", "hook(\"mlp_post 0\", with: fn(x) { x * 0 })",
+                              "run with a function replacing an activation: `hook blocks.0.mlp.hook_post with fn(x) { x * 0 }`",
+                              parameters: interventionParameters) { args in
+        let (target, point, slice, metric) = try interventionTarget(args)
+        guard case .function(let function)? = args.value(1, "with") else {
+            throw args.error("needs 'with: fn(x) { … }', a function from the activation to its replacement")
+        }
+        let interpreter = args.interpreter
+        let result = try Intervention.hook(target.model.model, tokens: target.tokens, labels: target.labels, at: point, slice: slice,
+                                           metric: metric, detail: function.name) { activation in
+            let replaced = try interpreter.apply(function, positional: [.tensor(activation)], range: args.range)
+            guard case .tensor(let tensor) = replaced else {
+                throw RuntimeError("the hook function must return a tensor, got \(replaced.typeName)", at: args.range)
+            }
+            return tensor
+        }
+        return args.interpreter.adopt(result, on: target)
+    }
+
+    /// The dataset's tokens with the corruption applied to its fields (mod p).
+    static func corruptedTokens(_ corruption: CorruptionObject, _ data: Dataset, _ interpreter: Interpreter) throws -> Tensor {
+        let scope = Environment(parent: corruption.environment)
+        for (name, values) in zip(data.fieldNames, data.fieldValues) {
+            scope.define(name, .tensor(try Tensor(float64: values.map(Double.init), shape: [values.count])))
+        }
+        scope.define("p", .number(Double(data.modulus)))
+        var fields = data.fieldValues
+        for (field, expression) in corruption.changes {
+            guard let index = data.fieldNames.firstIndex(of: field) else {
+                throw RuntimeError("corrupt: the dataset has no field '\(field)' (its fields are \(data.fieldNames.joined(separator: ", ")))", at: expression.range)
+            }
+            let value = try interpreter.evaluate(expression, in: scope)
+            let tensor = try value.asTensor()
+            let values = tensor.count == 1 ? [Double](repeating: try tensor.item(), count: data.count) : tensor.toDoubles()
+            guard values.count == data.count else {
+                throw RuntimeError("corrupt: '\(field)' must get \(data.count) values, got \(values.count)", at: expression.range)
+            }
+            guard values.allSatisfy({ $0.isFinite && $0 == $0.rounded() }) else {
+                throw RuntimeError("corrupt: '\(field)' must stay whole numbers", at: expression.range)
+            }
+            fields[index] = values.map { Int(floorMod($0, Double(data.modulus))) }
+        }
+        return try data.tokens(fields: fields)
+    }
+
+    /// Names a corruption expression reads.
+    static func fieldsMentioned(_ expr: Expr) -> Set<String> {
+        switch expr.kind {
+        case .variable(let name): return [name]
+        case .unary(_, let e): return fieldsMentioned(e)
+        case .binary(_, let a, let b), .logical(_, let a, let b), .range(let a, let b): return fieldsMentioned(a).union(fieldsMentioned(b))
+        case .call(let f, let arguments): return arguments.reduce(fieldsMentioned(f)) { $0.union(fieldsMentioned($1.value)) }
+        case .list(let items): return items.reduce([]) { $0.union(fieldsMentioned($1)) }
+        case .index(let e, _), .field(let e, _): return fieldsMentioned(e)
+        default: return []
+        }
+    }
+}
+
+extension Interpreter {
+    /// An intervention's result, naming the inputs it measured, is kept for reports and returned.
+    func adopt(_ result: InterventionResult, on target: EvaluationTarget) -> Value {
+        let object = InterventionObject(result, inputs: target.description)
+        session.results.append(object)
+        return .object(object)
+    }
+}

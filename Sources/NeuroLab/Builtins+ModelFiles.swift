@@ -1,0 +1,104 @@
+import Foundation
+import NeuroEngine
+import NeuroLanguage
+import NeuroModels
+import NeuroPlots
+
+/// The file formats a value of the workbench can be saved as, in the
+/// order error messages list them: models, runs, results and interventions,
+/// pictures of anything `plot` draws, and the language's own for the rest.
+enum LabFileFormats {
+    static func fitting(_ value: Value) -> [FileFormat] {
+        switch value {
+        case .tensor: return [.npy, .safetensors, .csv, .json, .svg]
+        case .object(let result as ResultValue):
+            let extra = result.textFormats.keys.compactMap { FileFormat(rawValue: $0) }
+            return [.json, .csv, .npy, .svg] + extra.filter { ![.json, .csv, .npy, .svg].contains($0) }.sorted { $0.rawValue < $1.rawValue }
+        case .object(is ModelObject), .object(is TrainingObject): return [.safetensors, .svg]
+        case .object(is InterventionObject): return [.json, .svg]
+        default: return FileFormat.plain(value)
+        }
+    }
+}
+
+/// `load` and `save` for the workbench: models and training runs in
+/// safetensors files, results, interventions, and SVG pictures; tensors
+/// and plain values as the language saves them.
+extension Builtins {
+    static var modelFiles: [Builtin] { [loadModel, saveModel] }
+
+    static let loadModel = Builtin("load", "load(\"model.safetensors\", act: \"relu\")",
+                              "a model from TransformerLens-named safetensors weights, or a saved training run; .npy files, and safetensors files of other tensors, load as tensors",
+                              parameters: ["path", "act", "norm"], effects: .files) { args in
+        let path = try loadPath(args)
+        if (path as NSString).pathExtension.lowercased() == "npy" { return .tensor(try NPY.read(path)) }
+        let act = try args.value(nil, "act").map { _ in try args.string(nil, "act") }.map { name -> ActivationFunction in
+            guard let act = ActivationFunction(rawValue: name) else { throw args.error("unknown activation '\(name)'") }
+            return act
+        }
+        let norm = try args.value(nil, "norm").map { _ in try args.string(nil, "norm") }.map { name -> NormalizationType in
+            guard let norm = NormalizationType(rawValue: name) else { throw args.error("unknown normalization '\(name)'") }
+            return norm
+        }
+        let file = try SafeTensors.read(path, skipping: HookedTransformer.isIgnoredBuffer)
+        let session = args.interpreter.session
+        if Trainer.isTrainingRun(file) {
+            let trainer = try Trainer.resume(file, path: path)
+            let model = ModelObject(trainer.model, trainer: trainer)
+            session.model = model
+            session.data = DatasetObject(trainer.data)
+            session.madeModels += 1
+            session.madeDatasets += 1
+            return .object(model)
+        }
+        guard HookedTransformer.looksLikeModel(file) else { return tensors(file) }
+        let model = ModelObject(try HookedTransformer.load(file, path: path, actFn: act, normalization: norm))
+        session.model = model
+        session.madeModels += 1
+        return .object(model)
+    }
+
+    static let saveModel = Builtin("save", "save(value, \"path\")",
+                              "write a value in the format its extension names (.npy .safetensors .csv .json .svg, .dot for circuits), atomically",
+                              parameters: ["value", "to", "path", "run"], effects: .files) { args in
+        let value = try args.required(0, "value")
+        let path = try savePath(args)
+        let format = try saveFormat(value, path: path, fitting: LabFileFormats.fitting(value),
+                                    savable: "values, tensors, models, training runs and results", args)
+        try args.engine { try write(value, as: format, to: path, args) }
+        args.interpreter.output("saved \(value.typeName) to \(path)")
+        return .none
+    }
+
+    /// Writes `value` in `format` (already checked to fit it).
+    private static func write(_ value: Value, as format: FileFormat, to path: String, _ args: CallArguments) throws {
+        if format == .svg {
+            let figure = try naming(args) { try Figure.of(value) }
+            return try writeAtomically(Array(try naming(args) { try figure.svg() }.utf8), to: path)
+        }
+        switch value {
+        case .object(let model as ModelObject):
+            if try args.bool(nil, "run", default: false) {
+                guard let trainer = model.trainer else { throw args.error("run: true saves a training run, and this model has not been trained") }
+                try trainer.save(to: path)
+            } else {
+                try model.model.save(to: path)
+            }
+        case .object(let training as TrainingObject):
+            // A result is a snapshot; the run file holds the run as it is now.
+            guard training.epoch == training.trainer.epoch else {
+                throw args.error("this training result is from epoch \(training.epoch), and its run has trained on to epoch "
+                                 + "\(training.trainer.epoch); save(model, \"run.safetensors\", run: true) saves the run as it is now")
+            }
+            try training.trainer.save(to: path)
+        case .object(let result as ResultValue):
+            try result.save(to: path)
+        case .object(let intervention as InterventionObject):
+            try writeAtomically(Array((JSONText.object(intervention.fieldNames.compactMap { name in
+                (try? intervention.field(name)).flatMap { $0 }.map { (name, $0) }
+            }, kind: intervention.result.kind.rawValue) + "\n").utf8), to: path)
+        default:
+            try writePlain(value, as: format, to: path, args)
+        }
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import NeuroEngine
+import NeuroLanguage
+import NeuroPlots
+import NeuroModels
+import NeuroAnalysis
+
+/// Built-ins for models: making one, making a model and dataset the
+/// current ones, and naming its hooks. (`NeuroLab.vocabulary` gathers the
+/// workbench's built-ins from `domain`, in this order.)
+extension Builtins {
+    static var domain: [Builtin] {
+        [modular, addition, group, transformer, train, use, accuracy, loss, logits, run, corrupt, patch, ablate, hook, hooks,
+         baseline] + modelFiles
+    }
+
+    static let transformer = Builtin(
+        "transformer", "transformer(data, layers: 1, heads: 4, d_model: 128, d_mlp: 4·d_model, act: \"relu\", norm: \"none\", seed: 0)",
+        "a hooked transformer (TransformerLens layout); vocabulary and context from the dataset (if not given: the current one, else the one made last)",
+        parameters: ["data", "layers", "heads", "d_model", "d_head", "d_mlp", "act", "norm", "d_vocab", "d_vocab_out", "n_ctx", "seed"],
+        effects: .training
+    ) { args in
+        let session = args.interpreter.session
+        let data = try args.object(0, "data", as: DatasetObject.self, what: "a dataset") ?? session.data ?? session.lastMadeData
+        let actName = try args.string(nil, "act", default: "relu")
+        guard let act = ActivationFunction(rawValue: actName) else {
+            throw args.error("unknown activation '\(actName)' (relu, gelu or gelu_new)")
+        }
+        let normName = try args.string(nil, "norm", default: "none")
+        guard let norm = NormalizationType(rawValue: normName) ?? (normName == "LN" ? .layerNorm : nil) else {
+            throw args.error("unknown normalization '\(normName)' (none, LN or LNPre)")
+        }
+        func size(_ name: String, _ fromData: Int?) throws -> Int {
+            if args.value(nil, name) != nil { return try args.int(nil, name) }
+            guard let fromData else { throw args.error("needs '\(name)' or a dataset to take it from") }
+            return fromData
+        }
+        let heads = try args.int(nil, "heads", default: 4)
+        let dModel = try args.int(nil, "d_model", default: 128)
+        let config = try TransformerConfig(
+            nLayers: args.int(nil, "layers", default: 1), nHeads: heads, dModel: dModel,
+            dHead: args.value(nil, "d_head") == nil ? nil : try args.int(nil, "d_head"),
+            dMLP: args.int(nil, "d_mlp", default: 4 * dModel), actFn: act, normalizationType: norm,
+            dVocab: size("d_vocab", data?.dataset.dVocab), dVocabOut: size("d_vocab_out", data?.dataset.dVocabOut),
+            nCtx: size("n_ctx", data?.dataset.nCtx), seed: try args.seed(nil, default: 0))
+        let model = ModelObject(try HookedTransformer(config: config))
+        session.madeModels += 1
+        return .object(model)
+    }
+
+    static let use = Builtin("use", "use(model, on: data)", "make a model and dataset the session's current ones: `use model on data`",
+                             parameters: ["on", "data"]) { args in
+        let session = args.interpreter.session
+        let model = try args.object(0, "model", as: ModelObject.self, what: "a model")
+        let data = try args.object(1, "on", as: DatasetObject.self, what: "a dataset")
+            ?? args.object(nil, "data", as: DatasetObject.self, what: "a dataset")
+        if let pairModel = model ?? session.model, let pairData = data ?? session.data { try checkFit(pairModel, pairData, args) }
+        if let model { session.model = model }
+        if let data { session.data = data }
+        return .none
+    }
+
+    static let hooks = Builtin("hooks", "hooks(model)", "every hook name of the model, in forward order", parameters: ["model"]) { args in
+        let model = try args.object(0, "model", as: ModelObject.self, what: "a model") ?? args.interpreter.session.requireModel("hooks")
+        return .list(model.model.hookPoints.map { .string($0.name) })
+    }
+}

@@ -1,0 +1,66 @@
+import NeuroEngine
+import NeuroModels
+import NeuroLanguage
+import NeuroPlots
+
+/// What a session remembers besides variables: the current model and data
+/// (set only by `use`, `train` and `load`: making a model or a dataset does
+/// not change what later statements measure), and every result in order,
+/// for reports.
+public final class Session {
+    public var model: ModelObject?
+    public var data: DatasetObject?
+    /// The dataset made last: where `transformer(…)` takes its vocabulary when
+    /// given no data and none is current.
+    public var lastMadeData: DatasetObject?
+    /// How many models and datasets the session has made or loaded; with more
+    /// than one, printed results name the model and data they measured.
+    public var madeModels = 0
+    public var madeDatasets = 0
+    /// Model and data pairs already warned about (trained on another task).
+    var warnedMismatches: Set<String> = []
+    /// Results in the order they were made (trainings, interventions, analyses).
+    public var results: [NativeObject] = []
+    /// Remarks to show the user once (e.g. a variable hiding a built-in): the interpreter's.
+    public var notes: [String] {
+        get { interpreter?.notes ?? [] }
+        set { interpreter?.notes = newValue }
+    }
+    /// The interpreter this session belongs to.
+    private weak var interpreter: Interpreter?
+    /// Shows a progress line while training (set by the front end; silent by default).
+    public var progress: (String) -> Void = { _ in }
+    /// Ends a progress line once training stops.
+    public var progressDone: () -> Void = {}
+
+    /// The session of `interpreter` (see `Interpreter.session`).
+    init(_ interpreter: Interpreter) {
+        self.interpreter = interpreter
+    }
+
+    /// A key for a (model, dataset) pair.
+    func pairKey(_ model: ModelObject, _ data: DatasetObject) -> String {
+        "\(ObjectIdentifier(model).hashValue)-\(ObjectIdentifier(data).hashValue)"
+    }
+
+    /// The current model, or an error saying how to set one.
+    public func requireModel(_ function: String) throws -> ModelObject {
+        guard let model else {
+            throw RuntimeError("\(function): no current model; say 'use MODEL on DATA' (or train it, or load one), or give model: MODEL")
+        }
+        return model
+    }
+
+    /// The current dataset, or an error saying how to set one.
+    public func requireData(_ function: String) throws -> DatasetObject {
+        guard let data else {
+            throw RuntimeError("\(function): no current dataset; say 'use MODEL on DATA' (or train the model on it), or give data: DATA")
+        }
+        return data
+    }
+}
+
+extension Interpreter {
+    /// The current model and dataset, results so far, and other session state.
+    public var session: Session { attachment { Session(self) } }
+}
