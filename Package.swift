@@ -69,7 +69,7 @@ let package = Package(
         // The workbench's vocabulary for the language: objects, domain built-ins, the session, stdlib/.
         .target(
             name: "NeuroLab",
-            dependencies: ["NeuroEngine", "NeuroModels", "NeuroAnalysis", "NeuroPlots", "NeuroLanguage"],
+            dependencies: ["NeuroText", "NeuroEngine", "NeuroModels", "NeuroAnalysis", "NeuroPlots", "NeuroLanguage"],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
         .executableTarget(

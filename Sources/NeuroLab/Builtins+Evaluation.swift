@@ -113,15 +113,18 @@ extension Builtins {
         return .number(try Metrics.crossEntropy(lastLogits(t.model.model, t.split), labels: t.labels).item())
     }
 
-    static let logits = Builtin("logits", "logits(model, data, split: \"all\")",
-                                "last-position logits [inputs, d_vocab_out], in grid order for split all", parameters: ["model", "data", "split"]) { args in
+    static let logits = Builtin("logits", "logits(model, data, split: \"all\") or logits(model, text)",
+                                "last-position logits [inputs, d_vocab_out], in grid order for split all; for a pretrained model and text, [batch, pos, d_vocab]",
+                                parameters: ["model", "data", "split", "text", "prepend_bos", "truncate"]) { args in
+        if case .object(let model as LanguageModelObject)? = args.value(0, "model") { return try textLogits(model, args) }
         let t = try evaluationTarget(args)
         return .tensor(try lastLogits(t.model.model, t.split))
     }
 
-    static let run = Builtin("run", "run(model, data, split: \"all\", hooks: [..])",
-                             "run and cache every activation (or the listed hooks): cache[\"blocks.0.attn.hook_pattern\"]",
-                             parameters: ["model", "data", "split", "hooks"]) { args in
+    static let run = Builtin("run", "run(model, data, split: \"all\", hooks: [..]) or run(model, text)",
+                             "run and cache every activation (or the listed hooks): cache[\"blocks.0.attn.hook_pattern\"]; a pretrained model runs a text or a list of texts",
+                             parameters: ["model", "data", "split", "hooks", "text", "prepend_bos", "truncate"]) { args in
+        if case .object(let model as LanguageModelObject)? = args.value(0, "model") { return try textRun(model, args) }
         let t = try evaluationTarget(args)
         let model = t.model.model
         var request = CacheRequest.all

@@ -27,9 +27,10 @@ enum LabFileFormats {
 extension Builtins {
     static var modelFiles: [Builtin] { [loadModel, saveModel] }
 
-    static let loadModel = Builtin("load", "load(\"model.safetensors\", act: \"relu\")",
-                              "a model from TransformerLens-named safetensors weights, or a saved training run; .npy files, and safetensors files of other tensors, load as tensors",
-                              parameters: ["path", "act", "norm"], effects: .files) { args in
+    static let loadModel = Builtin("load", "load(\"model.safetensors\", act: \"relu\") or load(\"hf-folder\", process: false)",
+                              "a model from TransformerLens-named safetensors weights, or a saved training run; .npy files, and safetensors files of other tensors, load as tensors; a Hugging Face folder (BERT, GPT-2) or a fetched model's name (\"all-minilm-l6-v2\") loads a pretrained language model with its tokenizer",
+                              parameters: ["path", "act", "norm", "process"], effects: .files) { args in
+        if let folder = try pretrainedFolder(args) { return try loadPretrained(folder, args) }
         let path = try loadPath(args)
         if (path as NSString).pathExtension.lowercased() == "npy" { return .tensor(try NPY.read(path)) }
         let act = try args.value(nil, "act").map { _ in try args.string(nil, "act") }.map { name -> ActivationFunction in
@@ -55,6 +56,31 @@ extension Builtins {
         let model = ModelObject(try HookedTransformer.load(file, path: path, actFn: act, normalization: norm))
         session.model = model
         session.madeModels += 1
+        return .object(model)
+    }
+
+    /// The folder `load` was given when it names a pretrained model: a
+    /// directory, or the name of a model `neuromap fetch` knows (which must
+    /// then be in the cache; the error says how to fetch it).
+    static func pretrainedFolder(_ args: CallArguments) throws -> String? {
+        let path = try args.string(0, "path")
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+            return isDirectory.boolValue ? path : nil
+        }
+        guard ModelCache.knownNames.contains(path.lowercased()) else { return nil }
+        return try args.engine { try ModelCache.require(path.lowercased()) }
+    }
+
+    /// Opens a Hugging Face folder with its tokenizer; it becomes the model
+    /// text built-ins use when given none.
+    static func loadPretrained(_ folder: String, _ args: CallArguments) throws -> Value {
+        for name in ["act", "norm"] where args.value(nil, name) != nil {
+            throw args.error("'\(name)' is for TransformerLens weight files; a Hugging Face folder says its own in config.json")
+        }
+        let process = try args.bool(nil, "process", default: false)
+        let model = try args.engine { try LanguageModelObject.load(folder: folder, options: PretrainedOptions(processWeights: process)) }
+        args.interpreter.session.languageModel = model
         return .object(model)
     }
 

@@ -11,7 +11,7 @@ import NeuroAnalysis
 extension Builtins {
     static var domain: [Builtin] {
         [modular, addition, group, transformer, train, use, accuracy, loss, logits, run, corrupt, patch, ablate, hook, hooks,
-         baseline] + modelFiles
+         baseline] + modelFiles + text
     }
 
     static let transformer = Builtin(
@@ -61,6 +61,7 @@ extension Builtins {
     }
 
     static let hooks = Builtin("hooks", "hooks(model)", "every hook name of the model, in forward order", parameters: ["model"]) { args in
+        if case .object(let model as LanguageModelObject)? = args.value(0, "model") { return .list(model.model.hookPoints.map { .string($0.name) }) }
         let model = try args.object(0, "model", as: ModelObject.self, what: "a model") ?? args.interpreter.session.requireModel("hooks")
         return .list(model.model.hookPoints.map { .string($0.name) })
     }

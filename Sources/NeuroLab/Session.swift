@@ -10,6 +10,8 @@ import NeuroPlots
 public final class Session {
     public var model: ModelObject?
     public var data: DatasetObject?
+    /// The pretrained language model loaded last: text built-ins use it when given no model.
+    public var languageModel: LanguageModelObject?
     /// The dataset made last: where `transformer(…)` takes its vocabulary when
     /// given no data and none is current.
     public var lastMadeData: DatasetObject?

@@ -1,0 +1,149 @@
+import Foundation
+import NeuroEngine
+import NeuroLanguage
+import NeuroModels
+import NeuroText
+
+/// Built-ins for text and pretrained language models: tokens in and out,
+/// and greedy generation. `run` and `logits` take text too (see
+/// `textRun` and `textLogits`, which they call for a pretrained model).
+extension Builtins {
+    static var text: [Builtin] { [tokenize, strTokens, decode, generate] }
+
+    static let tokenize = Builtin("tokenize", "tokenize(model, text, prepend_bos: true, truncate: false)",
+                                  "a text's token ids as TransformerLens's to_tokens ([CLS]…[SEP] for BERT, after <|endoftext|> for GPT-2); a list of texts gives a padded [batch, pos]",
+                                  parameters: ["model", "text", "prepend_bos", "truncate"]) { args in
+        let (model, input) = try textModel(args)
+        let batch = try textBatch(model, input, args)
+        return .tensor(isList(input) ? batch.ids : try batch.ids.reshaped([batch.lengths[0]]))
+    }
+
+    static let strTokens = Builtin("str_tokens", "str_tokens(model, text, prepend_bos: true, truncate: false)",
+                                   "the tokens of a text as strings, each id decoded alone (TransformerLens's to_str_tokens)",
+                                   parameters: ["model", "text", "prepend_bos", "truncate"]) { args in
+        let (model, input) = try textModel(args)
+        let batch = try textBatch(model, input, args)
+        let rows = batch.rows.map { Value.list($0.map { .string(model.tokenizer.tokenString($0)) }) }
+        return isList(input) ? .list(rows) : rows[0]
+    }
+
+    static let decode = Builtin("decode", "decode(model, ids)",
+                                "the text of token ids (special tokens kept), as Hugging Face's decode",
+                                parameters: ["model", "ids"]) { args in
+        let (model, input) = try textModel(args, input: "ids")
+        let ids: [Int]
+        switch input {
+        case .tensor(let t) where !t.dtype.isFloatingPoint && t.rank <= 1: ids = t.toInts()
+        case .list(let items):
+            ids = try items.map { item in
+                guard case .number(let n) = item, n == n.rounded(), Swift.abs(n) < 1e15 else {
+                    throw args.error("'ids' must be whole numbers, got \(item.typeName)")
+                }
+                return Int(n)
+            }
+        default: throw args.error("'ids' must be a list or a 1-d integer tensor of token ids, got \(input.typeName)")
+        }
+        return .string(try args.engine { try model.tokenizer.decode(ids) })
+    }
+
+    static let generate = Builtin("generate", "generate(model, prompt, tokens: 20, stop_at_eos: true)",
+                                  "greedy continuation of a prompt by a decoder (GPT-2): the prompt and the tokens it chose, as text",
+                                  parameters: ["model", "prompt", "tokens", "stop_at_eos"], effects: .training) { args in
+        let (model, input) = try textModel(args, input: "prompt")
+        guard model.isDecoder, model.model.hasHead else {
+            throw args.error("\(model.model.modelType) is not a decoder with a language-model head; generate needs one, such as GPT-2")
+        }
+        guard case .string(let prompt) = input else { throw args.error("'prompt' must be a string, got \(input.typeName)") }
+        let count = try args.int(nil, "tokens", default: 20)
+        guard count >= 0 else { throw args.error("'tokens' must be 0 or more, got \(count)") }
+        let stopAtEnd = try args.bool(nil, "stop_at_eos", default: true)
+        var ids = try args.engine { try model.encode(prompt, warn: args.interpreter.output) }
+        let prefix = model.beginningToken == nil ? 0 : 1
+        guard ids.count + count <= model.model.config.nCtx else {
+            throw args.error("the prompt's \(ids.count) tokens and \(count) more exceed the model's \(model.model.config.nCtx) positions")
+        }
+        for _ in 0..<count {
+            if Interruption.requested { throw EngineError(.interrupted, "interrupted") }
+            let next = try args.engine { () -> Int in
+                let tokens = try Tensor(ints: ids, shape: [1, ids.count])
+                let (logits, _) = try GradMode.withNoGrad { try model.model.run(tokens, attentionMask: nil, positions: .last) }
+                return try logits.reshaped([logits.count]).argmax(axis: 0).toInts()[0]
+            }
+            ids.append(next)
+            if stopAtEnd, next == model.tokenizer.specialTokens.eos { break }
+        }
+        return .string(try args.engine { try model.tokenizer.decode(Array(ids[prefix...])) })
+    }
+
+    // MARK: - Text through run and logits
+
+    /// `run(model, text, hooks: [..])`: a cache of the activations on a text
+    /// ([1, pos, …]) or a padded batch of texts ([batch, pos, …]).
+    static func textRun(_ model: LanguageModelObject, _ args: CallArguments) throws -> Value {
+        let input = try args.required(1, "text")
+        let batch = try textBatch(model, input, args)
+        var request = CacheRequest.all
+        if let listed = args.value(nil, "hooks") {
+            guard case .list(let names) = listed else { throw args.error("'hooks' must be a list of hook names") }
+            let resolver = model.model.hooks
+            request = .only(Set(try names.map { name in try args.engine { try resolver.point(for: name, what: "hooks") } }))
+        }
+        let (_, cache) = try args.engine {
+            try GradMode.withNoGrad { try model.model.run(batch.ids, attentionMask: batch.mask, cache: request) }
+        }
+        return .object(CacheObject(cache))
+    }
+
+    /// `logits(model, text)`: [1, pos, d_vocab] (or [batch, pos, d_vocab] for
+    /// a list of texts) from a model with a language-model head.
+    static func textLogits(_ model: LanguageModelObject, _ args: CallArguments) throws -> Value {
+        guard model.model.hasHead else {
+            throw args.error("this \(model.model.modelType) model has no language-model head, so no logits; run(model, text) gives its hidden states")
+        }
+        let input = try args.required(1, "text")
+        let batch = try textBatch(model, input, args)
+        let (logits, _) = try args.engine {
+            try GradMode.withNoGrad { try model.model.run(batch.ids, attentionMask: batch.mask) }
+        }
+        return .tensor(logits)
+    }
+
+    // MARK: - Helpers
+
+    /// The pretrained model a text built-in works on and its text argument:
+    /// `f(model, text)`, or `f(text)` with the model loaded last.
+    static func textModel(_ args: CallArguments, input name: String = "text") throws -> (LanguageModelObject, Value) {
+        if case .object(let model as LanguageModelObject)? = args.value(0, "model") {
+            return (model, try args.required(1, name))
+        }
+        if let first = args.value(0, "model"), case .object = first {
+            throw args.error("needs a pretrained language model, got a \(first.typeName) trained here; load one with load(\"path/to/hf-folder\")")
+        }
+        guard let model = args.interpreter.session.languageModel else {
+            throw args.error("needs a pretrained language model: load one with m = load(\"path/to/hf-folder\") or load(\"all-minilm-l6-v2\")")
+        }
+        return (model, try args.required(0, name))
+    }
+
+    /// The texts of `input` (a string or a list of strings) as one batch.
+    static func textBatch(_ model: LanguageModelObject, _ input: Value, _ args: CallArguments) throws -> TextBatch {
+        let texts: [String]
+        switch input {
+        case .string(let text): texts = [text]
+        case .list(let items):
+            texts = try items.enumerated().map { index, item in
+                guard case .string(let text) = item else { throw args.error("text \(index) must be a string, got \(item.typeName)") }
+                return text
+            }
+        default: throw args.error("'text' must be a string or a list of strings, got \(input.typeName)")
+        }
+        let prependBOS = try args.bool(nil, "prepend_bos", default: true)
+        let truncate = try args.bool(nil, "truncate", default: false)
+        return try args.engine { try model.batch(texts, prependBOS: prependBOS, truncate: truncate, warn: args.interpreter.output) }
+    }
+
+    static func isList(_ value: Value) -> Bool {
+        if case .list = value { return true }
+        return false
+    }
+}
