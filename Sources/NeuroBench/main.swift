@@ -104,7 +104,8 @@ struct Options {
 }
 
 let benchmarkNames = ["blas_sgemm", "engine_matmul", "engine_matmul_backward", "softmax", "layer_norm", "elementwise_chain",
-                      "grokking_p113_epoch", "run_with_cache_all", "patching_sweep_z_p113", "progress_250_checkpoints", "fuzz"]
+                      "grokking_p113_epoch", "run_with_cache_all", "patching_sweep_z_p113", "progress_250_checkpoints", "fuzz",
+                      "bert_b1x128", "bert_b32x128"]
 
 let usage = """
 usage: neuromap-bench [--only NAME[,NAME]] [--threads N] [--iterations N]
@@ -384,6 +385,8 @@ do {
         case "patching_sweep_z_p113": try benchPatchingSweep(&context)
         case "progress_250_checkpoints": try benchProgressMeasures(&context)
         case "fuzz": try benchFuzz(&context)
+        case "bert_b1x128": try benchBERT(&context, batch: 1)
+        case "bert_b32x128": try benchBERT(&context, batch: 32)
         default: fail("no benchmark named '\(name)'")
         }
     }
