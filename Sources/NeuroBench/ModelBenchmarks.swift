@@ -97,3 +97,26 @@ func benchPatchingSweep(_ context: inout Context) throws {
     }
     emit([("name", .string("patching_sweep_z_p113"))] + timingFields(t) + [("forward_passes", .int(passes)), ("inputs", .int(data.count))])
 }
+
+/// The real MiniLM (all-MiniLM-L6-v2, a 6-layer BERT, d_model 384) on random
+/// ids [batch, 128] (seed 0), no cache: `bert_b1x128` and `bert_b32x128`, to
+/// be read beside ../shared/peer/hf_bert_bench.py (Hugging Face on torch,
+/// 2 threads). The folder is `NEUROMAP_MINILM` when set, else the model
+/// cache; without it the benchmark says so and is skipped.
+func benchBERT(_ context: inout Context, batch: Int) throws {
+    let name = "bert_b\(batch)x128"
+    let environment = ProcessInfo.processInfo.environment
+    let folder = try environment["NEUROMAP_MINILM"].flatMap { $0.isEmpty ? nil : $0 } ?? ModelCache.folder(for: "all-minilm-l6-v2")
+    guard FileManager.default.fileExists(atPath: folder + "/config.json") else {
+        emit([("name", .string(name)), ("skipped", .string("no model at \(folder): run `\(ModelCache.fetchCommand(for: "all-minilm-l6-v2"))` or set NEUROMAP_MINILM"))])
+        return
+    }
+    let model = try Pretrained.load(folder)
+    var rng = RandomGenerator(seed: 0)
+    let ids = try Tensor(ints: (0..<(batch * 128)).map { _ in rng.nextInt(below: model.config.dVocab) }, shape: [batch, 128])
+    let (iterations, warmup) = context.runs(batch == 1 ? 50 : 5)
+    let t = try measure(iterations: iterations, warmup: warmup) {
+        _ = try GradMode.withNoGrad { try model.run(ids) }
+    }
+    emit([("name", .string(name))] + timingFields(t) + [("peer_readme_ms", .number(batch == 1 ? 22 : 596))])
+}

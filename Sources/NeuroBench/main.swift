@@ -105,7 +105,7 @@ struct Options {
 
 let benchmarkNames = ["blas_sgemm", "engine_matmul", "engine_matmul_backward", "softmax", "layer_norm", "elementwise_chain",
                       "grokking_p113_epoch", "run_with_cache_all", "patching_sweep_z_p113", "progress_250_checkpoints", "fuzz",
-                      "tokenize_wordpiece_1mb", "tokenize_bpe_1mb"]
+                      "tokenize_wordpiece_1mb", "tokenize_bpe_1mb", "bert_b1x128", "bert_b32x128"]
 
 let usage = """
 usage: neuromap-bench [--only NAME[,NAME]] [--threads N] [--iterations N]
@@ -387,6 +387,8 @@ do {
         case "fuzz": try benchFuzz(&context)
         case "tokenize_wordpiece_1mb": try benchTokenizeWordPiece(&context)
         case "tokenize_bpe_1mb": try benchTokenizeBPE(&context)
+        case "bert_b1x128": try benchBERT(&context, batch: 1)
+        case "bert_b32x128": try benchBERT(&context, batch: 32)
         default: fail("no benchmark named '\(name)'")
         }
     }
