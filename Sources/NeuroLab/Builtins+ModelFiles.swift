@@ -66,7 +66,9 @@ extension Builtins {
         let path = try args.string(0, "path")
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
-            return isDirectory.boolValue ? path : nil
+            // A directory named like a weights file is refused as one (not a regular file).
+            let fileLike = ["npy", "safetensors"].contains((path as NSString).pathExtension.lowercased())
+            return isDirectory.boolValue && !fileLike ? path : nil
         }
         guard ModelCache.knownNames.contains(path.lowercased()) else { return nil }
         return try args.engine { try ModelCache.require(path.lowercased()) }
