@@ -118,7 +118,7 @@ public enum Fuzzer {
             } catch let error as RuntimeError {
                 if error.range == nil { findings.append("runtime error with no place: \(error.message)") }
                 inspect(error.diagnostic, "runtime error")
-                if error.message == "step budget exhausted" { return (.stepLimited, findings) }
+                if error.stop == .stepBudget { return (.stepLimited, findings) }
                 if outcome == .completed { outcome = .runtimeError }
             } catch {
                 findings.append("\(type(of: error)) escaped the interpreter: \(error)")

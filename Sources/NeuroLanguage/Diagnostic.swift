@@ -142,6 +142,15 @@ public struct RuntimeError: Error, CustomStringConvertible {
     /// Whether `range` is in a standard-library file (while the error passes
     /// through library functions on its way out to the script's code).
     var raisedInLibrary = false
+    /// Why the run stopped, when it was stopped rather than failed: a sandbox
+    /// tells its own limits from the program's errors by this, not by the message.
+    public internal(set) var stop: Stop?
+
+    /// A run stopped by a limit set from outside the program.
+    public enum Stop: Sendable {
+        /// `Interpreter.stepBudget` ran out.
+        case stepBudget
+    }
 
     public init(_ message: String, at range: SourceRange? = nil) {
         self.message = message

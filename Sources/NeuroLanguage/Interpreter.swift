@@ -200,7 +200,11 @@ public final class Interpreter {
     private func checkInterrupt(_ range: SourceRange) throws {
         if Interruption.requested { throw RuntimeError("interrupted", at: range) }
         if let steps = stepBudget {
-            guard steps > 0 else { throw RuntimeError("step budget exhausted", at: range) }
+            guard steps > 0 else {
+                var exhausted = RuntimeError("step budget exhausted", at: range)
+                exhausted.stop = .stepBudget
+                throw exhausted
+            }
             stepBudget = steps - 1
         }
     }
