@@ -8,7 +8,7 @@ import NeuroText
 /// and greedy generation. `run` and `logits` take text too (see
 /// `textRun` and `textLogits`, which they call for a pretrained model).
 extension Builtins {
-    static var text: [Builtin] { [tokenize, strTokens, decode, generate] }
+    static var text: [Builtin] { [tokenize, strTokens, decode, generate, textData] }
 
     static let tokenize = Builtin("tokenize", "tokenize(model, text, prepend_bos: true, truncate: false)",
                                   "a text's token ids as TransformerLens's to_tokens ([CLS]…[SEP] for BERT, after <|endoftext|> for GPT-2); a list of texts gives a padded [batch, pos]",
@@ -129,21 +129,32 @@ extension Builtins {
     static func textBatch(_ model: LanguageModelObject, _ input: Value, _ args: CallArguments) throws -> TextBatch {
         let texts: [String]
         switch input {
+        case .object(let data as TextDataObject):
+            guard data.tokenizer === model.tokenizer || data.tokenizer.vocabularySize == model.tokenizer.vocabularySize else {
+                throw args.error("this text data was made with another model's tokenizer (\(data.tokenizer.vocabularySize) tokens, the model's has \(model.tokenizer.vocabularySize)); make it again with text_data(model, …)")
+            }
+            let ids = data.tokens.toInts(), width = data.tokens.shape[1]
+            let rows = data.lengths.enumerated().map { i, length in Array(ids[(i * width)..<(i * width + length)]) }
+            let padded = data.lengths.contains { $0 < width }
+            return TextBatch(ids: data.tokens, mask: padded ? data.mask : nil, lengths: data.lengths, rows: rows)
         case .string(let text): texts = [text]
         case .list(let items):
             texts = try items.enumerated().map { index, item in
                 guard case .string(let text) = item else { throw args.error("text \(index) must be a string, got \(item.typeName)") }
                 return text
             }
-        default: throw args.error("'text' must be a string or a list of strings, got \(input.typeName)")
+        default: throw args.error("'text' must be a string, a list of strings or text data, got \(input.typeName)")
         }
         let prependBOS = try args.bool(nil, "prepend_bos", default: true)
         let truncate = try args.bool(nil, "truncate", default: false)
         return try args.engine { try model.batch(texts, prependBOS: prependBOS, truncate: truncate, warn: args.interpreter.output) }
     }
 
+    /// Whether a text argument is several texts (a list, or text data): results keep a batch axis.
     static func isList(_ value: Value) -> Bool {
-        if case .list = value { return true }
-        return false
+        switch value {
+        case .list, .object(is TextDataObject): return true
+        default: return false
+        }
     }
 }
