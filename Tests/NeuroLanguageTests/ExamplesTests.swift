@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 @testable import NeuroLanguage
 import NeuroLab
+import NeuroModels
 
 /// Runs every `examples/*.nmap` in-process, as `neuromap run` would, with the
 /// standard library loaded, in a temporary working directory (so the files
@@ -24,6 +25,15 @@ final class ExamplesTests: XCTestCase {
         "patching.nmap": ["p": .number(13), "epochs": .number(3)],
         "circuits.nmap": ["p": .number(13), "epochs": .number(3), "sample": .number(100)],
     ]
+
+    /// The pretrained example reads the real MiniLM from the model cache; where
+    /// it was not fetched, the tiny BERT of the tests stands in (2 layers).
+    static var pretrainedReductions: [String: [String: Value]] {
+        guard (try? ModelCache.isPresent("all-minilm-l6-v2")) != true else { return [:] }
+        let tiny = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("NeuroLabTests/Fixtures/tiny-bert").path
+        return ["language_model.nmap": ["model_path": .string(tiny), "layer": .number(1)]]
+    }
 
     static let examplesDirectory = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -71,7 +81,7 @@ final class ExamplesTests: XCTestCase {
         for url in examples {
             let name = url.lastPathComponent
             let started = Date()
-            let (output, failure, unused) = try runExample(url, overrides: Self.reductions[name] ?? [:], in: workDirectory)
+            let (output, failure, unused) = try runExample(url, overrides: Self.reductions[name] ?? Self.pretrainedReductions[name] ?? [:], in: workDirectory)
             let seconds = Date().timeIntervalSince(started)
             if let failure {
                 XCTFail("examples/\(name) failed:\n\(failure)\n--- its output ---\n\(output.suffix(40).joined(separator: "\n"))")
