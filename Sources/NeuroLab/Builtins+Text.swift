@@ -19,9 +19,10 @@ extension Builtins {
     }
 
     static let strTokens = Builtin("str_tokens", "str_tokens(model, text, prepend_bos: true, truncate: false)",
-                                   "the tokens of a text as strings, each id decoded alone (TransformerLens's to_str_tokens)",
+                                   "the tokens of a text (or of token ids) as strings, each id decoded alone (TransformerLens's to_str_tokens)",
                                    parameters: ["model", "text", "prepend_bos", "truncate"]) { args in
         let (model, input) = try textModel(args)
+        if case .tensor = input { return .list(try tokenIDs(input, args).map { .string(model.tokenizer.tokenString($0)) }) }
         let batch = try textBatch(model, input, args)
         let rows = batch.rows.map { Value.list($0.map { .string(model.tokenizer.tokenString($0)) }) }
         return isList(input) ? .list(rows) : rows[0]
@@ -31,19 +32,7 @@ extension Builtins {
                                 "the text of token ids (special tokens kept), as Hugging Face's decode",
                                 parameters: ["model", "ids"]) { args in
         let (model, input) = try textModel(args, input: "ids")
-        let ids: [Int]
-        switch input {
-        case .tensor(let t) where !t.dtype.isFloatingPoint && t.rank <= 1: ids = t.toInts()
-        case .list(let items):
-            ids = try items.map { item in
-                guard case .number(let n) = item, n == n.rounded(), Swift.abs(n) < 1e15 else {
-                    throw args.error("'ids' must be whole numbers, got \(item.typeName)")
-                }
-                return Int(n)
-            }
-        default: throw args.error("'ids' must be a list or a 1-d integer tensor of token ids, got \(input.typeName)")
-        }
-        return .string(try args.engine { try model.tokenizer.decode(ids) })
+        return .string(try args.engine { try model.tokenizer.decode(try tokenIDs(input, args)) })
     }
 
     static let generate = Builtin("generate", "generate(model, prompt, tokens: 20, stop_at_eos: true)",
@@ -109,6 +98,25 @@ extension Builtins {
     }
 
     // MARK: - Helpers
+
+    /// Token ids given as a list of whole numbers or an integer tensor of
+    /// one row (`[pos]` or `[1, pos]`, as `tokenize` gives them).
+    static func tokenIDs(_ input: Value, _ args: CallArguments) throws -> [Int] {
+        switch input {
+        case .tensor(let t) where !t.dtype.isFloatingPoint && (t.rank <= 1 || (t.rank == 2 && t.shape[0] == 1)):
+            return t.toInts()
+        case .tensor(let t):
+            throw args.error("token ids must be an integer tensor of one row, [pos] or [1, pos]; got \(t.dtype.shortName) \(formatShape(t.shape))")
+        case .list(let items):
+            return try items.enumerated().map { index, item in
+                guard case .number(let n) = item, n == n.rounded(), Swift.abs(n) < 1e15 else {
+                    throw args.error("token id \(index) must be a whole number, got \(item.typeName)")
+                }
+                return Int(n)
+            }
+        default: throw args.error("token ids must be a list or an integer tensor, got \(input.typeName)")
+        }
+    }
 
     /// The pretrained model a text built-in works on and its text argument:
     /// `f(model, text)`, or `f(text)` with the model loaded last.

@@ -116,7 +116,7 @@ extension LanguageModelObject {
     /// Several texts as one batch, padded on the right with the pad token
     /// (or end-of-text), with the mask that marks the padding.
     func batch(_ texts: [String], prependBOS: Bool = true, truncate: Bool = false, warn: (String) -> Void) throws -> TextBatch {
-        guard !texts.isEmpty else { throw EngineError(.argument, "an empty list of texts has nothing to run") }
+        guard !texts.isEmpty else { throw EngineError(.argument, "the list of texts is empty") }
         let rows = try texts.enumerated().map { index, text in
             try encode(text, prependBOS: prependBOS, truncate: truncate, naming: texts.count == 1 ? "the text" : "text \(index)", warn: warn)
         }

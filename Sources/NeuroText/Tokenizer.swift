@@ -130,7 +130,7 @@ extension Tokenizer {
                 naming name: String) throws -> Encoding {
         let reserved = addSpecialTokens ? specialTokensPerText : 0
         guard maxLength >= reserved, maxLength > 0 else {
-            throw EngineError(.argument, "tokenize: max length \(maxLength) leaves no room for text"
+            throw EngineError(.argument, subject: "tokenize", "max length \(maxLength) leaves no room for text"
                               + (reserved > 0 ? " after the \(reserved) special tokens every sequence has" : ""))
         }
         var ids = encodeText(text)
@@ -140,7 +140,7 @@ extension Tokenizer {
         if ids.count > room {
             let total = ids.count + reserved
             guard overflow == .truncate else {
-                throw EngineError(.argument, "tokenize: \(name) is \(total) tokens long, more than the \(maxLength) allowed; "
+                throw EngineError(.argument, subject: "tokenize", "\(name) is \(total) tokens long, more than the \(maxLength) allowed; "
                                   + "shorten it or ask for truncation")
             }
             cut = ids.count - room
@@ -202,12 +202,12 @@ extension Tokenizer {
         let longest = rows.map(\.count).max() ?? 0
         let width = padTo ?? longest
         if width < longest {
-            throw EngineError(.argument, "tokenize: pad length \(width) is shorter than text \(rows.map(\.count).firstIndex(of: longest) ?? 0), which has \(longest) tokens")
+            throw EngineError(.argument, subject: "tokenize", "pad length \(width) is shorter than text \(rows.map(\.count).firstIndex(of: longest) ?? 0), which has \(longest) tokens")
         }
         let lengths = rows.map(\.count)
         if lengths.contains(where: { $0 < width }) {
             guard let pad = specialTokens.pad ?? specialTokens.eos else {
-                throw EngineError(.argument, "tokenize: texts of different lengths need padding, but this tokenizer has no pad or end-of-text token")
+                throw EngineError(.argument, subject: "tokenize", "texts of different lengths need padding, but this tokenizer has no pad or end-of-text token")
             }
             for i in rows.indices where rows[i].count < width {
                 let filler = [Int](repeating: pad, count: width - rows[i].count)
