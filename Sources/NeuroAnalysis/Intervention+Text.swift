@@ -54,17 +54,19 @@ extension Intervention {
         return (try metric.measure(output, inputs: inputs, reference: reference), reference)
     }
 
+    /// The clean run's pooled final state for `cosine` (nil for other metrics).
+    public static func textReference(_ model: any PretrainedModel, _ clean: TextInputs, metric: TextMetric) throws -> [[Double]]? {
+        guard metric == .cosine else { return nil }
+        let (output, _) = try GradMode.withNoGrad { try textOutput(model, clean, metric: metric) }
+        return try TextMetric.meanPooled(output, lengths: clean.lengths)
+    }
+
     /// Noising patch on text: runs the clean text with the activation at
     /// `point` (or its slice) taken from the corrupted text, which must have
     /// the same token length row by row.
     public static func patch(_ model: any PretrainedModel, clean: TextInputs, corrupted: TextInputs, at point: HookPoint,
                              slice: ActivationSlice = ActivationSlice(), metric: TextMetric, detail: String = "") throws -> InterventionResult {
-        guard clean.lengths == corrupted.lengths, clean.ids.shape == corrupted.ids.shape else {
-            if clean.batchSize == 1, corrupted.batchSize == 1 {
-                throw EngineError(.shape, subject: "patch", "the corrupted text has \(corrupted.lengths[0]) tokens but the clean text has \(clean.lengths[0]); they must have the same token length")
-            }
-            throw EngineError(.shape, subject: "patch", "the corrupted texts have \(corrupted.lengths) tokens but the clean texts have \(clean.lengths); each pair must have the same token length")
-        }
+        try clean.checkSameLength(corrupted, subject: "patch")
         return try GradMode.withNoGrad {
             let (cleanOutput, _) = try textOutput(model, clean, metric: metric)
             let (cleanValue, reference) = try cleanReference(cleanOutput, clean, metric)

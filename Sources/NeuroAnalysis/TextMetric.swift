@@ -20,6 +20,16 @@ public struct TextInputs {
     }
 
     public var batchSize: Int { lengths.count }
+
+    /// Fails unless `corrupted` has this input's token length, text by text.
+    public func checkSameLength(_ corrupted: TextInputs, subject: String) throws {
+        guard lengths == corrupted.lengths, ids.shape == corrupted.ids.shape else {
+            if batchSize == 1, corrupted.batchSize == 1 {
+                throw EngineError(.shape, subject: subject, "the corrupted text has \(corrupted.lengths[0]) tokens but the clean text has \(lengths[0]); they must have the same token length")
+            }
+            throw EngineError(.shape, subject: subject, "the corrupted texts have \(corrupted.lengths) tokens but the clean texts have \(lengths); each pair must have the same token length")
+        }
+    }
     /// Whether every row has the same number of real tokens (no padding).
     public var isRectangular: Bool { lengths.allSatisfy { $0 == ids.shape[1] } }
 }
@@ -174,5 +184,32 @@ public enum TextMetric: Equatable, Sendable {
     static func logSumExp(_ values: ArraySlice<Double>) -> Double {
         guard let top = values.max(), top.isFinite else { return values.max() ?? -.infinity }
         return top + log(values.reduce(0) { $0 + exp($1 - top) })
+    }
+}
+
+extension PatchingMetric {
+    /// A text metric for patching sweeps and attribution patching, on texts
+    /// of one token length (no padding, so every text's last position is the
+    /// last column). `logit_diff` and an answer's loss read the last position
+    /// and have gradients; next-token `loss` and `cosine` read every position
+    /// (`reference`: the clean run's pooled state, for cosine).
+    public init(_ metric: TextMetric, clean: TextInputs, reference: [[Double]]?) throws {
+        guard clean.isRectangular else {
+            throw EngineError(.argument, subject: metric.name, "sweeps need texts of one token length, got \(clean.lengths)")
+        }
+        func last(_ logits: Tensor) throws -> Tensor { logits.rank == 3 ? try logits.select(axis: 1, index: logits.shape[1] - 1) : logits }
+        switch metric {
+        case .logitDiff(let answer, let wrong):
+            self.init(name: metric.name, differentiable: { logits in
+                let l = try last(logits)
+                return try (l.select(axis: -1, index: answer) - l.select(axis: -1, index: wrong)).mean()
+            })
+        case .answerLoss(let answer):
+            self.init(name: metric.name, differentiable: { logits in
+                try last(logits).logSoftmax(axis: -1).select(axis: -1, index: answer).mean().negated()
+            })
+        case .loss, .cosine:
+            self.init(name: metric.name, lastPositionOnly: false) { output in try metric.measure(output, inputs: clean, reference: reference) }
+        }
     }
 }

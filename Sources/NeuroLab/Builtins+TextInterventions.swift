@@ -206,3 +206,37 @@ extension Interpreter {
         return .object(object)
     }
 }
+
+extension Builtins {
+    /// The patching engine of `sweep`, `attribute` and `path_patch` on the
+    /// text target: the clean text(s) and `with: "corrupted text"`, all of
+    /// one token length.
+    static func textPatchingEngine(_ target: TextTarget, _ args: CallArguments) throws -> (engine: ActivationPatching, model: any HookedModel, corruption: String) {
+        let model = target.model.model
+        let metric = try textMetric(target, args)
+        if metric == .cosine, model.hasHead {
+            throw args.error("sweeps measure cosine on the logits, which this \(model.modelType) model's head replaces; use logit_diff or loss")
+        }
+        guard let with = args.value(nil, "with") else {
+            throw args.error("needs 'with: \"corrupted text\"', a text of the clean text's token length")
+        }
+        let corruptedTexts = try texts(with, args, what: "with")
+        guard corruptedTexts.count == target.texts.count else {
+            throw args.error("'with' gives \(corruptedTexts.count) corrupted text\(corruptedTexts.count == 1 ? "" : "s") for \(target.texts.count) clean ones")
+        }
+        let clean = try textInputs(target.model, target.texts, args)
+        let corrupted = try textInputs(target.model, corruptedTexts, args)
+        let directionName = try args.string(nil, "direction", default: PatchDirection.denoise.rawValue)
+        guard let direction = PatchDirection(rawValue: directionName) else {
+            throw args.error("unknown direction '\(directionName)' (denoise: run corrupted, patch in clean; noise: the reverse)")
+        }
+        let engine = try args.engine { () -> ActivationPatching in
+            try clean.checkSameLength(corrupted, subject: args.function)
+            let reference = try Intervention.textReference(model, clean, metric: metric)
+            return try ActivationPatching(model, clean: clean.ids, corrupted: corrupted.ids,
+                                          metric: PatchingMetric(metric, clean: clean, reference: reference), direction: direction)
+        }
+        engine.shouldStop = { Interruption.requested }
+        return (engine, model, "\(quotedTexts(corruptedTexts)) · on \(quotedTexts(target.texts))")
+    }
+}

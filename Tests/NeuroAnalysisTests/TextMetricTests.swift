@@ -106,4 +106,31 @@ final class TextMetricTests: XCTestCase {
         XCTAssertThrowsError(try Intervention.ablate(bert, inputs: ragged, at: point, method: .mean, metric: .cosine))
         XCTAssertThrowsError(try Intervention.patch(bert, clean: text, corrupted: ragged, at: point, metric: .cosine))
     }
+
+    func testSweepOnTextRestoresTheCleanRunWhereTheTextsDiffer() throws {
+        let gpt2 = try Self.pretrained("tiny_gpt2")
+        let clean = try inputs([[96, 5, 17, 33, 8, 41]], lengths: [6])
+        let corrupted = try inputs([[96, 5, 17, 60, 8, 41]], lengths: [6])
+        for metric in [TextMetric.logitDiff(answer: 3, wrong: 9), .loss] {
+            let engine = try ActivationPatching(gpt2, clean: clean.ids, corrupted: corrupted.ids,
+                                                metric: PatchingMetric(metric, clean: clean, reference: nil), direction: .denoise)
+            let s = try engine.sweep([SweepSpec(.residPre, by: [.pos], layer: 0)])
+            let values = s.values.toDoubles()
+            XCTAssertEqual(values.count, 6)
+            // Only position 3 differs at the first residual stream: patching it in restores the clean run; elsewhere nothing changes.
+            XCTAssertEqual(values[3], s.clean, accuracy: 1e-4 * max(1, abs(s.clean)), "\(metric)")
+            for p in [0, 1, 2, 4, 5] { XCTAssertEqual(values[p], s.corrupted, accuracy: 1e-4 * max(1, abs(s.clean)), "\(metric) pos \(p)") }
+            let direct = try Intervention.patch(gpt2, clean: clean, corrupted: corrupted, at: HookPoint(.residPre, layer: 0), metric: metric)
+            XCTAssertEqual(s.clean, direct.clean, accuracy: 1e-4 * max(1, abs(s.clean)))
+            XCTAssertEqual(s.corrupted, try XCTUnwrap(direct.corrupted), accuracy: 1e-4 * max(1, abs(s.clean)))
+        }
+        let engine = try ActivationPatching(gpt2, clean: clean.ids, corrupted: corrupted.ids,
+                                            metric: PatchingMetric(.logitDiff(answer: 3, wrong: 9), clean: clean, reference: nil), direction: .denoise)
+        let estimate = try engine.attribute([SweepSpec(.residPre, by: [.pos], layer: 0)])
+        let cells = estimate.values.toDoubles()
+        XCTAssertTrue(cells.allSatisfy(\.isFinite))
+        // Cells are the corrupted metric plus the estimated change: none where the texts agree.
+        for p in [0, 1, 2, 4, 5] { XCTAssertEqual(cells[p], estimate.corrupted, accuracy: 1e-5, "no difference at pos \(p), so no attribution") }
+        XCTAssertGreaterThan(abs(cells[3] - estimate.corrupted), 1e-3)
+    }
 }
