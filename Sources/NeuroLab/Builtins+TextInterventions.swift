@@ -134,18 +134,12 @@ extension Builtins {
     static func textPatch(_ target: TextTarget, _ args: CallArguments) throws -> Value {
         let (point, slice) = try textSite(target, args)
         let metric = try textMetric(target, args)
-        guard let with = args.value(1, "with") else {
-            throw args.error("needs 'with: \"corrupted text\"', a text of the clean text's token length to take the activation from")
-        }
-        let corruptedTexts = try texts(with, args, what: "with")
-        guard corruptedTexts.count == target.texts.count else {
-            throw args.error("'with' gives \(corruptedTexts.count) corrupted text\(corruptedTexts.count == 1 ? "" : "s") for \(target.texts.count) clean ones")
-        }
+        let (corruptedTexts, detail) = try corruption(args.value(1, "with"), target, args)
         let clean = try textInputs(target.model, target.texts, args)
         let corrupted = try textInputs(target.model, corruptedTexts, args)
         let result = try args.engine {
             try Intervention.patch(target.model.model, clean: clean, corrupted: corrupted, at: point, slice: slice, metric: metric,
-                                   detail: quotedTexts(corruptedTexts))
+                                   detail: detail)
         }
         return args.interpreter.adopt(result, on: target)
     }
@@ -187,6 +181,37 @@ extension Builtins {
         return args.interpreter.adopt(result, on: target)
     }
 
+    /// The corrupted texts of `with:` (a text, a list of texts, or
+    /// `replace(old, new)` applied to each clean text), and how to print them.
+    static func corruption(_ with: Value?, _ target: TextTarget, _ args: CallArguments) throws -> (texts: [String], detail: String) {
+        guard let with else {
+            throw args.error("needs 'with: \"corrupted text\"' (a text of the clean text's token length) or with: replace(\" Mary\", \" John\")")
+        }
+        if case .object(let replacement as TextReplacementObject) = with {
+            let changed = try target.texts.enumerated().map { index, text in
+                guard text.contains(replacement.old) else {
+                    let which = target.texts.count == 1 ? "the clean text" : "clean text \(index)"
+                    throw args.error("\(replacement.summary): \"\(replacement.old)\" does not occur in \(which)")
+                }
+                return text.replacingOccurrences(of: replacement.old, with: replacement.new)
+            }
+            return (changed, replacement.summary)
+        }
+        let corrupted = try texts(with, args, what: "with")
+        guard corrupted.count == target.texts.count else {
+            throw args.error("'with' gives \(corrupted.count) corrupted text\(corrupted.count == 1 ? "" : "s") for \(target.texts.count) clean ones")
+        }
+        return (corrupted, quotedTexts(corrupted))
+    }
+
+    static let replaceText = Builtin("replace", "replace(old, new)",
+                                     "a corruption of text for patch and sweep: every occurrence of old in the clean text replaced by new (same token length)",
+                                     parameters: ["old", "new"]) { args in
+        let old = try args.string(0, "old"), new = try args.string(1, "new")
+        guard !old.isEmpty else { throw args.error("'old' must not be empty: it is the text to find in the clean text") }
+        return .object(TextReplacementObject(old: old, new: new))
+    }
+
     /// Texts as printed in a result: one quoted (long ones shortened), or how many.
     static func quotedTexts(_ texts: [String]) -> String {
         guard texts.count == 1 else { return "\(texts.count) texts" }
@@ -217,13 +242,7 @@ extension Builtins {
         if metric == .cosine, model.hasHead {
             throw args.error("sweeps measure cosine on the logits, which this \(model.modelType) model's head replaces; use logit_diff or loss")
         }
-        guard let with = args.value(nil, "with") else {
-            throw args.error("needs 'with: \"corrupted text\"', a text of the clean text's token length")
-        }
-        let corruptedTexts = try texts(with, args, what: "with")
-        guard corruptedTexts.count == target.texts.count else {
-            throw args.error("'with' gives \(corruptedTexts.count) corrupted text\(corruptedTexts.count == 1 ? "" : "s") for \(target.texts.count) clean ones")
-        }
+        let (corruptedTexts, detail) = try corruption(args.value(nil, "with"), target, args)
         let clean = try textInputs(target.model, target.texts, args)
         let corrupted = try textInputs(target.model, corruptedTexts, args)
         let directionName = try args.string(nil, "direction", default: PatchDirection.denoise.rawValue)
@@ -237,6 +256,28 @@ extension Builtins {
                                           metric: PatchingMetric(metric, clean: clean, reference: reference), direction: direction)
         }
         engine.shouldStop = { Interruption.requested }
-        return (engine, model, "\(quotedTexts(corruptedTexts)) · on \(quotedTexts(target.texts))")
+        return (engine, model, "\(detail) · on \(quotedTexts(target.texts))")
     }
+}
+
+/// `replace(old, new)`: the corrupted text is the clean one with `old` replaced by `new`.
+public final class TextReplacementObject: NativeObject {
+    public let old: String
+    public let new: String
+
+    init(old: String, new: String) {
+        self.old = old
+        self.new = new
+    }
+
+    public var typeName: String { "replacement" }
+    public var fieldNames: [String] { ["old", "new"] }
+    public func field(_ name: String) throws -> Value? {
+        switch name {
+        case "old": return .string(old)
+        case "new": return .string(new)
+        default: return nil
+        }
+    }
+    public var summary: String { "replace(\"\(old)\", \"\(new)\")" }
 }
