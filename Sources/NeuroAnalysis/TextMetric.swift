@@ -97,11 +97,8 @@ public enum TextMetric: Equatable, Sendable {
             throw EngineError(.shape, subject: name, "outputs \(formatShape(output.shape)) do not match the inputs \(formatShape(inputs.ids.shape))")
         }
         let width = shape[2]
-        let values = output.toDoubles()
-        func row(_ b: Int, _ t: Int) -> ArraySlice<Double> {
-            let start = (b * shape[1] + t) * width
-            return values[start..<start + width]
-        }
+        // One position's logits at a time: a real vocabulary times every position is too much to copy at once.
+        func row(_ b: Int, _ t: Int) throws -> [Double] { try output.select(axis: 0, index: b).select(axis: 0, index: t).toDoubles() }
         func checkToken(_ id: Int, _ what: String) throws {
             guard id >= 0 && id < width else {
                 throw EngineError(.index, subject: name, "the \(what) token id \(id) is outside the model's \(width) logits")
@@ -113,10 +110,10 @@ public enum TextMetric: Equatable, Sendable {
             var total = 0.0, count = 0
             for (b, length) in inputs.lengths.enumerated() where length > 1 {
                 for t in 0..<(length - 1) {
-                    let logits = row(b, t)
                     let target = ids[b * shape[1] + t + 1]
                     try checkToken(target, "next")
-                    total += TextMetric.logSumExp(logits) - logits[logits.startIndex + target]
+                    let logits = try row(b, t)
+                    total += TextMetric.logSumExp(logits) - logits[target]
                     count += 1
                 }
             }
@@ -126,17 +123,17 @@ public enum TextMetric: Equatable, Sendable {
             return total / Double(count)
         case .answerLoss(let answer):
             try checkToken(answer, "answer")
-            let losses = inputs.lengths.enumerated().map { b, length in
-                let logits = row(b, length - 1)
-                return TextMetric.logSumExp(logits) - logits[logits.startIndex + answer]
+            let losses = try inputs.lengths.enumerated().map { b, length in
+                let logits = try row(b, length - 1)
+                return TextMetric.logSumExp(logits) - logits[answer]
             }
             return losses.reduce(0, +) / Double(losses.count)
         case .logitDiff(let answer, let wrong):
             try checkToken(answer, "answer")
             try checkToken(wrong, "wrong")
-            let diffs = inputs.lengths.enumerated().map { b, length in
-                let logits = row(b, length - 1)
-                return logits[logits.startIndex + answer] - logits[logits.startIndex + wrong]
+            let diffs = try inputs.lengths.enumerated().map { b, length in
+                let logits = try row(b, length - 1)
+                return logits[answer] - logits[wrong]
             }
             return diffs.reduce(0, +) / Double(diffs.count)
         case .cosine:
@@ -181,7 +178,7 @@ public enum TextMetric: Equatable, Sendable {
         return norm > 0 ? dot / norm : 0
     }
 
-    static func logSumExp(_ values: ArraySlice<Double>) -> Double {
+    static func logSumExp(_ values: [Double]) -> Double {
         guard let top = values.max(), top.isFinite else { return values.max() ?? -.infinity }
         return top + log(values.reduce(0) { $0 + exp($1 - top) })
     }
