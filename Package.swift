@@ -114,6 +114,7 @@ let package = Package(
         .testTarget(
             name: "NeuroLabTests",
             dependencies: ["NeuroTestSupport", "NeuroLab", "NeuroLanguage", "NeuroEngine", "NeuroModels", "NeuroAnalysis", "NeuroPlots"],
+            resources: [.copy("Fixtures")],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
         .testTarget(

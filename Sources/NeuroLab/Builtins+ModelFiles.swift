@@ -66,7 +66,12 @@ extension Builtins {
         let path = try args.string(0, "path")
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
-            return isDirectory.boolValue ? path : nil
+            guard isDirectory.boolValue else { return nil }
+            // A directory named like a file load reads ("w.safetensors") was meant as that
+            // file, unless it really is a model folder: the file path says it is a directory.
+            let fileLike = ["safetensors", "npy"].contains((path as NSString).pathExtension.lowercased())
+            let hasConfig = FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent("config.json"))
+            return fileLike && !hasConfig ? nil : path
         }
         guard ModelCache.knownNames.contains(path.lowercased()) else { return nil }
         return try args.engine { try ModelCache.require(path.lowercased()) }

@@ -92,9 +92,19 @@ extension LanguageModelObject {
                 warn: (String) -> Void) throws -> [Int] {
         let bos = prependBOS ? beginningToken : nil
         let limit = model.config.nCtx - (bos == nil ? 0 : 1)
-        let encoded = try tokenizer.encode(text, addSpecialTokens: true, maxLength: limit, overflow: truncate ? .truncate : .error)
-        if let warning = encoded.warning {
-            warn("warning: \(warning.replacingOccurrences(of: "the text", with: name)) (the model reads at most \(model.config.nCtx) positions)")
+        // Cut here and judge the cut ourselves, so messages count what the model reads
+        // (the beginning token included) against its n_ctx.
+        let encoded = try tokenizer.encode(text, addSpecialTokens: true, maxLength: limit, overflow: .truncate)
+        if encoded.truncatedTokens > 0 {
+            let total = encoded.ids.count + encoded.truncatedTokens + (bos == nil ? 0 : 1)
+            var counted = tokenizer.specialTokensPerText > 0 ? " with its special tokens" : ""
+            if let bos { counted = " with the beginning token \(tokenizer.tokenString(bos))" }
+            guard truncate else {
+                throw EngineError(.argument, "\(name) is \(total) tokens long\(counted), more than the model's \(model.config.nCtx) positions (n_ctx); "
+                                  + "shorten it, or pass truncate: true to keep the first \(model.config.nCtx)")
+            }
+            warn("warning: \(name) is \(total) tokens long\(counted); kept the first \(model.config.nCtx) (the model's n_ctx) "
+                 + "and dropped \(encoded.truncatedTokens)")
         }
         let ids = (bos.map { [$0] } ?? []) + encoded.ids
         guard !ids.isEmpty else {
