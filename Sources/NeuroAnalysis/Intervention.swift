@@ -97,6 +97,40 @@ public struct ActivationSlice: Equatable, Sendable, CustomStringConvertible {
     }
 }
 
+/// What an intervention measured: a `Metric` against a dataset's labels,
+/// or a `TextMetric` on text given to a pretrained model.
+public enum InterventionMetric: Equatable, Sendable {
+    case labels(Metric)
+    case text(TextMetric)
+
+    /// The name used in `metric:` and results (`accuracy`, `logit_diff`, `cosine`).
+    public var name: String {
+        switch self {
+        case .labels(let m): return m.rawValue
+        case .text(let m): return m.name
+        }
+    }
+
+    /// The short name used when printing (`acc`, `loss`, `logit diff`, `cosine`).
+    public var label: String {
+        switch self {
+        case .labels(let m): return m.label
+        case .text(let m): return m.label
+        }
+    }
+
+    /// Whether values are fractions printed as percentages (accuracy).
+    public var isFraction: Bool { self == .labels(.accuracy) }
+
+    /// Whether a smaller value is better (the losses).
+    public var lowerIsBetter: Bool {
+        switch self {
+        case .labels(let m): return m == .loss
+        case .text(let m): return m.lowerIsBetter
+        }
+    }
+}
+
 /// The result of one intervention: the metric without it, with it, and
 /// (for patching) on the corrupted inputs, and the effect.
 public struct InterventionResult: Sendable {
@@ -104,7 +138,7 @@ public struct InterventionResult: Sendable {
     public let kind: Kind
     public let point: HookPoint
     public let slice: ActivationSlice
-    public let metric: Metric
+    public let metric: InterventionMetric
     public let clean: Double
     /// The metric on the corrupted inputs (patching only).
     public let corrupted: Double?
@@ -122,7 +156,7 @@ public struct InterventionResult: Sendable {
         if let corrupted {
             return NormalizedEffect.ratio(intervened, clean: clean, corrupted: corrupted).map { 1 - $0 }
         }
-        return metric == .loss ? intervened - clean : clean - intervened
+        return metric.lowerIsBetter ? intervened - clean : clean - intervened
     }
 }
 
@@ -146,7 +180,7 @@ public enum Intervention {
             guard let source = cache[point] else { throw EngineError(.argument, subject: "patch", "\(point.name) was not reached") }
             let hook = Hook(point) { activation, _ in try slice.blend(activation, source, at: point) }
             let patched = try model.run(clean, hooks: [hook], positions: .last).logits
-            return InterventionResult(kind: .patch, point: point, slice: slice, metric: metric,
+            return InterventionResult(kind: .patch, point: point, slice: slice, metric: .labels(metric),
                                       clean: try metric.measure(cleanLogits, labels: labels),
                                       corrupted: try metric.measure(corruptedLogits, labels: labels),
                                       intervened: try metric.measure(patched, labels: labels), detail: detail)
@@ -182,7 +216,7 @@ public enum Intervention {
             }
             let hook = Hook(point) { original, _ in try slice.blend(original, replacement, at: point) }
             let ablated = try model.run(tokens, hooks: [hook], positions: .last).logits
-            return InterventionResult(kind: .ablate, point: point, slice: slice, metric: metric,
+            return InterventionResult(kind: .ablate, point: point, slice: slice, metric: .labels(metric),
                                       clean: try metric.measure(cleanLogits, labels: labels), corrupted: nil,
                                       intervened: try metric.measure(ablated, labels: labels), detail: method.rawValue)
         }
@@ -196,7 +230,7 @@ public enum Intervention {
             let cleanLogits = try model.run(tokens, positions: .last).logits
             let hook = Hook(point) { original, _ in try slice.blend(original, try function(original), at: point) }
             let hooked = try model.run(tokens, hooks: [hook], positions: .last).logits
-            return InterventionResult(kind: .hook, point: point, slice: slice, metric: metric,
+            return InterventionResult(kind: .hook, point: point, slice: slice, metric: .labels(metric),
                                       clean: try metric.measure(cleanLogits, labels: labels), corrupted: nil,
                                       intervened: try metric.measure(hooked, labels: labels), detail: detail)
         }

@@ -43,7 +43,8 @@ extension Builtins {
 
     static let patch = Builtin("patch", "patch(\"embed\", with: corrupt(a + 1), head: 0, pos: 2, neuron: 5, metric: \"accuracy\")",
                                "run clean inputs with one activation taken from corrupted inputs: `patch embed with corrupt(a+1)`",
-                               parameters: interventionParameters) { args in
+                               parameters: interventionParameters + textInterventionParameters) { args in
+        if let text = try textTarget(args) { return try textPatch(text, args) }
         let (target, point, slice, metric) = try interventionTarget(args)
         guard case .object(let corruption as CorruptionObject)? = args.value(1, "with") else {
             throw args.error("needs 'with: corrupt(…)', the inputs to take the activation from")
@@ -56,7 +57,8 @@ extension Builtins {
 
     static let ablate = Builtin("ablate", "ablate(\"mlp_post 0\", with: \"mean\", neuron: 5)",
                                 "replace an activation by zero, its mean or other inputs' values: `ablate mlp_post 0 with mean`",
-                                parameters: interventionParameters) { args in
+                                parameters: interventionParameters + textInterventionParameters) { args in
+        if let text = try textTarget(args) { return try textAblate(text, args) }
         let (target, point, slice, metric) = try interventionTarget(args)
         let methodName = try args.string(1, "with", default: "mean")
         guard let method = Intervention.AblationMethod(rawValue: methodName) else {
@@ -69,7 +71,8 @@ extension Builtins {
 
     static let hook = Builtin("hook", "hook(\"mlp_post 0\", with: fn(x) { x * 0 })",
                               "run with a function replacing an activation: `hook blocks.0.mlp.hook_post with fn(x) { x * 0 }`",
-                              parameters: interventionParameters) { args in
+                              parameters: interventionParameters + textInterventionParameters) { args in
+        if let text = try textTarget(args) { return try textHook(text, args) }
         let (target, point, slice, metric) = try interventionTarget(args)
         guard case .function(let function)? = args.value(1, "with") else {
             throw args.error("needs 'with: fn(x) { … }', a function from the activation to its replacement")

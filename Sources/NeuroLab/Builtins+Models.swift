@@ -11,7 +11,7 @@ import NeuroAnalysis
 extension Builtins {
     static var domain: [Builtin] {
         [modular, addition, group, transformer, train, use, accuracy, loss, logits, run, corrupt, patch, ablate, hook, hooks,
-         baseline] + modelFiles + text
+         baseline] + modelFiles + text + [replaceText]
     }
 
     static let transformer = Builtin(
@@ -48,9 +48,26 @@ extension Builtins {
         return .object(model)
     }
 
-    static let use = Builtin("use", "use(model, on: data)", "make a model and dataset the session's current ones: `use model on data`",
-                             parameters: ["on", "data"]) { args in
+    static let use = Builtin("use", "use(model, on: data) or use(m, on: \"clean text\", answer: \" Mary\", wrong: \" John\")",
+                             "make a model and dataset the session's current ones: `use model on data`; with a pretrained model, the clean text(s) interventions measure",
+                             parameters: ["on", "data", "answer", "wrong"]) { args in
         let session = args.interpreter.session
+        if case .object(let language as LanguageModelObject)? = args.value(0, "model") {
+            guard let input = args.value(1, "on") else {
+                throw args.error("needs the clean text: use MODEL on \"text\" (or a list of texts)")
+            }
+            let target = try makeTextTarget(language, input, args)
+            // Checked now, so a bad answer token is an error here rather than at the first intervention.
+            _ = try target.answer.map { try singleToken(language, $0, "answer", args) }
+            _ = try target.wrong.map { try singleToken(language, $0, "wrong", args) }
+            _ = try textInputs(language, target.texts, args)
+            session.languageModel = language
+            session.textTarget = target
+            return .none
+        }
+        if args.value(nil, "answer") != nil || args.value(nil, "wrong") != nil {
+            throw args.error("'answer' and 'wrong' go with a pretrained model and text: use m on \"text\" answer \" Mary\" wrong \" John\"")
+        }
         let model = try args.object(0, "model", as: ModelObject.self, what: "a model")
         let data = try args.object(1, "on", as: DatasetObject.self, what: "a dataset")
             ?? args.object(nil, "data", as: DatasetObject.self, what: "a dataset")

@@ -19,7 +19,7 @@ import NeuroAnalysis
 extension Builtins {
     static var patching: [Builtin] { [sweep, attribute, pathPatch, pcAblate] }
 
-    static let patchingParameters = ["with", "metric", "direction", "model", "data", "split"]
+    static let patchingParameters = ["with", "metric", "direction", "model", "data", "split"] + textInterventionParameters
 
     // MARK: - Shared arguments
 
@@ -36,6 +36,7 @@ extension Builtins {
     /// and as `with: corrupt(…)` changes it, with the metric and direction
     /// asked for; `corruption` names the change and the inputs.
     static func patchingEngine(_ args: CallArguments) throws -> (engine: ActivationPatching, model: any HookedModel, corruption: String) {
+        if let text = try textTarget(args) { return try textPatchingEngine(text, args) }
         let target = try evaluationTarget(args, modelIndex: nil, dataIndex: nil)
         let model = target.model
         guard let corruption = try args.object(nil, "with", as: CorruptionObject.self, what: "corrupted inputs, corrupt(…)") else {

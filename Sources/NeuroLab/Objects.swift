@@ -364,7 +364,7 @@ public final class InterventionObject: NativeObject {
         case "patched", "value": return .number(result.intervened)
         case "effect": return result.effect.map { .number($0) } ?? Value.none
         case "site": return .string(result.point.name)
-        case "metric": return .string(result.metric.rawValue)
+        case "metric": return .string(result.metric.name)
         case "inputs": return .string(inputs)
         default: return nil
         }
@@ -372,7 +372,7 @@ public final class InterventionObject: NativeObject {
 
     public var summary: String {
         let r = result
-        func show(_ v: Double) -> String { r.metric == .accuracy ? Formatter.percent(v) : String(format: "%.4g", v) }
+        func show(_ v: Double) -> String { r.metric.isFraction ? Formatter.percent(v) : String(format: "%.4g", v) }
         let slice = r.slice.isWhole ? "" : " [\(r.slice)]"
         let label = r.metric.label
         switch r.kind {
@@ -382,7 +382,7 @@ public final class InterventionObject: NativeObject {
         case .ablate, .hook:
             let verb = r.kind == .ablate ? "\(r.detail)-ablated" : "hooked"
             let effect = r.effect ?? 0   // defined whenever there is no corrupted run
-            let change = r.metric == .accuracy ? "\(String(format: "%.1f", effect * 100)) points" : String(format: "%.4g", effect)
+            let change = r.metric.isFraction ? "\(String(format: "%.1f", effect * 100)) points" : String(format: "%.4g", effect)
             return "\(r.point.name)\(slice): clean \(label) \(show(r.clean))  →  \(verb) \(label) \(show(r.intervened))   (worse by \(change)) · \(inputs)"
         }
     }

@@ -8,8 +8,13 @@ import NeuroPlots
 /// not change what later statements measure), and every result in order,
 /// for reports.
 public final class Session {
-    public var model: ModelObject?
-    public var data: DatasetObject?
+    /// Setting a current model or dataset ends a current text target.
+    public var model: ModelObject? { didSet { textTarget = nil } }
+    public var data: DatasetObject? { didSet { textTarget = nil } }
+    /// The pretrained model and clean text(s) made current by
+    /// `use m on "text"`: what `patch`, `ablate` and `hook` measure until
+    /// another `use` (or training or loading a model) replaces them.
+    public var textTarget: TextTarget?
     /// The pretrained language model loaded last: text built-ins use it when given no model.
     public var languageModel: LanguageModelObject?
     /// The dataset made last: where `transformer(…)` takes its vocabulary when

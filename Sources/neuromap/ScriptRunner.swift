@@ -58,7 +58,7 @@ final class ScriptRunner {
     func execute(_ source: String, file: String, echo: Bool = false, checkOnly: Bool = false) -> Int32 {
         let text = SourceText(name: file, text: source, input: nextInput)
         nextInput += 1
-        var parser = Parser(source: source, input: text.input)
+        var parser = Parser(source: source, input: text.input, grammar: NeuroLab.grammar)
         let program = parser.parseProgram()
         if !parser.diagnostics.isEmpty {
             // At most `Diagnostic.maxShown` of them, then a count of the rest.
