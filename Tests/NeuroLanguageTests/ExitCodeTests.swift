@@ -187,6 +187,29 @@ final class ExitCodeTests: XCTestCase {
         XCTAssertTrue(list.output.hasPrefix("Models NeuroMap can fetch into \(cache)/neuromap/models:\n  all-minilm-l6-v2 (in the cache)  "), list.output)
     }
 
+    /// The workbench's statements (`patch SITE with …`) parse in scripts, in
+    /// `check` and with `-e` as at the prompt: every front end reads with the
+    /// workbench's grammar, not the bare language's.
+    func testWorkbenchStatementsRunInScriptsAndChecks() throws {
+        let url = directory.appendingPathComponent("statements.nmap")
+        try """
+        data = modular(op: "+", p: 5, seed: 0)
+        model = transformer(data, layers: 1, heads: 2, d_model: 8, seed: 0)
+        use model on data
+        ablate mlp_post 0 with zero
+        patch embed with corrupt(a + 1)
+        """.write(to: url, atomically: true, encoding: .utf8)
+        let ran = try run(["run", url.path])
+        XCTAssertEqual(ran.status, 0, ran.errors)
+        XCTAssertTrue(ran.output.contains("blocks.0.mlp.hook_post: clean acc"), ran.output)
+        XCTAssertTrue(ran.output.contains("hook_embed ← corrupt(a + 1): clean acc"), ran.output)
+        let checked = try run(["check", url.path])
+        XCTAssertEqual(checked.status, 0, checked.errors)
+        let snippet = try run(["-e", "data = modular(op: \"+\", p: 5)\nmodel = transformer(data, d_model: 8, heads: 2)\nuse model on data\nablate embed with zero"])
+        XCTAssertEqual(snippet.status, 0, snippet.errors)
+        XCTAssertTrue(snippet.output.contains("hook_embed: clean acc"), snippet.output)
+    }
+
     private func run(_ arguments: [String], input: String? = nil,
                      environment: [String: String] = [:]) throws -> (status: Int32, output: String, errors: String) {
         let process = Process()
