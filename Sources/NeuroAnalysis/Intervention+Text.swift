@@ -96,15 +96,7 @@ extension Intervention {
             let (cleanOutput, cached) = try textOutput(model, inputs, metric: metric, cache: point)
             guard let activation = cached else { throw EngineError(.argument, subject: "ablate", "\(point.name) was not reached") }
             let (cleanValue, reference) = try cleanReference(cleanOutput, inputs, metric)
-            let replacement: Tensor
-            switch method {
-            case .zero: replacement = try Tensor.zeros(activation.shape)
-            case .mean: replacement = try activation.mean(axes: [0], keepDims: true).expanded(to: activation.shape)
-            case .resample:
-                var rng = RandomGenerator(seed: seed)
-                let order = derangement(activation.shape[0], &rng)
-                replacement = try activation.indexSelect(axis: 0, indices: Tensor(ints: order, shape: [order.count]))
-            }
+            let replacement = try method.replacement(for: activation, seed: seed)
             let hook = Hook(point) { original, _ in try slice.blend(original, replacement, at: point) }
             let (ablated, _) = try textOutput(model, inputs, metric: metric, hooks: [hook])
             return InterventionResult(kind: .ablate, point: point, slice: slice, metric: .text(metric), clean: cleanValue, corrupted: nil,

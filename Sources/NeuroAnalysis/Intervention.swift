@@ -195,6 +195,19 @@ public enum Intervention {
         case mean
         /// By its value on other inputs (a seeded shuffle of the batch).
         case resample
+
+        /// What replaces `activation` (batch first): zeros, its mean over the
+        /// batch, or its rows in a seeded order that moves every row.
+        func replacement(for activation: Tensor, seed: UInt64) throws -> Tensor {
+            switch self {
+            case .zero: return try Tensor.zeros(activation.shape)
+            case .mean: return try activation.mean(axes: [0], keepDims: true).expanded(to: activation.shape)
+            case .resample:
+                var rng = RandomGenerator(seed: seed)
+                let order = derangement(activation.shape[0], &rng)
+                return try activation.indexSelect(axis: 0, indices: Tensor(ints: order, shape: [order.count]))
+            }
+        }
     }
 
     /// Replaces the activation at `point` (or its slice) by zeros, its mean
@@ -205,15 +218,7 @@ public enum Intervention {
         try GradMode.withNoGrad {
             let (cleanLogits, cache) = try model.run(tokens, cache: .only([point]), positions: .last)
             guard let activation = cache[point] else { throw EngineError(.argument, subject: "ablate", "\(point.name) was not reached") }
-            let replacement: Tensor
-            switch method {
-            case .zero: replacement = try Tensor.zeros(activation.shape)
-            case .mean: replacement = try activation.mean(axes: [0], keepDims: true).expanded(to: activation.shape)
-            case .resample:
-                var rng = RandomGenerator(seed: seed)
-                let order = derangement(activation.shape[0], &rng)
-                replacement = try activation.indexSelect(axis: 0, indices: Tensor(ints: order, shape: [order.count]))
-            }
+            let replacement = try method.replacement(for: activation, seed: seed)
             let hook = Hook(point) { original, _ in try slice.blend(original, replacement, at: point) }
             let ablated = try model.run(tokens, hooks: [hook], positions: .last).logits
             return InterventionResult(kind: .ablate, point: point, slice: slice, metric: .labels(metric),
