@@ -114,6 +114,15 @@ public struct HookSite: Hashable, Sendable, CustomStringConvertible {
         .ln2Scale, .ln2Normalized, .mlpPre, .mlpPost, .mlpOut, .residPost,
         .lnFinalScale, .lnFinalNormalized, .unembedIn, .unembedOut,
     ]
+
+    /// Sites only pretrained encoders have (a HookedEncoder's embedding
+    /// module, its layer norms after each part, its masked-LM head): names a
+    /// spelling check without a model must also accept.
+    public static let encoderOnly: [HookSite] = [
+        HookSite.embed.within("embed"), HookSite.posEmbed.within("embed"), HookSite.tokenTypeEmbed.within("embed"),
+        layerNorm("embed.ln", perBlock: false).scale, layerNorm("embed.ln", perBlock: false).normalized, .fullEmbed,
+        .normalizedResidPost, layerNorm("mlm_head.ln", perBlock: false).scale, layerNorm("mlm_head.ln", perBlock: false).normalized,
+    ]
 }
 
 /// One hook point of a model: a site, and the block it is in.

@@ -177,7 +177,9 @@ public enum HookNameProblem: Error, Equatable, Sendable {
         func quoted(_ points: [HookPoint]) -> String { points.map { "'\($0.shortForm)'" }.joined(separator: ", ") }
         switch self {
         case .unknown(let suggestions):
-            return "unknown hook '\(typed)'" + (suggestions.isEmpty ? "" : "; did you mean \(suggestions.map { "'\($0.text)'" }.joined(separator: ", "))?")
+            // Two sites can read alike (`embed`: a transformer's and an encoder's embedding module).
+            let texts = suggestions.map(\.text).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+            return "unknown hook '\(typed)'" + (texts.isEmpty ? "" : "; did you mean \(texts.map { "'\($0)'" }.joined(separator: ", "))?")
         case .needsLayer(let example):
             let range = nLayers.map { " (0 to \($0 - 1))" } ?? ""
             let forms = example.shortForm == example.name ? "'\(example.name)'" : "'\(example.shortForm)' or '\(example.name)'"
@@ -254,8 +256,9 @@ extension HookPoint {
 extension HookResolver {
     /// A model with every site and `nLayers` blocks: what a name can mean in some model.
     static func everySite(nLayers: Int) -> HookResolver {
-        let global = HookSite.allCases.filter { !$0.isPerBlock }.map { HookPoint($0) }
-        let blocks = (0..<nLayers).flatMap { layer in HookSite.allCases.filter(\.isPerBlock).map { HookPoint($0, layer: layer) } }
+        let sites = HookSite.allCases + HookSite.encoderOnly
+        let global = sites.filter { !$0.isPerBlock }.map { HookPoint($0) }
+        let blocks = (0..<nLayers).flatMap { layer in sites.filter(\.isPerBlock).map { HookPoint($0, layer: layer) } }
         return HookResolver(points: global + blocks, nLayers: nLayers)
     }
 

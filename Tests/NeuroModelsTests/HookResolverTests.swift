@@ -84,6 +84,12 @@ final class HookResolverTests: XCTestCase {
     func testNamesWithoutAModel() {
         XCTAssertNil(HookResolver.problem(spelling: "blocks.11.attn.hook_pattern"))
         XCTAssertNil(HookResolver.problem(spelling: "pattern 7"))
+        // Names only pretrained encoders have pass a check that knows no model.
+        for name in ["blocks.0.hook_normalized_resid_post", "normalized_resid_post 3", "embed.hook_token_type_embed",
+                     "hook_full_embed", "embed.ln.hook_scale", "mlm_head.ln.hook_normalized"] {
+            XCTAssertNil(HookResolver.problem(spelling: name), name)
+        }
+        XCTAssertEqual(HookResolver.problem(spelling: "embd"), "unknown hook 'embd'; did you mean 'embed'?")
         XCTAssertNil(HookResolver.problem(spelling: "scale 0"), "ambiguous only in models with two layer norms")
         XCTAssertNil(HookResolver.problem(spelling: "post0"))
         XCTAssertNil(HookResolver.problem(spelling: "scale"))
