@@ -52,12 +52,14 @@ models: deps
 	$(SWIFT) build --product neuromap
 	.build/debug/neuromap fetch all-minilm-l6-v2
 
-# After our benchmarks, the peer (TransformerLens on this CPU) when it is set
-# up, so the model benchmarks read side by side with it (docs/PERFORMANCE.md).
+# After our benchmarks, the peers (TransformerLens, Hugging Face BERT on this
+# CPU) when they are set up (PEER_PYTHON=/work/venv/bin/python, say), so the
+# model benchmarks read side by side with them (docs/PERFORMANCE.md).
 bench: deps
 	$(SWIFT) build -c release --product neuromap-bench
 	$(BIN)/neuromap-bench $(BENCH_ARGS)
 	@if [ -z "$(ONLY)" ] || echo "$(ONLY)" | grep -qE 'grokking|cache'; then scripts/peer-bench.sh; fi
+	@if [ -z "$(ONLY)" ] || echo "$(ONLY)" | grep -q 'bert'; then scripts/peer-bench.sh bert; fi
 
 # Deleting needs no system libraries, so no `deps` here.
 clean:

@@ -4,16 +4,38 @@
 # in neuromap-bench's format, so `make bench` shows both side by side.
 #
 #   scripts/peer-bench.sh [EPOCHS] [THREADS]
+#   scripts/peer-bench.sh bert [THREADS]     Hugging Face BERT beside bert_b*x128
 #
-# PEER_PYTHON names a Python with torch and transformer-lens<4 (default
-# /tmp/peer/bin/python, as set up by ../shared/peer/README.md); PEER_SCRIPT the
+# PEER_PYTHON names a Python with torch and transformer-lens<4 (and
+# transformers for bert) — default /tmp/peer/bin/python, as set up by
+# ../shared/peer/README.md; /work/venv/bin/python also works. PEER_SCRIPT the
 # benchmark script. Without them it says so and exits 0: the peer is optional.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 python="${PEER_PYTHON:-/tmp/peer/bin/python}"
-script="${PEER_SCRIPT:-../shared/peer/tl_grok_bench.py}"
 epochs="${1:-20}"
 threads="${2:-2}"
+
+# `scripts/peer-bench.sh bert [THREADS]`: Hugging Face's BertModel on torch
+# (../shared/peer/hf_bert_bench.py) on the MiniLM folder from NEUROMAP_MINILM
+# or the model cache, beside bert_b1x128 and bert_b32x128.
+if [ "${1:-}" = "bert" ]; then
+    threads="${2:-2}"
+    script="${PEER_SCRIPT:-../shared/peer/hf_bert_bench.py}"
+    model="${NEUROMAP_MINILM:-${XDG_CACHE_HOME:-$HOME/.cache}/neuromap/models/all-minilm-l6-v2}"
+    if [ ! -x "$python" ] || [ ! -f "$script" ] || [ ! -f "$model/config.json" ]; then
+        echo "{\"name\":\"peer\", \"ms\":0, \"note\":\"Hugging Face peer not run: needs PEER_PYTHON with torch and transformers (now $python), PEER_SCRIPT (now $script) and the model at $model (make models)\"}"
+        exit 0
+    fi
+    out=$("$python" "$script" "$model" "$threads" 2>/dev/null)
+    b1=$(printf '%s\n' "$out" | awk '$1 == "hf_ms_b1x128" {print $2}')
+    b32=$(printf '%s\n' "$out" | awk '$1 == "hf_ms_b32x128" {print $2}')
+    echo "{\"name\":\"peer_bert_b1x128\", \"ms\":${b1:-null}, \"torch_threads\":$threads}"
+    echo "{\"name\":\"peer_bert_b32x128\", \"ms\":${b32:-null}, \"torch_threads\":$threads}"
+    exit 0
+fi
+
+script="${PEER_SCRIPT:-../shared/peer/tl_grok_bench.py}"
 if [ ! -x "$python" ] || [ ! -f "$script" ]; then
     echo '{"name":"peer", "ms":0, "note":"TransformerLens peer not found; set PEER_PYTHON and PEER_SCRIPT (see ../shared/peer/README.md)"}'
     exit 0

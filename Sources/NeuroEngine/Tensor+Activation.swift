@@ -37,8 +37,15 @@ extension Tensor {
 
     /// Exact GELU, `x·Φ(x)` with the normal CDF (PyTorch's `gelu`, TransformerLens "gelu").
     public func gelu() throws -> Tensor {
-        let out = try mapUnary("gelu", { 0.5 * $0 * (1 + Float.erf($0 * Float(0.5.squareRoot()))) },
+        let out: Tensor
+        if dtype == .float32 {
+            let x = contiguousData()
+            out = try Tensor(uninitializedShape: shape, dtype: dtype, op: "gelu")
+            geluKernel(x.pointer(Float.self), out.pointer(Float.self), count: count)
+        } else {
+            out = try mapUnary("gelu", { 0.5 * $0 * (1 + Float.erf($0 * Float(0.5.squareRoot()))) },
                                { 0.5 * $0 * (1 + Double.erf($0 * 0.5.squareRoot())) })
+        }
         return out.recording("gelu", [self]) { [self] g in
             let slope = try self.mapUnary("gelu grad", { x in
                 let cdf = 0.5 * (1 + Float.erf(x * Float(0.5.squareRoot())))
@@ -97,7 +104,9 @@ extension Tensor {
         let rows = n == 0 ? 0 : count / n
         let x = contiguousData()
         let out = try Tensor(uninitializedShape: shape, dtype: dtype, op: op)
-        if dtype == .float32 {
+        if dtype == .float32 && !log {
+            softmaxRowsFloat(x.pointer(Float.self), out.pointer(Float.self), rows: rows, n: n)
+        } else if dtype == .float32 {
             softmaxRows(x.pointer(Float.self), out.pointer(Float.self), rows: rows, n: n, log: log)
         } else {
             softmaxRows(x.pointer(Double.self), out.pointer(Double.self), rows: rows, n: n, log: log)

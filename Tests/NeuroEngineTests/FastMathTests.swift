@@ -1,0 +1,82 @@
+import Foundation
+import XCTest
+@testable import NeuroEngine
+
+/// The vectorised float32 exp and erf against the double-precision libm
+/// functions, and the kernels built on them (GELU, softmax) against double
+/// references.
+final class FastMathTests: XCTestCase {
+    func testFastExpMatchesLibmToFloatPrecision() {
+        var worst = 0.0
+        var x = -87.0
+        while x <= 88.0 {
+            let got = Double(Float.fastExp(Float(x)))
+            let want = Foundation.exp(Double(Float(x)))
+            worst = max(worst, abs(got - want) / want)
+            x += 0.001
+        }
+        XCTAssertLessThan(worst, 1e-6, "largest relative error of fastExp over [-87, 88]")
+        XCTAssertEqual(Float.fastExp(0), 1)
+        XCTAssertEqual(Float.fastExp(-.infinity), 0)
+        XCTAssertEqual(Float.fastExp(-200), 0)
+        XCTAssertEqual(Float.fastExp(.infinity), .infinity)
+        XCTAssertTrue(Float.fastExp(.nan).isNaN)
+    }
+
+    func testFastErfMatchesLibmToFloatPrecision() {
+        var worst = 0.0
+        var worstAt = 0.0
+        var x = -6.0
+        while x <= 6.0 {
+            let xf = Float(x)
+            let want = Foundation.erf(Double(xf))
+            if want != 0 {
+                let error = abs(Double(Float.fastErf(xf)) - want) / abs(want)
+                if error > worst { (worst, worstAt) = (error, x) }
+            }
+            x += 0.0007
+        }
+        XCTAssertLessThan(worst, 1e-6, "largest relative error of fastErf over [-6, 6], at \(worstAt)")
+        for tiny in [1e-30, 1e-10, 1e-5, -3e-4] {
+            let xf = Float(tiny)
+            XCTAssertEqual(Double(Float.fastErf(xf)), Foundation.erf(Double(xf)), accuracy: abs(Foundation.erf(Double(xf))) * 1e-6)
+        }
+        XCTAssertEqual(Float.fastErf(0), 0)
+        XCTAssertEqual(Float.fastErf(.infinity), 1)
+        XCTAssertEqual(Float.fastErf(-.infinity), -1)
+        XCTAssertEqual(Float.fastErf(10), 1)
+        XCTAssertTrue(Float.fastErf(.nan).isNaN)
+    }
+
+    func testFloatGeluMatchesDoubleGelu() throws {
+        let values = stride(from: -8.0, through: 8.0, by: 0.013).map { $0 }
+        let got = try Tensor(values.map { Float($0) }, shape: [values.count]).gelu().toDoubles()
+        for (x, y) in zip(values, got) {
+            let xf = Double(Float(x))
+            let want = 0.5 * xf * (1 + Foundation.erf(xf / 2.0.squareRoot()))
+            // Absolute error of erf (≤ 2e-7) times |x|/2, plus float rounding.
+            XCTAssertEqual(y, want, accuracy: 2e-7 * abs(xf) + 1e-6 * abs(want), "gelu(\(x))")
+        }
+    }
+
+    func testFloatSoftmaxMatchesDoubleWithMaskedAndOddRows() throws {
+        // Rows of 13 (not a multiple of 8): one ordinary, one with -inf keys, one all -inf, one with a NaN.
+        var data: [Float] = (0..<13).map { Float(sin(Double($0) * 1.7) * 30) }
+        data += (0..<13).map { $0 % 3 == 0 ? -Float.infinity : Float($0) * -2.5 }
+        data += Array(repeating: -Float.infinity, count: 13)
+        data += (0..<13).map { $0 == 5 ? Float.nan : Float($0) }
+        let out = try Tensor(data, shape: [4, 13]).softmax(axis: -1).toDoubles()
+        for row in 0..<2 {
+            let xs = data[(row * 13)..<(row * 13 + 13)].map(Double.init)
+            let peak = xs.max()!
+            let exps = xs.map { Foundation.exp($0 - peak) }
+            let total = exps.reduce(0, +)
+            for j in 0..<13 {
+                XCTAssertEqual(out[row * 13 + j], exps[j] / total, accuracy: 1e-6 * max(exps[j] / total, 1e-30) + 1e-12, "row \(row) key \(j)")
+                if xs[j] == -.infinity { XCTAssertEqual(out[row * 13 + j], 0, "a masked key gets exactly 0") }
+            }
+        }
+        XCTAssertTrue(out[26..<39].allSatisfy { $0.isNaN }, "a row of -inf is NaN, as in PyTorch")
+        XCTAssertTrue(out[39..<52].allSatisfy { $0.isNaN }, "NaN in a row makes the row NaN")
+    }
+}
