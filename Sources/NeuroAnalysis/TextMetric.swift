@@ -142,7 +142,12 @@ public enum TextMetric: Equatable, Sendable {
             guard against.count == pooled.count, zip(against, pooled).allSatisfy({ $0.count == $1.count }) else {
                 throw EngineError(.shape, subject: name, "the clean pooled state does not match this run's (\(pooled.count) × \(width))")
             }
-            let cosines = zip(pooled, against).map { TextMetric.cosine($0, $1) }
+            let cosines = try zip(pooled, against).enumerated().map { index, pair -> Double in
+                guard let value = TextMetric.cosine(pair.0, pair.1) else {
+                    throw EngineError(.argument, subject: name, "text \(index)'s mean-pooled final state is zero here, so its cosine to the clean run's is undefined")
+                }
+                return value
+            }
             return cosines.reduce(0, +) / Double(cosines.count)
         }
     }
@@ -166,8 +171,8 @@ public enum TextMetric: Equatable, Sendable {
         }
     }
 
-    /// The cosine similarity of two vectors; 0 when either is zero.
-    static func cosine(_ a: [Double], _ b: [Double]) -> Double {
+    /// The cosine similarity of two vectors; nil (undefined) when either is zero.
+    static func cosine(_ a: [Double], _ b: [Double]) -> Double? {
         var dot = 0.0, na = 0.0, nb = 0.0
         for (x, y) in zip(a, b) {
             dot += x * y
@@ -175,7 +180,7 @@ public enum TextMetric: Equatable, Sendable {
             nb += y * y
         }
         let norm = (na * nb).squareRoot()
-        return norm > 0 ? dot / norm : 0
+        return norm > 0 ? dot / norm : nil
     }
 
     static func logSumExp(_ values: [Double]) -> Double {

@@ -47,6 +47,11 @@ final class TextMetricTests: XCTestCase {
         let value = try TextMetric.cosine.measure(hidden, inputs: text, reference: [[1, 0], [4, 3]])
         XCTAssertEqual(value, (1 / 2.0.squareRoot() + 24.0 / 25) / 2, accuracy: 1e-9)
         XCTAssertEqual(try TextMetric.cosine.measure(hidden, inputs: text), 1, accuracy: 1e-12, "a run against itself")
+        // A zero pooled state has no direction: the cosine is undefined, never a number.
+        let zero = try Tensor([0, 0, 0, 0, 0, 0, 3, 4, 0, 0, 0, 0], shape: [2, 3, 2])
+        XCTAssertThrowsError(try TextMetric.cosine.measure(zero, inputs: text, reference: [[1, 0], [4, 3]])) { error in
+            XCTAssertEqual((error as? EngineError)?.message, "cosine: text 0's mean-pooled final state is zero here, so its cosine to the clean run's is undefined")
+        }
     }
 
     func testSingleTokenTextsHaveNoNextTokenLoss() throws {
