@@ -17,7 +17,7 @@ import NeuroEngine
 /// states [batch, pos, d_model] (Hugging Face's `last_hidden_state`).
 ///
 /// ```swift
-/// let bert = try Pretrained.load("tiny_bert") as! HookedBERT
+/// let bert = try Pretrained.load("tiny_bert")            // a HookedBERT, as any PretrainedModel
 /// let (logits, cache) = try bert.run(ids, attentionMask: mask, tokenTypes: types, cache: .all)
 /// ```
 public final class HookedBERT: PretrainedModel {
