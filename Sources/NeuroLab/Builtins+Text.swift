@@ -121,8 +121,15 @@ extension Builtins {
     /// The pretrained model a text built-in works on and its text argument:
     /// `f(model, text)`, or `f(text)` with the model loaded last.
     static func textModel(_ args: CallArguments, input name: String = "text") throws -> (LanguageModelObject, Value) {
+        let (model, input) = try textModelAndInput(args, input: name)
+        guard let input else { throw args.error("missing argument '\(name)'") }
+        return (model, input)
+    }
+
+    /// The pretrained model and the argument after it, which may be absent.
+    static func textModelAndInput(_ args: CallArguments, input name: String) throws -> (LanguageModelObject, Value?) {
         if case .object(let model as LanguageModelObject)? = args.value(0, "model") {
-            return (model, try args.required(1, name))
+            return (model, args.value(1, name))
         }
         if let first = args.value(0, "model"), case .object = first {
             throw args.error("needs a pretrained language model, got a \(first.typeName) trained here; load one with load(\"path/to/hf-folder\")")
@@ -130,7 +137,7 @@ extension Builtins {
         guard let model = args.interpreter.session.languageModel else {
             throw args.error("needs a pretrained language model: load one with m = load(\"path/to/hf-folder\") or load(\"all-minilm-l6-v2\")")
         }
-        return (model, try args.required(0, name))
+        return (model, args.value(0, name))
     }
 
     /// The texts of `input` (a string or a list of strings) as one batch.

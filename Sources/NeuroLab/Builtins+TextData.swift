@@ -32,20 +32,7 @@ extension Builtins {
     /// The model and the texts of a `text_data` call: a list of strings, or
     /// the non-empty lines of a file (`file:`; read whole for windows).
     static func textDataSource(_ args: CallArguments) throws -> (LanguageModelObject, [String], String) {
-        let model: LanguageModelObject
-        let positionalTexts: Value?
-        if case .object(let given as LanguageModelObject)? = args.value(0, "model") {
-            model = given
-            positionalTexts = args.value(1, "texts")
-        } else if let first = args.value(0, "model"), case .object = first {
-            throw args.error("needs a pretrained language model, got a \(first.typeName); load one with load(\"path/to/hf-folder\")")
-        } else {
-            guard let current = args.interpreter.session.languageModel else {
-                throw args.error("needs a pretrained language model: load one with m = load(\"path/to/hf-folder\")")
-            }
-            model = current
-            positionalTexts = args.value(0, "texts")
-        }
+        let (model, positionalTexts) = try textModelAndInput(args, input: "texts")
         if args.value(nil, "file") != nil {
             guard positionalTexts == nil else { throw args.error("give the texts or a file, not both") }
             let path = try args.string(nil, "file")
