@@ -105,3 +105,23 @@ enum PictureTestSupport {
         }
     }
 }
+
+/// Running scripts from a test case in a fresh workbench interpreter.
+protocol ScriptTesting {}
+
+extension ScriptTesting {
+    /// Runs `code`, failing the test on an error; the interpreter and what it printed.
+    @discardableResult
+    func run(_ code: String, file: StaticString = #filePath, line: UInt = #line) -> (Interpreter, [String]) {
+        let (interpreter, output, error) = PictureTestSupport.run(code, setup: false)
+        if let error { XCTFail(error, file: file, line: line) }
+        return (interpreter, output)
+    }
+
+    /// The error `code` stops with (failing the test when it runs through).
+    func failure(_ code: String, file: StaticString = #filePath, line: UInt = #line) -> String {
+        let (_, _, error) = PictureTestSupport.run(code, setup: false)
+        XCTAssertNotNil(error, "expected an error from: \(code)", file: file, line: line)
+        return error ?? ""
+    }
+}

@@ -9,7 +9,7 @@ import NeuroTestSupport
 /// The text built-ins through the language (load, tokenize, str_tokens,
 /// decode, run, logits, generate) on the tiny GPT-2 and BERT folders of
 /// Fixtures/, against what Hugging Face computes (make_text_model_fixtures.py).
-final class TextBuiltinTests: XCTestCase {
+final class TextBuiltinTests: XCTestCase, ScriptTesting {
     static let expected = Result { try SafeTensors.read(fixturePath("text_models_expected.safetensors")) }
     let gpt2 = fixturePath("tiny-gpt2")
     let bert = fixturePath("tiny-bert")
@@ -35,21 +35,6 @@ final class TextBuiltinTests: XCTestCase {
     }
 
     var textList: String { "[" + texts.map(literal).joined(separator: ", ") + "]" }
-
-    /// Runs `code`, failing the test on an error; the interpreter and what it printed.
-    @discardableResult
-    func run(_ code: String, file: StaticString = #filePath, line: UInt = #line) -> (Interpreter, [String]) {
-        let (interpreter, output, error) = PictureTestSupport.run(code, setup: false)
-        if let error { XCTFail(error, file: file, line: line) }
-        return (interpreter, output)
-    }
-
-    /// The error `code` stops with (failing the test when it runs through).
-    func failure(_ code: String, file: StaticString = #filePath, line: UInt = #line) -> String {
-        let (_, _, error) = PictureTestSupport.run(code, setup: false)
-        XCTAssertNotNil(error, "expected an error from: \(code)", file: file, line: line)
-        return error ?? ""
-    }
 
     func global(_ interpreter: Interpreter, _ name: String) throws -> Value {
         try XCTUnwrap(interpreter.globals.lookup(name), "no \(name)")

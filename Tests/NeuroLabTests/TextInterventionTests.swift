@@ -10,7 +10,7 @@ import NeuroAnalysis
 /// folders of Fixtures/: the metrics against what `logits` and `tokenize`
 /// give, and the rules (same token length, single-token answers, no mean
 /// over one text).
-final class TextInterventionTests: XCTestCase {
+final class TextInterventionTests: XCTestCase, ScriptTesting {
     var gpt2: String { folder("tiny-gpt2") }
     var bert: String { folder("tiny-bert") }
 
@@ -26,19 +26,6 @@ final class TextInterventionTests: XCTestCase {
     }
     let clean = "The model knows the"
     let corrupted = "The model knows it"
-
-    @discardableResult
-    func run(_ code: String, file: StaticString = #filePath, line: UInt = #line) -> (Interpreter, [String]) {
-        let (interpreter, output, error) = PictureTestSupport.run(code, setup: false)
-        if let error { XCTFail(error, file: file, line: line) }
-        return (interpreter, output)
-    }
-
-    func failure(_ code: String, file: StaticString = #filePath, line: UInt = #line) -> String {
-        let (_, _, error) = PictureTestSupport.run(code, setup: false)
-        XCTAssertNotNil(error, "expected an error from: \(code)", file: file, line: line)
-        return error ?? ""
-    }
 
     func number(_ interpreter: Interpreter, _ expression: String, file: StaticString = #filePath, line: UInt = #line) throws -> Double {
         guard case .object(let object)? = interpreter.globals.lookup(String(expression.prefix { $0 != "." })),
