@@ -47,19 +47,27 @@ public final class BPETokenizer: Tokenizer {
     public var vocabularySize: Int { vocabulary.size }
     public var specialTokensPerText: Int { frame.count }
 
-    public func encodeText(_ text: String) -> [Int] {
+    public func encodeText(_ text: String) -> [Int] { encode(text, marking: nil) }
+
+    public func encodeWords(_ text: String) -> [[Int]] {
+        let ends = WordEnds()
+        return ends.split(encode(text, marking: ends))
+    }
+
+    /// The ids of `text`, with the end of each pre-tokenizer piece marked in `ends` when given.
+    private func encode(_ text: String, marking ends: WordEnds?) -> [Int] {
         var text = text
         return text.withUTF8 { bytes in
             var ids: [Int] = []
             ids.reserveCapacity(bytes.count / 3)
             for segment in rawAddedTokens.split(bytes, 0..<bytes.count) {
                 switch segment {
-                case .token(let id): ids.append(id)
+                case .token(let id): ids.append(id); ends?.mark(ids.count)
                 case .text(let range):
                     for inner in normalizedAddedTokens.split(bytes, range) {
                         switch inner {
-                        case .token(let id): ids.append(id)
-                        case .text(let piece): encodeSegment(bytes, piece, into: &ids)
+                        case .token(let id): ids.append(id); ends?.mark(ids.count)
+                        case .text(let piece): encodeSegment(bytes, piece, into: &ids, marking: ends)
                         }
                     }
                 }
@@ -69,21 +77,25 @@ public final class BPETokenizer: Tokenizer {
     }
 
     /// One stretch between added tokens: the optional prefix space, GPT-2's pieces, BPE on each.
-    private func encodeSegment(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, into ids: inout [Int]) {
+    private func encodeSegment(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, into ids: inout [Int], marking ends: WordEnds?) {
         if addPrefixSpace && bytes[range.lowerBound] != 0x20 {
             var spaced: [UInt8] = [0x20]
             spaced.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[range]))
-            spaced.withUnsafeBufferPointer { encodePieces($0, 0..<$0.count, into: &ids) }
+            spaced.withUnsafeBufferPointer { encodePieces($0, 0..<$0.count, into: &ids, marking: ends) }
         } else {
-            encodePieces(bytes, range, into: &ids)
+            encodePieces(bytes, range, into: &ids, marking: ends)
         }
     }
 
-    private func encodePieces(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, into ids: inout [Int]) {
+    private func encodePieces(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, into ids: inout [Int], marking ends: WordEnds?) {
         if useRegex {
-            ByteLevel.forEachPiece(bytes, range) { model.encodePiece(bytes, $0, into: &ids) }
+            ByteLevel.forEachPiece(bytes, range) {
+                model.encodePiece(bytes, $0, into: &ids)
+                ends?.mark(ids.count)
+            }
         } else {
             model.encodePiece(bytes, range, into: &ids)
+            ends?.mark(ids.count)
         }
     }
 

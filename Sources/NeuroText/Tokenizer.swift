@@ -27,6 +27,10 @@ public protocol Tokenizer: AnyObject, Sendable {
     /// The ids of `text` alone, without the special tokens that frame a sequence.
     /// Never fails: characters the vocabulary lacks become the unknown token.
     func encodeText(_ text: String) -> [Int]
+    /// `encodeText`'s ids grouped by the word each comes from: a piece of the
+    /// pre-tokenizer (BERT's words and punctuation marks, GPT-2's pieces such
+    /// as `" Paris"`), an added token alone. Joined, exactly `encodeText(text)`.
+    func encodeWords(_ text: String) -> [[Int]]
     /// `ids` framed as one sequence the way the tokenizer's post-processor does it.
     func addingSpecialTokens(to ids: [Int]) -> [Int]
     /// The text of `ids`, as Hugging Face's `decode`: continuation pieces
@@ -219,5 +223,26 @@ extension Tokenizer {
             return paddingSide == .right ? ones + zeros : zeros + ones
         }
         return BatchEncoding(ids: rows, attentionMask: masks, lengths: lengths, warnings: warnings)
+    }
+}
+
+/// Where each word ends while a text is encoded (counts of ids so far), to
+/// group the ids by word afterwards.
+final class WordEnds {
+    private var ends: [Int] = []
+
+    func mark(_ end: Int) {
+        if end > (ends.last ?? 0) { ends.append(end) }
+    }
+
+    /// `ids` cut at the marked ends (the ids after the last mark, if any, a word of their own).
+    func split(_ ids: [Int]) -> [[Int]] {
+        var words: [[Int]] = []
+        var start = 0
+        for end in ends + [ids.count] where end > start && end <= ids.count {
+            words.append(Array(ids[start..<end]))
+            start = end
+        }
+        return words
     }
 }

@@ -102,7 +102,15 @@ public final class WordPieceTokenizer: Tokenizer {
     public var vocabularySize: Int { vocabulary.size }
     public var specialTokensPerText: Int { frame.count }
 
-    public func encodeText(_ text: String) -> [Int] {
+    public func encodeText(_ text: String) -> [Int] { encode(text, marking: nil) }
+
+    public func encodeWords(_ text: String) -> [[Int]] {
+        let ends = WordEnds()
+        return ends.split(encode(text, marking: ends))
+    }
+
+    /// The ids of `text`, with the end of each word marked in `ends` when given.
+    private func encode(_ text: String, marking ends: WordEnds?) -> [Int] {
         var text = text
         return text.withUTF8 { bytes in
             var ids: [Int] = []
@@ -110,7 +118,7 @@ public final class WordPieceTokenizer: Tokenizer {
             var normalized: [UInt8] = []
             for segment in rawAddedTokens.split(bytes, 0..<bytes.count) {
                 switch segment {
-                case .token(let id): ids.append(id)
+                case .token(let id): ids.append(id); ends?.mark(ids.count)
                 case .text(let range):
                     normalized.removeAll(keepingCapacity: true)
                     if let normalizer {
@@ -121,8 +129,8 @@ public final class WordPieceTokenizer: Tokenizer {
                     normalized.withUnsafeBufferPointer { text in
                         for inner in normalizedAddedTokens.split(text, 0..<text.count) {
                             switch inner {
-                            case .token(let id): ids.append(id)
-                            case .text(let piece): encodeWords(text, piece, into: &ids)
+                            case .token(let id): ids.append(id); ends?.mark(ids.count)
+                            case .text(let piece): encodeWords(text, piece, into: &ids, marking: ends)
                             }
                         }
                     }
@@ -134,9 +142,13 @@ public final class WordPieceTokenizer: Tokenizer {
 
     /// BertPreTokenizer: words end at whitespace (dropped) and at punctuation
     /// (each punctuation character a word of its own); WordPiece on each word.
-    private func encodeWords(_ text: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, into ids: inout [Int]) {
+    private func encodeWords(_ text: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, into ids: inout [Int], marking ends: WordEnds?) {
+        func word(_ word: Range<Int>) {
+            model.encodeWord(text, word, into: &ids)
+            ends?.mark(ids.count)
+        }
         guard splitsWords else {
-            if !range.isEmpty { model.encodeWord(text, range, into: &ids) }
+            if !range.isEmpty { word(range) }
             return
         }
         var wordStart = range.lowerBound
@@ -144,16 +156,16 @@ public final class WordPieceTokenizer: Tokenizer {
         while i < range.upperBound {
             let (v, length) = UTF8Bytes.scalar(text, at: i)
             if isWhiteSpace(v) {
-                if wordStart < i { model.encodeWord(text, wordStart..<i, into: &ids) }
+                if wordStart < i { word(wordStart..<i) }
                 wordStart = i + length
             } else if isBertPunctuation(v) {
-                if wordStart < i { model.encodeWord(text, wordStart..<i, into: &ids) }
-                model.encodeWord(text, i..<(i + length), into: &ids)
+                if wordStart < i { word(wordStart..<i) }
+                word(i..<(i + length))
                 wordStart = i + length
             }
             i += length
         }
-        if wordStart < range.upperBound { model.encodeWord(text, wordStart..<range.upperBound, into: &ids) }
+        if wordStart < range.upperBound { word(wordStart..<range.upperBound) }
     }
 
     public func addingSpecialTokens(to ids: [Int]) -> [Int] { frame.framing(ids) }

@@ -15,6 +15,17 @@ struct TokenizerExpectations: Decodable {
         let decoded: String
         let decoded_skip: String
         let pieces: [String]?
+        /// The pre-tokenizer word of each id of `ids_plain` (nil for an added token).
+        let word_ids: [Int?]
+
+        /// `ids_plain` cut where the word changes, as Hugging Face groups them.
+        var words: [[Int]] {
+            var words: [[Int]] = []
+            for (i, id) in ids_plain.enumerated() {
+                if i == 0 || word_ids[i] == nil || word_ids[i] != word_ids[i - 1] { words.append([id]) } else { words[words.count - 1].append(id) }
+            }
+            return words
+        }
     }
 
     struct Truncation: Decodable {

@@ -37,6 +37,17 @@ final class WordPieceTokenizerTests: XCTestCase {
         }
     }
 
+    /// Ids grouped by word as Hugging Face's `word_ids` groups them (what a
+    /// neuron scan matches category words against).
+    func testWordsEqualHuggingFaceWordIDs() throws {
+        let expected = try expected()
+        for (name, tokenizer) in try tokenizers() {
+            for (line, item) in expected.cases.enumerated() {
+                XCTAssertEqual(tokenizer.encodeWords(item.text), item.words, "\(name) line \(line): \(item.text.debugDescription)")
+            }
+        }
+    }
+
     func testTokensAsStringsEqualToStrTokens() throws {
         let expected = try expected()
         for (name, tokenizer) in try tokenizers() {

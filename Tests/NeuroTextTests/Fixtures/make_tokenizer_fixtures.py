@@ -23,6 +23,7 @@ It writes, next to this script:
        "decoded", "decoded_skip", "pieces"?}], "truncation": [...], "batch": {...}}
       ids        encode(text) with special tokens (BertTokenizerFast / GPT2TokenizerFast)
       ids_plain  encode(text, add_special_tokens=False)
+      word_ids   the word (pre-tokenizer piece) of each id of ids_plain
       tokens     each id decoded alone, clean_up_tokenization_spaces=False
                  (TransformerLens's to_str_tokens)
       decoded    decode(ids) by the `tokenizers` library, skip_special_tokens=False
@@ -170,6 +171,8 @@ def expected_cases(fast, raw, texts, with_pieces):
             "tokens": str_tokens(fast, ids),
             "decoded": raw.decode(ids, skip_special_tokens=False),
             "decoded_skip": raw.decode(ids, skip_special_tokens=True),
+            # the pre-tokenizer word of each token of ids_plain (None for an added token)
+            "word_ids": raw.encode(text, add_special_tokens=False).word_ids,
         }
         if with_pieces:
             case["pieces"] = [piece for piece, _ in raw.pre_tokenizer.pre_tokenize_str(text)]
