@@ -1,3 +1,5 @@
+import Foundation
+
 /// `text` as a JSON string literal, quoted and escaped the way serde_json
 /// does (the safetensors header's writer), so every JSON the project writes
 /// escapes alike.
@@ -29,4 +31,23 @@ public func jsonQuoted(_ text: String) -> String {
 public func jsonNumber(_ n: Double) -> String {
     guard n.isFinite else { return "null" }
     return n == n.rounded() && Swift.abs(n) < 1e15 ? String(Int(n)) : "\(n)"
+}
+
+/// A number in 7 significant digits (float32's precision), `null` when not finite:
+/// for files with many float32 values, where full double digits only add noise.
+public func jsonNumber7(_ n: Double) -> String {
+    guard n.isFinite else { return "null" }
+    return String(format: "%.7g", n)
+}
+
+/// `text` as one CSV cell (RFC 4180): quoted when it holds a comma, a
+/// quote or a line break, quotes doubled inside.
+///
+/// ```swift
+/// csvCell("a,b")    // "\"a,b\""
+/// csvCell("say \"hi\"")   // "\"say \"\"hi\"\"\""
+/// ```
+public func csvCell(_ text: String) -> String {
+    let needsQuotes = text.unicodeScalars.contains { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }
+    return needsQuotes ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
 }

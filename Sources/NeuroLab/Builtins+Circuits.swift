@@ -15,7 +15,7 @@ import NeuroAnalysis
 /// p = probe(cache["blocks.0.hook_resid_post"][:, -1], data.a + data.b, kind: "linear")
 /// ```
 extension Builtins {
-    static var circuits: [Builtin] { [importance, circuit, probe, correlate, neuronGrid, explainedVariance] }
+    static var circuits: [Builtin] { [importance, circuit, probe, correlate, neuronGrid, explainedVariance, scan] }
 
     // MARK: - Circuit discovery
 

@@ -84,7 +84,12 @@ extension Builtins {
             throw args.error("'\(name)' is for TransformerLens weight files; a Hugging Face folder says its own in config.json")
         }
         let process = try args.bool(nil, "process", default: false)
-        let model = try args.engine { try LanguageModelObject.load(folder: folder, options: PretrainedOptions(processWeights: process)) }
+        // A model opened by the name it was fetched by keeps that name (its folder inside the cache is generic).
+        let path = try args.string(0, "path")
+        let name = ModelCache.knownNames.contains(path.lowercased()) && !FileManager.default.fileExists(atPath: path) ? path.lowercased() : nil
+        let model = try args.engine {
+            try LanguageModelObject.load(folder: folder, name: name, options: PretrainedOptions(processWeights: process))
+        }
         args.interpreter.session.languageModel = model
         return .object(model)
     }

@@ -12,23 +12,26 @@ public final class LanguageModelObject: NativeObject {
     public let tokenizer: any Tokenizer
     /// The folder it was loaded from.
     public let folder: String
+    /// What files and reports call it: the name it was fetched by, else its folder's name.
+    public let name: String
 
-    public init(model: any PretrainedModel, tokenizer: any Tokenizer, folder: String) {
+    public init(model: any PretrainedModel, tokenizer: any Tokenizer, folder: String, name: String? = nil) {
         self.model = model
         self.tokenizer = tokenizer
         self.folder = folder
+        self.name = name ?? URL(fileURLWithPath: folder).standardizedFileURL.lastPathComponent
     }
 
     /// Opens a Hugging Face folder: the model `config.json` names and the
     /// tokenizer beside it. A tokenizer that cannot give every id the model
     /// reads is refused here, not at the first unlucky token.
-    public static func load(folder: String, options: PretrainedOptions = PretrainedOptions()) throws -> LanguageModelObject {
+    public static func load(folder: String, name: String? = nil, options: PretrainedOptions = PretrainedOptions()) throws -> LanguageModelObject {
         let model = try Pretrained.load(folder, options: options)
         let tokenizer = try TokenizerLoader.load(folder: folder)
         guard tokenizer.vocabularySize <= model.config.dVocab else {
             throw EngineError(.file, subject: folder, "the tokenizer has \(tokenizer.vocabularySize) tokens but the model's embedding only \(model.config.dVocab)")
         }
-        return LanguageModelObject(model: model, tokenizer: tokenizer, folder: folder)
+        return LanguageModelObject(model: model, tokenizer: tokenizer, folder: folder, name: name)
     }
 
     public var typeName: String { "model" }
@@ -42,7 +45,7 @@ public final class LanguageModelObject: NativeObject {
         isDecoder && tokenizer.specialTokensPerText == 0 ? (tokenizer.specialTokens.bos ?? tokenizer.specialTokens.eos) : nil
     }
 
-    public var fieldNames: [String] { ["config", "hooks", "parameters", "type", "folder", "has_head", "vocab_size"] }
+    public var fieldNames: [String] { ["config", "hooks", "parameters", "type", "folder", "name", "has_head", "vocab_size"] }
 
     public func field(_ name: String) throws -> Value? {
         let c = model.config
@@ -59,6 +62,7 @@ public final class LanguageModelObject: NativeObject {
         case "parameters": return .number(Double(model.parameters.reduce(0) { $0 + $1.tensor.count }))
         case "type": return .string(model.modelType)
         case "folder": return .string(folder)
+        case "name": return .string(name)
         case "has_head": return .bool(model.hasHead)
         case "vocab_size": return .number(Double(tokenizer.vocabularySize))
         default: return nil
@@ -120,6 +124,12 @@ extension LanguageModelObject {
         let rows = try texts.enumerated().map { index, text in
             try encode(text, prependBOS: prependBOS, truncate: truncate, naming: texts.count == 1 ? "the text" : "text \(index)", warn: warn)
         }
+        return try batch(rows: rows)
+    }
+
+    /// Rows of ids as one batch, padded on the right with the pad token (or
+    /// end-of-text), with the mask that marks the padding (nil when none is).
+    func batch(rows: [[Int]]) throws -> TextBatch {
         let width = rows.map(\.count).max() ?? 0
         let lengths = rows.map(\.count)
         guard lengths.contains(where: { $0 < width }) else {

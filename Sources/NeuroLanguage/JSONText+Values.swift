@@ -39,7 +39,5 @@ public enum JSONText {
             .joined(separator: ", ") + "]"
     }
 
-    public static func csvCell(_ s: String) -> String {
-        s.contains(",") || s.contains("\"") || s.contains("\n") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
-    }
+    public static func csvCell(_ s: String) -> String { NeuroEngine.csvCell(s) }
 }
