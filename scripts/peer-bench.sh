@@ -4,7 +4,8 @@
 # in neuromap-bench's format, so `make bench` shows both side by side.
 #
 #   scripts/peer-bench.sh [EPOCHS] [THREADS]
-#   scripts/peer-bench.sh bert [THREADS]     Hugging Face BERT beside bert_b*x128
+#   scripts/peer-bench.sh bert [THREADS]     Hugging Face BERT beside bert_b*x128, and
+#                                            MechaMap's one-pass-per-neuron scan cost beside scan_minilm
 #
 # PEER_PYTHON names a Python with torch and transformer-lens<4 (and
 # transformers for bert) — default /tmp/peer/bin/python, as set up by
@@ -32,6 +33,14 @@ if [ "${1:-}" = "bert" ]; then
     b32=$(printf '%s\n' "$out" | awk '$1 == "hf_ms_b32x128" {print $2}')
     echo "{\"name\":\"peer_bert_b1x128\", \"ms\":${b1:-null}, \"torch_threads\":$threads}"
     echo "{\"name\":\"peer_bert_b32x128\", \"ms\":${b32:-null}, \"torch_threads\":$threads}"
+    # MechaMap's scan runs the model once per neuron: 9,216 passes for MiniLM's
+    # 6 x 1,536 MLP neurons, each at least a pass of 128 tokens with every
+    # layer's MLP kept (the master text is longer, so this is a lower bound).
+    hooked=$(printf '%s\n' "$out" | awk '$1 == "hf_ms_b1x128_mlp_post_all_layers" {print $2}')
+    if [ -n "$hooked" ]; then
+        estimate=$(awk -v ms="$hooked" 'BEGIN { printf "%.0f", ms * 9216 }')
+        echo "{\"name\":\"peer_mechamap_scan_minilm_estimate\", \"ms\":$estimate, \"passes\":9216, \"ms_per_pass\":$hooked, \"torch_threads\":$threads}"
+    fi
     exit 0
 fi
 

@@ -101,21 +101,18 @@ public struct NeuronScan: Sendable {
         self.seed = seed
 
         let units = text.units
-        let unitActivations = Self.unitMeans(activations, units: units, neurons: n)
+        // One product gives each unit's mean over its tokens and each category's sum over its tokens.
+        let (unitActivations, categoryTokenSums) = try Self.unitMeansAndCategorySums(activations, units: units, tokens: t, neurons: n,
+                                                                                    categories: c)
         (tokenMean, tokenStd) = Self.moments(activations, tokens: t, neurons: n)
 
-        // Category means over occurrences, and sums over the category's tokens for the rest's mean.
         var means = [Double](repeating: 0, count: n * c)
         var selectivity = [Double](repeating: .nan, count: n * c)
         for category in 0..<c {
             var occurrenceSum = [Double](repeating: 0, count: n)
-            var tokenSum = [Double](repeating: 0, count: n)
             var tokenCount = 0
             for (u, unit) in units.enumerated() where unit.categories.contains(category) {
                 for j in 0..<n { occurrenceSum[j] += Double(unitActivations[u * n + j]) }
-                for token in unit.tokens {
-                    for j in 0..<n { tokenSum[j] += Double(activations[token * n + j]) }
-                }
                 tokenCount += unit.tokens.count
             }
             let others = t - tokenCount
@@ -123,7 +120,7 @@ public struct NeuronScan: Sendable {
                 let mean = occurrenceSum[j] / Double(occurrences[category])
                 means[j * c + category] = mean
                 guard others > 0, tokenStd[j] > 0 else { continue }
-                let rest = (tokenMean[j] * Double(t) - tokenSum[j]) / Double(others)
+                let rest = (tokenMean[j] * Double(t) - Double(categoryTokenSums[category * n + j])) / Double(others)
                 selectivity[j * c + category] = (mean - rest) / tokenStd[j]
             }
         }
@@ -136,30 +133,45 @@ public struct NeuronScan: Sendable {
 
     // MARK: - Pieces
 
-    /// [units, neurons]: each unit's mean over its tokens.
-    static func unitMeans(_ activations: [Float], units: [ScanText.Unit], neurons n: Int) -> [Float] {
-        var out = [Float](repeating: 0, count: units.count * n)
-        for (u, unit) in units.enumerated() {
-            var sum = [Double](repeating: 0, count: n)
+    /// [units, neurons], each unit's mean over its tokens, and [categories,
+    /// neurons], each category's sum over the tokens of its occurrences: one
+    /// product of a weight matrix [units + categories, tokens] with the activations.
+    static func unitMeansAndCategorySums(_ activations: [Float], units: [ScanText.Unit], tokens t: Int, neurons n: Int,
+                                         categories c: Int) throws -> (units: [Float], categories: [Float]) {
+        let u = units.count
+        var weights = [Float](repeating: 0, count: (u + c) * t)
+        for (index, unit) in units.enumerated() {
             for token in unit.tokens {
-                for j in 0..<n { sum[j] += Double(activations[token * n + j]) }
+                weights[index * t + token] = 1 / Float(unit.tokens.count)
+                for category in unit.categories { weights[(u + category) * t + token] = 1 }
             }
-            let count = Double(unit.tokens.count)
-            for j in 0..<n { out[u * n + j] = Float(sum[j] / count) }
         }
-        return out
+        let product = try Tensor(weights, shape: [u + c, t]).matmul(Tensor(activations, shape: [t, n])).toFloats()
+        return (Array(product[0..<(u * n)]), Array(product[(u * n)...]))
     }
 
-    /// Each neuron's mean and (population) standard deviation over the tokens, in two passes.
+    /// Each neuron's mean and (population) standard deviation over the tokens,
+    /// in two passes in double precision (a constant neuron gets exactly 0).
     static func moments(_ activations: [Float], tokens t: Int, neurons n: Int) -> ([Double], [Double]) {
         var mean = [Double](repeating: 0, count: n)
-        for i in 0..<t { for j in 0..<n { mean[j] += Double(activations[i * n + j]) } }
-        for j in 0..<n { mean[j] /= Double(t) }
         var variance = [Double](repeating: 0, count: n)
-        for i in 0..<t {
-            for j in 0..<n {
-                let d = Double(activations[i * n + j]) - mean[j]
-                variance[j] += d * d
+        activations.withUnsafeBufferPointer { a in
+            guard let base = a.baseAddress, a.count >= t * n else { return }
+            mean.withUnsafeMutableBufferPointer { m in
+                for i in 0..<t {
+                    let row = base + i * n
+                    for j in 0..<n { m[j] += Double(row[j]) }
+                }
+                for j in 0..<n { m[j] /= Double(t) }
+                variance.withUnsafeMutableBufferPointer { v in
+                    for i in 0..<t {
+                        let row = base + i * n
+                        for j in 0..<n {
+                            let d = Double(row[j]) - m[j]
+                            v[j] += d * d
+                        }
+                    }
+                }
             }
         }
         return (mean, variance.map { ($0 / Double(t)).squareRoot() })
@@ -178,9 +190,13 @@ public struct NeuronScan: Sendable {
         }
         let d = distinct.count
         var best = [Float](repeating: -.infinity, count: d * n)
-        for (i, id) in ids.enumerated() {
-            for j in 0..<n where activations[i * n + j] > best[id * n + j] || best[id * n + j].isNaN {
-                best[id * n + j] = activations[i * n + j]
+        activations.withUnsafeBufferPointer { a in
+            best.withUnsafeMutableBufferPointer { b in
+                guard let from = a.baseAddress, let to = b.baseAddress, a.count >= ids.count * n else { return }
+                for (i, id) in ids.enumerated() {
+                    let row = from + i * n, into = to + id * n
+                    for j in 0..<n where row[j] > into[j] { into[j] = row[j] }
+                }
             }
         }
         return (0..<n).map { j in
@@ -188,7 +204,7 @@ public struct NeuronScan: Sendable {
             var top: [(id: Int, value: Float)] = []
             for id in 0..<d {
                 let value = best[id * n + j]
-                guard !value.isNaN else { continue }
+                guard value > -.infinity else { continue }   // only NaN activations at this token
                 if top.count == k, let last = top.last, value <= last.value { continue }
                 let at = top.firstIndex { value > $0.value } ?? top.count
                 top.insert((id, value), at: at)
@@ -225,13 +241,15 @@ public struct NeuronScan: Sendable {
                 }
             }
             let shuffled = try Tensor(weights, shape: [count * c, u]).matmul(acts).toFloats()
-            for p in 0..<count {
-                for category in 0..<c {
-                    let row = (p * c + category) * n
-                    var over = 0
-                    for j in 0..<n where Double(shuffled[row + j]) >= threshold { over += 1 }
-                    totals[category] += over
-                    if over >= passing[category] { atLeast[category] += 1 }
+            shuffled.withUnsafeBufferPointer { values in
+                for p in 0..<count {
+                    for category in 0..<c {
+                        let row = UnsafeBufferPointer(rebasing: values[((p * c + category) * n)..<((p * c + category + 1) * n)])
+                        var over = 0
+                        for value in row where Double(value) >= threshold { over += 1 }
+                        totals[category] += over
+                        if over >= passing[category] { atLeast[category] += 1 }
+                    }
                 }
             }
             done += count

@@ -6,6 +6,7 @@
 import NeuroAnalysis
 import NeuroEngine
 import NeuroLanguage
+import NeuroLab
 import NeuroFuzz
 import Foundation
 import NeuroModels
@@ -105,12 +106,7 @@ func benchPatchingSweep(_ context: inout Context) throws {
 /// cache; without it the benchmark says so and is skipped.
 func benchBERT(_ context: inout Context, batch: Int) throws {
     let name = "bert_b\(batch)x128"
-    let environment = ProcessInfo.processInfo.environment
-    let folder = try environment["NEUROMAP_MINILM"].flatMap { $0.isEmpty ? nil : $0 } ?? ModelCache.folder(for: "all-minilm-l6-v2")
-    guard FileManager.default.fileExists(atPath: folder + "/config.json") else {
-        emit([("name", .string(name)), ("skipped", .string("no model at \(folder): run `\(ModelCache.fetchCommand(for: "all-minilm-l6-v2"))` or set NEUROMAP_MINILM"))])
-        return
-    }
+    guard let folder = miniLMFolder(benchmark: name) else { return }
     let model = try Pretrained.load(folder)
     var rng = RandomGenerator(seed: 0)
     let ids = try Tensor(ints: (0..<(batch * 128)).map { _ in rng.nextInt(below: model.config.dVocab) }, shape: [batch, 128])
@@ -119,4 +115,37 @@ func benchBERT(_ context: inout Context, batch: Int) throws {
         _ = try GradMode.withNoGrad { try model.run(ids) }
     }
     emit([("name", .string(name))] + timingFields(t) + [("peer_readme_ms", .number(batch == 1 ? 22 : 596))])
+}
+
+/// The MiniLM folder: `NEUROMAP_MINILM` when set, else the model cache. Nil
+/// (and the benchmark reported as skipped, with how to get it) when absent.
+func miniLMFolder(benchmark name: String) -> String? {
+    let environment = ProcessInfo.processInfo.environment
+    let folder = environment["NEUROMAP_MINILM"].flatMap { $0.isEmpty ? nil : $0 } ?? (try? ModelCache.folder(for: "all-minilm-l6-v2")) ?? ""
+    guard FileManager.default.fileExists(atPath: folder + "/config.json") else {
+        emit([("name", .string(name)), ("skipped", .string("no model at '\(folder)': run `\(ModelCache.fetchCommand(for: "all-minilm-l6-v2"))` or set NEUROMAP_MINILM"))])
+        return nil
+    }
+    return folder
+}
+
+/// `scan(m)` in the language on the real MiniLM, after it is loaded: every
+/// MLP neuron (6 × 1,536) over the default text and categories, with the
+/// default 100 permutations. The target is under 1 s. `forward_passes` is 1
+/// batch; MechaMap's way costs one pass per neuron (9,216 passes; see
+/// `scripts/peer-bench.sh bert` for that estimate on Hugging Face).
+func benchScanMiniLM(_ context: inout Context) throws {
+    guard let folder = miniLMFolder(benchmark: "scan_minilm") else { return }
+    let interpreter = NeuroLab.makeInterpreter()
+    interpreter.output = { _ in }
+    _ = try interpreter.run(NeuroLab.parse("m = load(\"\(folder)\")").program)
+    let scan = NeuroLab.parse("r = scan(m)").program
+    let (iterations, warmup) = context.runs(5)
+    let t = try measure(iterations: iterations, warmup: warmup) { _ = try interpreter.run(scan) }
+    guard case .object(let result as ResultValue)? = interpreter.globals.lookup("r"), case .number(let tokens)? = result.fields["tokens"] else {
+        throw EngineError(.argument, "scan_minilm: the scan made no result")
+    }
+    emit([("name", .string("scan_minilm"))] + timingFields(t) + [
+        ("neurons", .int(9216)), ("tokens", .int(Int(tokens))), ("target_ms", .number(1000)),
+    ])
 }

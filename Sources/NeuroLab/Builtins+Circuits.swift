@@ -85,7 +85,7 @@ extension Builtins {
                               rows: [[String]], mainTensor: Tensor?, _ args: CallArguments) -> Value {
         let result = ResultValue(figure: kind == "importance" ? Figure.importance : Figure.circuit,
                                  kind: kind, title: title, fields: fields, header: header, rows: rows, mainTensor: mainTensor)
-        result.textFormats = ["json": c.toJSON(), "dot": c.toDOT()]
+        result.textFormats = ["json": { c.toJSON() }, "dot": { c.toDOT() }]
         result.circuit = c
         args.interpreter.session.results.append(result)
         return .object(result)

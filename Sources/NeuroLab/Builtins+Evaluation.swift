@@ -121,20 +121,56 @@ extension Builtins {
         return .tensor(try lastLogits(t.model.model, t.split))
     }
 
-    static let run = Builtin("run", "run(model, data, split: \"all\", hooks: [..]) or run(model, text)",
-                             "run and cache every activation (or the listed hooks): cache[\"blocks.0.attn.hook_pattern\"]; a pretrained model runs a text or a list of texts",
-                             parameters: ["model", "data", "split", "hooks", "text", "prepend_bos", "truncate"]) { args in
+    static let run = Builtin("run", "run(model, data, split: \"all\", hooks: {site: fn(x) {…}}, cache: [..]) or run(model, text, …)",
+                             "run and cache every activation (or those in cache: [..]), with hooks: {site: fn(x) {…}} replacing activations on the way; a pretrained model runs a text or a list of texts",
+                             parameters: ["model", "data", "split", "hooks", "cache", "text", "prepend_bos", "truncate"]) { args in
         if case .object(let model as LanguageModelObject)? = args.value(0, "model") { return try textRun(model, args) }
         let t = try evaluationTarget(args)
         let model = t.model.model
-        var request = CacheRequest.all
-        if let listed = args.value(nil, "hooks") {
-            guard case .list(let names) = listed else { throw args.error("'hooks' must be a list of hook names") }
-            request = .only(Set(try names.map { item -> HookPoint in
-                try model.hooks.point(for: item, what: "hooks")
-            }))
-        }
-        let (_, cache) = try GradMode.withNoGrad { try model.run(t.tokens, cache: request) }
+        let (hooks, request) = try runOptions(model.hooks, args)
+        let (_, cache) = try GradMode.withNoGrad { try model.run(t.tokens, hooks: hooks, cache: request) }
         return .object(CacheObject(cache))
+    }
+
+    /// `run`'s `hooks:` and `cache:`, as TransformerLens's `run_with_hooks`
+    /// and `run_with_cache` together: functions that replace activations on
+    /// the way (a record `{site: fn(x) {…}}` or a list of `[site, fn]`
+    /// pairs, as `fwd_hooks`), and the activations to keep (all by default).
+    static func runOptions(_ resolver: HookResolver, _ args: CallArguments) throws -> (hooks: [Hook], cache: CacheRequest) {
+        var request = CacheRequest.all
+        if let listed = args.value(nil, "cache") {
+            guard case .list(let names) = listed else { throw args.error("'cache' must be a list of hook names, like [\"mlp_post 0\"]") }
+            request = .only(Set(try names.map { item in try args.engine { try resolver.point(for: item, what: "cache") } }))
+        }
+        guard let given = args.value(nil, "hooks") else { return ([], request) }
+        let pairs: [(Value, Value)]
+        switch given {
+        case .record(let record): pairs = record.pairs.map { (.string($0.0), $0.1) }
+        case .list(let items) where items.allSatisfy({ if case .list(let pair) = $0 { return pair.count == 2 } else { return false } }):
+            pairs = items.compactMap { if case .list(let pair) = $0 { return (pair[0], pair[1]) } else { return nil } }
+        case .list:
+            throw args.error("'hooks' takes functions to run at hook points, {\"mlp_post 0\": fn(x) { … }} or [[\"mlp_post 0\", fn(x) { … }]]; "
+                             + "to keep only some activations, write cache: [\"mlp_post 0\", …]")
+        default:
+            throw args.error("'hooks' must be a record {site: fn(x) { … }} or a list of [site, fn] pairs, got \(given.typeName)")
+        }
+        let interpreter = args.interpreter, range = args.range
+        let hooks = try pairs.map { site, function -> Hook in
+            let point = try args.engine { try resolver.point(for: site, what: "hooks") }
+            guard case .function(let body) = function else {
+                throw args.error("the hook at \(point.name) must be a function fn(x) { … } returning the new activation, got \(function.typeName)")
+            }
+            return Hook(point) { activation, _ in
+                let replaced = try interpreter.apply(body, positional: [.tensor(activation)], range: range)
+                guard case .tensor(let tensor) = replaced else {
+                    throw RuntimeError("the hook at \(point.name) must return a tensor, got \(replaced.typeName)", at: range)
+                }
+                guard tensor.shape == activation.shape else {
+                    throw RuntimeError("the hook at \(point.name) returned \(formatShape(tensor.shape)), not the activation's \(formatShape(activation.shape))", at: range)
+                }
+                return tensor
+            }
+        }
+        return (hooks, request)
     }
 }

@@ -176,8 +176,9 @@ extension Builtins {
         guard site.axes.count == 3, site.axes[0] == "batch", site.axes[1] == "pos", site.axes[2] != "1" else {
             throw args.error("site '\(name)' is \(site.dimensions): scan needs a hook with one neuron axis, [batch, pos, neurons], such as mlp_post")
         }
-        var layers = settings.layers ?? Array(0..<nLayers)
-        if settings.layers == nil, name.hasPrefix("blocks."), let layer = point.layer { layers = [layer] }
+        // A full name with its layer ("blocks.3.mlp.hook_post") scans that layer alone.
+        if settings.layers == nil, name.hasPrefix("blocks."), let layer = point.layer { settings.layers = [layer] }
+        let layers = settings.layers ?? Array(0..<nLayers)
         for layer in layers where layer < 0 || layer >= nLayers {
             throw args.error("layer \(layer) is out of range: the model has \(nLayers) layer\(nLayers == 1 ? "" : "s") (0 to \(nLayers - 1))")
         }
@@ -189,7 +190,6 @@ extension Builtins {
                 throw args.error("'neurons' is \(limit), more than the \(width) neurons of \(site.shortName) in each layer")
             }
         }
-        settings.layers = layers
         settings.width = width
         return (site, layers)
     }
@@ -211,7 +211,8 @@ extension Builtins {
                 var column = 0
                 for (l, layer) in layers.enumerated() {
                     let start = (row * layer.pos + pos) * layer.width
-                    for j in 0..<perLayer[l] { out[t * total + column + j] = layer.values[start + j] }
+                    out.replaceSubrange((t * total + column)..<(t * total + column + perLayer[l]),
+                                        with: layer.values[start..<(start + perLayer[l])])
                     column += perLayer[l]
                 }
                 t += 1

@@ -42,6 +42,7 @@ extension Builtins {
             ("neurons_per_layer", .number(Double(perLayer))),
             ("tokens", .number(Double(scan.text.tokens.count))),
             ("categories", .list(categories.map(Value.string))),
+            ("words", .record(Record((settings.categories ?? []).map { ($0.name, .list($0.entries.map(Value.string))) }))),
             ("threshold", .number(scan.threshold)),
             ("occurrences", .record(Record(categories.indices.map { (categories[$0], .number(Double(occurrences[$0]))) }))),
             ("missing", .record(Record(categories.indices.map { (categories[$0], .list(scan.text.missing[$0].map(Value.string))) }))),
@@ -84,9 +85,10 @@ extension Builtins {
                                  header: ["category", "occurrences", "passing", "by chance", "most selective", "selectivity (sd)", "its mean",
                                           "its top tokens"],
                                  rows: rows, mainTensor: try? Tensor(float64: scan.means, shape: [layers.count, perLayer, c]))
+        let config = settings.json(site: input.site.languageName)
         result.textFormats = [
-            "csv": scan.csv(model: input.modelName),
-            "json": scan.json(model: input.modelName, config: settings.json(site: input.site.languageName, layers: layers)),
+            "csv": { scan.csv(model: input.modelName) },
+            "json": { scan.json(model: input.modelName, config: config) },
         ]
         return result
     }

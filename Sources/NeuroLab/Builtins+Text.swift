@@ -66,19 +66,14 @@ extension Builtins {
 
     // MARK: - Text through run and logits
 
-    /// `run(model, text, hooks: [..])`: a cache of the activations on a text
+    /// `run(model, text, hooks: {…}, cache: [..])`: a cache of the activations on a text
     /// ([1, pos, …]) or a padded batch of texts ([batch, pos, …]).
     static func textRun(_ model: LanguageModelObject, _ args: CallArguments) throws -> Value {
         let input = try args.required(1, "text")
         let batch = try textBatch(model, input, args)
-        var request = CacheRequest.all
-        if let listed = args.value(nil, "hooks") {
-            guard case .list(let names) = listed else { throw args.error("'hooks' must be a list of hook names") }
-            let resolver = model.model.hooks
-            request = .only(Set(try names.map { name in try args.engine { try resolver.point(for: name, what: "hooks") } }))
-        }
+        let (hooks, request) = try runOptions(model.model.hooks, args)
         let (_, cache) = try args.engine {
-            try GradMode.withNoGrad { try model.model.run(batch.ids, attentionMask: batch.mask, cache: request) }
+            try GradMode.withNoGrad { try model.model.run(batch.ids, attentionMask: batch.mask, hooks: hooks, cache: request) }
         }
         return .object(CacheObject(cache))
     }

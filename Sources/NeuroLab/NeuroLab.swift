@@ -19,7 +19,7 @@ public enum NeuroLab {
                    statements: statements,
                    site: { name, layer in .object(SiteObject(name: name, layer: layer)) },
                    siteProblem: { name, layerFollows in HookResolver.problem(spelling: name, layerFollows: layerFollows) },
-                   siteListParameters: ["run": "hooks"],
+                   siteListParameters: ["run": "cache"],
                    hookNames: hookNames, siteNames: siteNames)
     }
 

@@ -30,9 +30,10 @@ public final class ResultValue: NativeObject, IndexableObject, Pictured {
     public let mainTensor: Tensor?
     /// Rows shown when printed (the rest are elided with a count).
     public var shownRows = 20
-    /// Ready-made file texts by extension (a circuit's `"dot"` and `"json"`);
-    /// `save` writes these in preference to its own formats.
-    public var textFormats: [String: String] = [:]
+    /// File texts of its own by extension (a circuit's `"dot"` and `"json"`,
+    /// a scan's `"csv"`), made when saved; `save` writes these in preference
+    /// to its own formats.
+    public var textFormats: [String: () -> String] = [:]
     /// The circuit a circuit result was made from (its picture is drawn from it).
     public var circuit: Circuit?
 
@@ -85,7 +86,7 @@ public final class ResultValue: NativeObject, IndexableObject, Pictured {
     public func save(to path: String) throws {
         let text: String
         let ext = (path as NSString).pathExtension.lowercased()
-        if let ready = textFormats[ext] { return try writeAtomically(Array(ready.utf8), to: path) }
+        if let write = textFormats[ext] { return try writeAtomically(Array(write().utf8), to: path) }
         switch ext {
         case "json":
             text = JSONText.object(fields.pairs.map { ($0.0, $0.1) }, kind: kind) + "\n"

@@ -12,6 +12,9 @@ import NeuroLanguage
 /// {"categories": {"animal": ["dog", "cat"], "colour": ["red", "blue"]},
 ///  "text": "The red dog chased a blue cat.", "threshold": 0.2, "top_k": 5}
 /// ```
+///
+/// A scan's saved JSON works as a config too (its `config` member is one),
+/// so a study runs again, on another model, from its own file.
 struct ScanSettings {
     var text: String?
     var categories: [(name: String, entries: [String])]?
@@ -105,13 +108,18 @@ struct ScanSettings {
     /// Reads a config file; its errors name the file and the field.
     mutating func read(config path: String, _ args: CallArguments) throws {
         let bytes = try args.engine { try readFileBytes(path) }
-        let root: HeaderValue
+        let parsed: HeaderValue
         do {
-            root = try HeaderParser.parse(bytes, dialect: .json)
+            parsed = try HeaderParser.parse(bytes, dialect: .json)
         } catch let error as HeaderParser.SyntaxError {
             throw args.error("\(path): not valid JSON: \(error.message)")
         }
-        guard let members = root.members else { throw args.error("\(path): must hold one JSON object, {\"categories\": …, \"text\": …}") }
+        guard var members = parsed.members else { throw args.error("\(path): must hold one JSON object, {\"categories\": …, \"text\": …}") }
+        // A scan's own JSON file repeats its study: its "config" member is a config.
+        if let inner = parsed.member("config")?.members, parsed.member("neurons") != nil {
+            members = inner
+        }
+        let root = HeaderValue.object(members)
         for (key, _) in members where !Self.configFields.contains(key) {
             let hint = Suggest.closest(key, among: Self.configFields).map { "; did you mean '\($0)'?" } ?? ""
             throw args.error("\(path): unknown field '\(key)'\(hint) (fields: \(Self.configFields.joined(separator: ", ")))")
@@ -165,15 +173,16 @@ struct ScanSettings {
         window = try whole("window") ?? window
     }
 
-    /// The settings as JSON values, for a scan's JSON file.
-    func json(site resolved: String, layers: [Int]) -> [(String, String)] {
-        var pairs: [(String, String)] = [
-            ("site", jsonQuoted(resolved)), ("layers", "[" + layers.map(String.init).joined(separator: ", ") + "]"),
-            ("neurons_per_layer", String(min(neurons ?? width, width))), ("threshold", jsonNumber(threshold)),
-            ("top_k", String(topK)), ("permutations", String(permutations)), ("seed", String(seed)),
-        ]
+    /// The settings as JSON values, for a scan's JSON file: a config that
+    /// repeats the scan. Layers and neurons only when they were chosen, so
+    /// the file also fits a model of another size.
+    func json(site resolved: String) -> [(String, String)] {
+        var pairs: [(String, String)] = [("site", jsonQuoted(resolved))]
+        if let layers { pairs.append(("layers", "[" + layers.map(String.init).joined(separator: ", ") + "]")) }
+        if let neurons { pairs.append(("neurons", String(neurons))) }
+        pairs += [("threshold", jsonNumber(threshold)), ("top_k", String(topK)), ("permutations", String(permutations)),
+                  ("seed", String(seed))]
         if let window { pairs.append(("window", String(window))) }
-        if let config { pairs.append(("config_file", jsonQuoted(config))) }
         if let text { pairs.append(("text", jsonQuoted(text))) }
         let groups = (categories ?? []).map { "\(jsonQuoted($0.name)): [" + $0.entries.map(jsonQuoted).joined(separator: ", ") + "]" }
         pairs.append(("categories", "{" + groups.joined(separator: ", ") + "}"))

@@ -16,7 +16,7 @@ public struct Vocabulary {
     public var site: ((_ name: String, _ layer: Int?) -> Value)?
     /// Why a site's name is no site, for `neuromap check` (nil when it is one); `layerFollows` when a layer was written after it.
     public var siteProblem: ((_ name: String, _ layerFollows: Bool) -> String?)?
-    /// Built-ins with a parameter that lists sites (`run(…, hooks: [...])`), checked as sites are.
+    /// Built-ins with a parameter that lists sites (`run(…, cache: [...])`), checked as sites are.
     public var siteListParameters: [String: String]
     /// The site names and full hook names to complete, for the interpreter's current state.
     public var hookNames: (Interpreter) -> [String]

@@ -152,7 +152,7 @@ final class TextBuiltinTests: XCTestCase, ScriptTesting {
         let (interpreter, _) = run("""
             m = load(\(literal(bert)))
             c = run(m, \(textList))
-            post = run(m, \(textList), hooks: ["blocks.0.mlp.hook_post"])
+            post = run(m, \(textList), cache: ["blocks.0.mlp.hook_post"])
             """)
         let lengths = try self.lengths("bert")
         guard case .object(let cache as CacheObject) = try global(interpreter, "c"),

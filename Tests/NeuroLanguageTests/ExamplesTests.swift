@@ -28,11 +28,13 @@ final class ExamplesTests: XCTestCase {
 
     /// The pretrained example reads the real MiniLM from the model cache; where
     /// it was not fetched, the tiny BERT of the tests stands in (2 layers).
+    /// The scan example's control model is the tiny BERT, found from here (examples run in a scratch folder).
     static var pretrainedReductions: [String: [String: Value]] {
-        guard (try? ModelCache.isPresent("all-minilm-l6-v2")) != true else { return [:] }
         let tiny = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("NeuroLabTests/Fixtures/tiny-bert").path
-        return ["language_model.nmap": ["model_path": .string(tiny), "layer": .number(1)]]
+        guard (try? ModelCache.isPresent("all-minilm-l6-v2")) != true else { return ["scan.nmap": ["control_path": .string(tiny)]] }
+        return ["language_model.nmap": ["model_path": .string(tiny), "layer": .number(1)],
+                "scan.nmap": ["model_path": .string(tiny), "control_path": .string(tiny)]]
     }
 
     static let examplesDirectory = URL(fileURLWithPath: #filePath)

@@ -126,7 +126,7 @@ final class NameCheckTests: XCTestCase {
             ablate mlp_post with zero
             ablate embed 0 with mean
             r = ablate("resid_pst 0", with: "mean")
-            c = run(model, data, hooks: ["pattern 0", "patern 1"])
+            c = run(model, data, cache: ["pattern 0", "patern 1"])
             """), [
                 "4:8 ablate: unknown hook 'mlp_pst'; did you mean 'mlp_post', 'mlp_out', 'mlp_pre'?",
                 "5:7 patch: unknown hook 'blocks.0.mlp.hook_pst'; did you mean 'blocks.0.mlp.hook_post', 'blocks.0.mlp.hook_pre'?",
