@@ -59,7 +59,7 @@ bench: deps
 	$(SWIFT) build -c release --product neuromap-bench
 	$(BIN)/neuromap-bench $(BENCH_ARGS)
 	@if [ -z "$(ONLY)" ] || echo "$(ONLY)" | grep -qE 'grokking|cache'; then scripts/peer-bench.sh; fi
-	@if [ -z "$(ONLY)" ] || echo "$(ONLY)" | grep -q 'bert'; then scripts/peer-bench.sh bert; fi
+	@if [ -z "$(ONLY)" ] || echo "$(ONLY)" | grep -qE 'bert|scan'; then scripts/peer-bench.sh bert; fi
 
 # Deleting needs no system libraries, so no `deps` here.
 clean:

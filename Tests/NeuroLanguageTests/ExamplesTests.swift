@@ -24,17 +24,24 @@ final class ExamplesTests: XCTestCase {
         "progress.nmap": ["p": .number(13), "epochs": .number(6), "every": .number(2)],
         "patching.nmap": ["p": .number(13), "epochs": .number(3)],
         "circuits.nmap": ["p": .number(13), "epochs": .number(3), "sample": .number(100)],
+        // Two scans and two runs of MiniLM (about 12 s in a debug build); its control found from here.
+        "scan.nmap": ["control_path": .string(tinyBERT)],
     ]
 
     /// The pretrained example reads the real MiniLM from the model cache; where
     /// it was not fetched, the tiny BERT of the tests stands in (2 layers).
-    /// The scan example's control model is the tiny BERT, found from here (examples run in a scratch folder).
     static var pretrainedReductions: [String: [String: Value]] {
-        let tiny = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("NeuroLabTests/Fixtures/tiny-bert").path
-        guard (try? ModelCache.isPresent("all-minilm-l6-v2")) != true else { return ["scan.nmap": ["control_path": .string(tiny)]] }
-        return ["language_model.nmap": ["model_path": .string(tiny), "layer": .number(1)],
-                "scan.nmap": ["model_path": .string(tiny), "control_path": .string(tiny)]]
+        guard (try? ModelCache.isPresent("all-minilm-l6-v2")) != true else { return [:] }
+        return ["language_model.nmap": ["model_path": .string(tinyBERT), "layer": .number(1)],
+                "scan.nmap": ["model_path": .string(tinyBERT)]]
+    }
+
+    static let tinyBERT = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("NeuroLabTests/Fixtures/tiny-bert").path
+
+    /// What an example runs with: its reductions, and the tiny BERT where it needs MiniLM and the cache lacks it.
+    static func overrides(_ name: String) -> [String: Value] {
+        (reductions[name] ?? [:]).merging(pretrainedReductions[name] ?? [:]) { _, pretrained in pretrained }
     }
 
     static let examplesDirectory = URL(fileURLWithPath: #filePath)
@@ -83,7 +90,7 @@ final class ExamplesTests: XCTestCase {
         for url in examples {
             let name = url.lastPathComponent
             let started = Date()
-            let (output, failure, unused) = try runExample(url, overrides: Self.reductions[name] ?? Self.pretrainedReductions[name] ?? [:], in: workDirectory)
+            let (output, failure, unused) = try runExample(url, overrides: Self.overrides(name), in: workDirectory)
             let seconds = Date().timeIntervalSince(started)
             if let failure {
                 XCTFail("examples/\(name) failed:\n\(failure)\n--- its output ---\n\(output.suffix(40).joined(separator: "\n"))")
