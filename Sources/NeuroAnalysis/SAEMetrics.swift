@@ -110,14 +110,23 @@ public struct SyntheticFeatures {
     /// [samples, dimensions].
     public let activations: Tensor
 
-    public init(features: Int, dimensions: Int, expectedActive: Double, samples: Int, seed: UInt64) throws {
+    /// New inputs over the same `directions` when given (held-out data), else new directions too.
+    public init(features: Int, dimensions: Int, expectedActive: Double, samples: Int, seed: UInt64, directions given: Tensor? = nil) throws {
         guard features >= 1, dimensions >= 1, samples >= 1, expectedActive > 0, expectedActive <= Double(features) else {
             throw EngineError(.argument, subject: "synthetic features",
                               "needs features, dimensions and samples ≥ 1 and 0 < expected active ≤ features")
         }
         var rng = RandomGenerator(seed: seed)
         let raw = try Tensor.randn([features, dimensions], using: &rng)
-        directions = try (raw / raw.norm(axes: [1], keepDims: true)).contiguous()
+        if let given {
+            guard given.shape == [features, dimensions] else {
+                throw EngineError(.shape, subject: "synthetic features", "directions must be [\(features), \(dimensions)], got \(formatShape(given.shape))")
+            }
+            directions = given
+            rng = RandomGenerator(seed: seed &+ 0x9E37_79B9_7F4A_7C15)
+        } else {
+            directions = try (raw / raw.norm(axes: [1], keepDims: true)).contiguous()
+        }
         let p = expectedActive / Double(features)
         var coefficients = [Float](repeating: 0, count: samples * features)
         for i in coefficients.indices where rng.nextUniform() < p { coefficients[i] = Float(rng.nextUniform()) }

@@ -1,0 +1,76 @@
+import Foundation
+import XCTest
+import NeuroEngine
+import NeuroModels
+import NeuroAnalysis
+@testable import NeuroLanguage
+@testable import NeuroLab
+
+/// `sae`, `features` and `reconstruct` through the language: fields, the
+/// splice into a model trained here, and bad input.
+final class SAEBuiltinTests: XCTestCase, ScriptTesting {
+    func object(_ interpreter: Interpreter, _ name: String) throws -> SAEObject {
+        guard case .object(let s as SAEObject)? = interpreter.globals.lookup(name) else { throw XCTSkip("no sae \(name)") }
+        return s
+    }
+
+    func testTrainsOnATensorAndEncodesWithIt() throws {
+        let (interpreter, output) = run("""
+        acts = randn([400, 6])
+        s = sae(acts, kind: "gated", d_sae: 12, steps: 30, batch: 64)
+        f = features(s, acts[0:7])
+        x = reconstruct(s, acts[0:7])
+        print(s)
+        """)
+        let s = try object(interpreter, "s")
+        XCTAssertEqual(s.sae.config.kind, .gated)
+        XCTAssertEqual(s.sae.W_enc.shape, [6, 12])
+        XCTAssertEqual(s.metrics.count, 40, "a tenth held out")
+        XCTAssertEqual(s.losses.count, 30 / 6 + 1, "passes of ⌈360/64⌉ = 6 steps to reach 30 steps")
+        guard case .tensor(let f)? = interpreter.globals.lookup("f"), case .tensor(let x)? = interpreter.globals.lookup("x"),
+              case .tensor(let acts)? = interpreter.globals.lookup("acts") else { return XCTFail("no results") }
+        XCTAssertEqual(f.shape, [7, 12])
+        XCTAssertEqual(x.shape, [7, 6])
+        let direct = try s.sae.features(of: acts.slice(axis: 0, start: 0, end: 7))
+        XCTAssertEqual(f.toDoubles(), direct.toDoubles())
+        XCTAssertTrue(output.joined().contains("gated sparse autoencoder 6 → 12"), output.joined(separator: "\n"))
+        XCTAssertTrue(output.joined().contains("held out (40 inputs)"))
+    }
+
+    /// On a model trained here, the splice's numbers: CE with the SAE between
+    /// (or undefined) and the recovered share from them.
+    func testSplicedIntoAModelTrainedHere() throws {
+        let (interpreter, _) = run("""
+        d = modular(op: "+", p: 7, train: 0.8, seed: 1)
+        m = transformer(d, layers: 1, heads: 2, d_model: 16, d_mlp: 32, seed: 3)
+        train m on d epochs 150 lr 1e-2 wd 0.1
+        s = sae(m, d, site: "mlp_post 0", pos: -1, d_sae: 64, steps: 200, batch: 49)
+        """)
+        let s = try object(interpreter, "s")
+        let splice = try XCTUnwrap(s.splice)
+        XCTAssertTrue(s.source.contains("blocks.0.mlp.hook_post at position 2 over 49 inputs"), s.source)
+        XCTAssertGreaterThan(splice.zeroAblated, splice.clean, "zero-ablating the MLP of a trained model hurts")
+        XCTAssertEqual(splice.recovered, (splice.zeroAblated - splice.spliced) / (splice.zeroAblated - splice.clean), accuracy: 1e-12)
+        XCTAssertGreaterThanOrEqual(splice.kl, -1e-9)
+    }
+
+    func testBadInputIsAClearError() throws {
+        let cases: [(String, String)] = [
+            ("sae(randn([50, 4]), kind: \"gatd\")", "did you mean 'gated'?"),
+            ("sae(randn([50, 4]), d_sae: 0)", "d_sae must be 1 or more"),
+            ("sae(randn([50, 4]), d_sae: 1000000000000)", "too large"),
+            ("sae(randn([50, 4]), kind: \"topk\", k: 17, d_sae: 16)", "k must be 1 to d_sae (16)"),
+            ("sae(randn([50, 4]), k: 3)", "'k' is for kind: \"topk\""),
+            ("z = zeros([6, 3])\nsae(z / z)", "activation row 0 holds nan"),
+            ("sae(randn([1, 4]))", "at least 2 activation rows"),
+            ("sae(randn([50, 4]), holdout: 1)", "'holdout' must be between 0 and 1"),
+            ("d = modular(op: \"+\", p: 5)\nm = transformer(d, seed: 1)\nsae(m, d, site: \"pattern 0\")", "one feature axis"),
+            ("d = modular(op: \"+\", p: 5)\nm = transformer(d, seed: 1)\nsae(m, d)", "needs site:"),
+            ("s = sae(randn([50, 4]), steps: 2)\nfeatures(s, randn([3, 5]))", "must end in d_in = 4"),
+        ]
+        for (code, message) in cases {
+            let error = failure(code)
+            XCTAssertTrue(error.contains(message), "\(code): \(error)")
+        }
+    }
+}
