@@ -36,6 +36,9 @@ public struct SAEConfig: Sendable, Equatable {
     public var bandwidth: Double
     public var initialThreshold: Double
     public var seed: UInt64
+    /// Whether `b_dec` is subtracted from the input before encoding (SAELens's
+    /// `apply_b_dec_to_input`); when false the encoder sees the input as is.
+    public var applyDecoderBiasToInput = true
 
     /// Defaults that train without tuning on normalised activations (E‖x‖ = √d_in).
     public init(kind: SAEKind, dIn: Int, dSAE: Int, sparsity: Double? = nil, k: Int? = nil, seed: UInt64 = 0) {
@@ -205,7 +208,7 @@ public final class SparseAutoencoder: Trainable {
     }
 
     func encoding(_ x: Tensor) throws -> Encoding {
-        let centered = try x - b_dec
+        let centered = config.applyDecoderBiasToInput ? try x - b_dec : x
         switch config.kind {
         case .standard:
             let pre = try centered.matmul(W_enc) + b_enc
