@@ -16,6 +16,7 @@ enum LabFileFormats {
             return [.json, .csv, .npy, .svg] + extra.filter { ![.json, .csv, .npy, .svg].contains($0) }.sorted { $0.rawValue < $1.rawValue }
         case .object(is ModelObject), .object(is TrainingObject): return [.safetensors, .svg]
         case .object(is InterventionObject): return [.json, .svg]
+        case .object(is SAEObject): return [.svg]
         default: return FileFormat.plain(value)
         }
     }
@@ -30,6 +31,10 @@ extension Builtins {
     static let loadModel = Builtin("load", "load(\"model.safetensors\", act: \"relu\") or load(\"hf-folder\", process: false)",
                               "a model from TransformerLens-named safetensors weights, or a saved training run; .npy files, and safetensors files of other tensors, load as tensors; a Hugging Face folder (BERT, GPT-2) or a fetched model's name (\"all-minilm-l6-v2\") loads a pretrained language model with its tokenizer",
                               parameters: ["path", "act", "norm", "process"], effects: .files) { args in
+        if let folder = try saeFolder(args) {
+            let sae = try args.engine { try SparseAutoencoder.load(saeLensFolder: folder) }
+            return .object(SAEObject(sae: sae, metrics: nil, losses: [], source: "loaded from \(folder)", splice: nil, note: nil))
+        }
         if let folder = try pretrainedFolder(args) { return try loadPretrained(folder, args) }
         let path = try loadPath(args)
         if (path as NSString).pathExtension.lowercased() == "npy" { return .tensor(try NPY.read(path)) }
@@ -57,6 +62,16 @@ extension Builtins {
         session.model = model
         session.madeModels += 1
         return .object(model)
+    }
+
+    /// The folder `load` was given when it holds a sparse autoencoder in
+    /// SAELens's layout (`cfg.json` and `sae_weights.safetensors`).
+    static func saeFolder(_ args: CallArguments) throws -> String? {
+        let path = try args.string(0, "path")
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else { return nil }
+        let has = { (name: String) in FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent(name)) }
+        return has(SparseAutoencoder.saeLensConfigFile) && !has("config.json") ? path : nil
     }
 
     /// The folder `load` was given when it names a pretrained model: a
@@ -99,6 +114,15 @@ extension Builtins {
                               parameters: ["value", "to", "path", "run"], effects: .files) { args in
         let value = try args.required(0, "value")
         let path = try savePath(args)
+        // An autoencoder saves as a SAELens folder (a picture with .svg).
+        if case .object(let autoencoder as SAEObject) = value, FileFormat(path: path) != .svg {
+            guard (path as NSString).pathExtension.isEmpty else {
+                throw args.error("a sparse autoencoder saves as a folder in SAELens's layout (a path without an extension) or as .svg, not '\(path)'")
+            }
+            try args.engine { try autoencoder.sae.save(saeLensFolder: path, metadata: autoencoder.hookName.map { ["hook_name": $0] } ?? [:]) }
+            args.interpreter.output("saved sae to \(path)/ (SAELens: cfg.json, sae_weights.safetensors)")
+            return .none
+        }
         let format = try saveFormat(value, path: path, fitting: LabFileFormats.fitting(value),
                                     savable: "values, tensors, models, training runs and results", args)
         try args.engine { try write(value, as: format, to: path, args) }

@@ -57,7 +57,7 @@ extension Builtins {
         let metrics = try args.engine { try SAEMetrics(autoencoder, on: heldOut) }
         let splice = try collected.splice.map { measure in try args.engine { try measure(autoencoder) } }
         return .object(SAEObject(sae: autoencoder, metrics: metrics, losses: loop.history.trainLoss, source: collected.source,
-                                 splice: splice, note: note))
+                                 splice: splice, note: note, hookName: collected.hookName))
     }
 
     static let saeFeatures = Builtin("features", "features(sae, acts)", "a sparse autoencoder's features [N, d_sae] of activations [N, d_in]",
@@ -91,6 +91,7 @@ extension Builtins {
         let activations: Tensor
         let source: String
         let splice: ((SparseAutoencoder) throws -> SpliceResult)?
+        var hookName: String? = nil
     }
 
     /// The activations of `sae`'s call: a tensor (every axis but the last
@@ -139,7 +140,7 @@ extension Builtins {
                 return try last.cast(to: .float64).logSoftmax(axis: -1)
             })
         }
-        return SAEActivations(activations: acts, source: source, splice: splice)
+        return SAEActivations(activations: acts, source: source, splice: splice, hookName: point.name)
     }
 
     /// A pretrained model run over texts: the hook's activations at every real token (padding left out).
@@ -164,7 +165,7 @@ extension Builtins {
         try checkFinite(acts, args)
         let texts = batch.lengths.count
         return SAEActivations(activations: acts, source: "\(point.name) over \(acts.shape[0]) tokens of \(texts) text\(texts == 1 ? "" : "s")",
-                              splice: nil)
+                              splice: nil, hookName: point.name)
     }
 
     /// The hook `site:` names, which must hold features on its last axis.

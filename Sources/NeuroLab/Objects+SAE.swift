@@ -11,7 +11,8 @@ import NeuroPlots
 /// training curve and its features' firing frequencies.
 public final class SAEObject: NativeObject, Pictured {
     public let sae: SparseAutoencoder
-    public let metrics: SAEMetrics
+    /// Its metrics on held-out activations (none for one loaded from a file).
+    public let metrics: SAEMetrics?
     /// The training loss after each pass over the data (in the training scale).
     public let losses: [Double]
     /// Where the activations came from (`blocks.0.mlp.hook_post on all inputs`, `a [4096, 64] tensor`).
@@ -20,14 +21,18 @@ public final class SAEObject: NativeObject, Pictured {
     public let splice: SpliceResult?
     /// How training ended, when not by finishing (stopped, diverged).
     public let note: String?
+    /// The hook it was trained on, when it came from a model (saved as SAELens's `hook_name`).
+    public let hookName: String?
 
-    init(sae: SparseAutoencoder, metrics: SAEMetrics, losses: [Double], source: String, splice: SpliceResult?, note: String?) {
+    init(sae: SparseAutoencoder, metrics: SAEMetrics?, losses: [Double], source: String, splice: SpliceResult?, note: String?,
+         hookName: String? = nil) {
         self.sae = sae
         self.metrics = metrics
         self.losses = losses
         self.source = source
         self.splice = splice
         self.note = note
+        self.hookName = hookName
     }
 
     public var typeName: String { "sae" }
@@ -36,11 +41,12 @@ public final class SAEObject: NativeObject, Pictured {
     public var fieldNames: [String] {
         ["kind", "d_in", "d_sae", "k", "sparsity", "input_scale", "W_enc", "b_enc", "W_dec", "b_dec", "b_gate", "r_mag", "b_mag", "threshold",
          "l0", "explained_variance", "mse", "cosine", "l2_ratio", "dead", "dense", "frequencies", "losses", "held_out",
-         "ce_clean", "ce_spliced", "ce_zero", "ce_recovered", "kl", "source"]
+         "ce_clean", "ce_spliced", "ce_zero", "ce_recovered", "kl", "source", "hook_name"]
     }
 
     public func field(_ name: String) throws -> Value? {
-        let c = sae.config, m = metrics
+        let c = sae.config
+        let measured = { (value: (SAEMetrics) -> Double) -> Value in self.metrics.map { .number(value($0)) } ?? Value.none }
         switch name {
         case "kind": return .string(c.kind.rawValue)
         case "d_in": return .number(Double(c.dIn))
@@ -56,34 +62,39 @@ public final class SAEObject: NativeObject, Pictured {
         case "r_mag": return sae.r_mag.map { .tensor($0.detached()) } ?? Value.none
         case "b_mag": return sae.b_mag.map { .tensor($0.detached()) } ?? Value.none
         case "threshold": return try sae.logThreshold.map { .tensor(try $0.detached().exp()) } ?? Value.none
-        case "l0": return .number(m.l0)
-        case "explained_variance": return .number(m.explainedVariance)
-        case "mse": return .number(m.mse)
-        case "cosine": return .number(m.cosine)
-        case "l2_ratio": return .number(m.l2Ratio)
-        case "dead": return .number(Double(m.deadFeatures))
-        case "dense": return .number(Double(m.denseFeatures))
-        case "frequencies": return .tensor(try Tensor(float64: m.frequencies, shape: [m.frequencies.count]))
+        case "l0": return measured { $0.l0 }
+        case "explained_variance": return measured { $0.explainedVariance }
+        case "mse": return measured { $0.mse }
+        case "cosine": return measured { $0.cosine }
+        case "l2_ratio": return measured { $0.l2Ratio }
+        case "dead": return measured { Double($0.deadFeatures) }
+        case "dense": return measured { Double($0.denseFeatures) }
+        case "frequencies": return try metrics.map { .tensor(try Tensor(float64: $0.frequencies, shape: [$0.frequencies.count])) } ?? Value.none
         case "losses": return .tensor(try Tensor(float64: losses, shape: [losses.count]))
-        case "held_out": return .number(Double(m.count))
+        case "held_out": return measured { Double($0.count) }
         case "ce_clean": return splice.map { .number($0.clean) } ?? Value.none
         case "ce_spliced": return splice.map { .number($0.spliced) } ?? Value.none
         case "ce_zero": return splice.map { .number($0.zeroAblated) } ?? Value.none
         case "ce_recovered": return splice.map { .number($0.recovered) } ?? Value.none
         case "kl": return splice.map { .number($0.kl) } ?? Value.none
         case "source": return .string(source)
+        case "hook_name": return hookName.map(Value.string) ?? Value.none
         default: return nil
         }
     }
 
     public var summary: String {
-        let c = sae.config, m = metrics
+        let c = sae.config
         var lines = ["\(c.kind.rawValue) sparse autoencoder \(c.dIn) → \(c.dSAE) on \(source)"
                      + (c.kind == .topk ? " · k \(c.k)" : " · sparsity coefficient \(Formatter.number(c.sparsity))")]
-        lines.append("  held out (\(m.count) inputs): L0 \(Formatter.number(m.l0)) · explained variance \(Formatter.number(m.explainedVariance))"
-                     + " · MSE \(Formatter.number(m.mse)) · cosine \(Formatter.number(m.cosine)) · L2 ratio \(Formatter.number(m.l2Ratio))")
-        lines.append("  features: \(m.deadFeatures) dead (never fired), \(m.denseFeatures) dense (fire on over "
-                     + "\(Int(SAEMetrics.denseAbove * 100))% of inputs) of \(c.dSAE)")
+        if let m = metrics {
+            lines.append("  held out (\(m.count) inputs): L0 \(Formatter.number(m.l0)) · explained variance \(Formatter.number(m.explainedVariance))"
+                         + " · MSE \(Formatter.number(m.mse)) · cosine \(Formatter.number(m.cosine)) · L2 ratio \(Formatter.number(m.l2Ratio))")
+            lines.append("  features: \(m.deadFeatures) dead (never fired), \(m.denseFeatures) dense (fire on over "
+                         + "\(Int(SAEMetrics.denseAbove * 100))% of inputs) of \(c.dSAE)")
+        } else {
+            lines.append("  not measured here: features(s, acts) and reconstruct(s, acts) use it")
+        }
         if let s = splice {
             let recovered = s.recovered.isNaN
                 ? "CE recovered undefined (zero-ablating this hook does not raise the loss)"
@@ -97,6 +108,7 @@ public final class SAEObject: NativeObject, Pictured {
 
     /// Its training loss, and how often each feature fires (sorted).
     public func figure() throws -> Figure {
+        guard let metrics else { throw RuntimeError("this autoencoder was loaded, not trained here: it has no training curve or frequencies to draw") }
         let epochs = losses.indices.map { Double($0 + 1) }
         let curve = LinePanel(title: "training loss", xLabel: "pass over the data", yLabel: "loss", series: [.init(name: "loss", x: epochs, y: losses)],
                               logY: true)

@@ -25,7 +25,7 @@ final class SAEBuiltinTests: XCTestCase, ScriptTesting {
         let s = try object(interpreter, "s")
         XCTAssertEqual(s.sae.config.kind, .gated)
         XCTAssertEqual(s.sae.W_enc.shape, [6, 12])
-        XCTAssertEqual(s.metrics.count, 40, "a tenth held out")
+        XCTAssertEqual(s.metrics?.count, 40, "a tenth held out")
         XCTAssertEqual(s.losses.count, 30 / 6 + 1, "passes of ⌈360/64⌉ = 6 steps to reach 30 steps")
         guard case .tensor(let f)? = interpreter.globals.lookup("f"), case .tensor(let x)? = interpreter.globals.lookup("x"),
               case .tensor(let acts)? = interpreter.globals.lookup("acts") else { return XCTFail("no results") }
