@@ -74,7 +74,7 @@ public final class ToySuperposition: Trainable {
     }
 
     /// A size argument in 1…`maxFeatures`, or an error naming it.
-    static func checkSize(_ value: Int, _ name: String) throws {
+    public static func checkSize(_ value: Int, _ name: String) throws {
         guard value >= 1, value <= maxFeatures else {
             throw EngineError(.argument, subject: "superposition", "\(name) must be from 1 to \(maxFeatures), got \(value)")
         }

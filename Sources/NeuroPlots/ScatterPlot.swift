@@ -171,14 +171,21 @@ public struct ScatterPlot: Chart {
         return svg
     }
 
-    /// Dashed lines across the plot at each guide inside the y range, labelled at their right end.
+    /// Dashed lines across the plot at each guide inside the y range,
+    /// labelled at their right end, or at their left end when that label
+    /// would touch the one above it (2/5 and 3/8).
     private func drawGuides(_ svg: inout SVG, area: PlotArea) {
-        for guide in guides where area.yAxis.canShow(guide.y) {
+        var lastRight = -Double.infinity
+        for guide in guides.sorted(by: { $0.y > $1.y }) where area.yAxis.canShow(guide.y) {
             let py = area.py(guide.y)
             guard py >= area.y - 0.5, py <= area.bottom + 0.5 else { continue }
             svg.line(x1: area.x, y1: py, x2: area.right, y2: py, stroke: "#444444", width: 1, dash: "5 4", opacity: 0.6)
-            if !guide.label.isEmpty {
+            guard !guide.label.isEmpty else { continue }
+            if py - lastRight > Style.noteSize + 2 {
                 svg.text(guide.label, x: area.right - 4, y: py - 4, size: Style.noteSize, anchor: .end, fill: Palette.muted)
+                lastRight = py
+            } else {
+                svg.text(guide.label, x: area.x + 4, y: py - 4, size: Style.noteSize, fill: Palette.muted)
             }
         }
     }
