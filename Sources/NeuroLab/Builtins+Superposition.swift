@@ -20,7 +20,7 @@ extension Builtins {
     /// The recipe both built-ins train with unless told: Adam at lr 1e-2 on
     /// 2000 fresh batches of 1024 (the paper's notebook: lr 1e-3, 10,000
     /// steps). Five features at sparsity 0.95 reach the pentagon within
-    /// 1.5° for seeds 0–7; about 0.3 s in a release build.
+    /// 1.5° for seeds 0–7; about half a second in a release build.
     static let toyDefaults = (steps: 2000, batch: 1024, lr: 1e-2)
     /// The sparsities a sweep trains at when not told: 1/(1 − S) = 1, 2, 5, 10, 20, 50, 100.
     static let defaultSparsities = [0, 0.5, 0.8, 0.9, 0.95, 0.98, 0.99]
