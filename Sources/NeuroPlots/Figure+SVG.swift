@@ -59,7 +59,7 @@ extension Figure {
                             xAxis: Axis(p.xLabel, scale: p.logX ? .log : .linear), yAxis: Axis(p.yLabel), colorMap: .cyclic,
                             valueLabel: p.colourByIndex ? "residue a" : "", pointRadius: g.points.count > 500 ? 2.5 : 4.5,
                             width: single ? 640 : 380, height: single ? 540 : 360,
-                            guides: p.guides.map { ScatterPlot.Guide(y: $0.y, label: $0.label) }, fromOrigin: p.fromOrigin)
+                            guides: p.guides, fromOrigin: p.fromOrigin)
             }
         case .bars(let p):
             return [GroupedBarChart(title: p.title, groups: p.categories, series: p.groups.map { .init($0.name, values: $0.values) },

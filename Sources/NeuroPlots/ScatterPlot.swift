@@ -12,24 +12,6 @@
 /// let circle = ScatterPlot(title: "embedding, k = 14", x: cosines, y: sines, values: tokens, colorMap: .cyclic, equalAspect: true)
 /// ```
 public struct ScatterPlot: Chart {
-    /// A labelled horizontal line across the plot, e.g. a value theory predicts.
-    public struct Guide {
-        /// Where the line is, in y units.
-        public var y: Double
-        /// The label drawn at its right end.
-        public var label: String
-
-        /// A guide at `y`.
-        ///
-        /// ```swift
-        /// let g = ScatterPlot.Guide(y: 0.4, label: "2/5")
-        /// ```
-        public init(y: Double, label: String) {
-            self.y = y
-            self.label = label
-        }
-    }
-
     /// The title at the top; empty for none.
     public var title: String
     /// The x coordinates.
@@ -58,8 +40,8 @@ public struct ScatterPlot: Chart {
     public var width: Double
     /// Height of the drawing in pixels.
     public var height: Double
-    /// Horizontal guide lines, drawn under the points.
-    public var guides: [Guide]
+    /// Labelled horizontal lines across the plot (values a theory predicts), drawn under the points.
+    public var guides: [(y: Double, label: String)]
     /// Whether each point is also drawn as a line from the origin (a vector).
     public var fromOrigin: Bool
 
@@ -71,7 +53,7 @@ public struct ScatterPlot: Chart {
     public init(title: String = "", x: [Double], y: [Double], values: [Double]? = nil, labels: [String]? = nil,
                 showLabels: Bool = false, equalAspect: Bool = false, xAxis: Axis = Axis(), yAxis: Axis = Axis(),
                 colorMap: ColorMap = .automatic, valueLabel: String = "", pointRadius: Double = 4.5,
-                width: Double = 640, height: Double = 540, guides: [Guide] = [], fromOrigin: Bool = false) {
+                width: Double = 640, height: Double = 540, guides: [(y: Double, label: String)] = [], fromOrigin: Bool = false) {
         self.title = title
         self.x = x
         self.y = y

@@ -8,7 +8,7 @@ final class ScatterPlotTests: XCTestCase {
 
     func testGuidesAreLabelledDashedLinesTheAxisReaches() throws {
         let plain = ScatterPlot(x: [1, 2, 3], y: [0.2, 0.3, 0.25])
-        let guided = ScatterPlot(x: [1, 2, 3], y: [0.2, 0.3, 0.25], guides: [.init(y: 1, label: "1"), .init(y: 0.4, label: "2/5")])
+        let guided = ScatterPlot(x: [1, 2, 3], y: [0.2, 0.3, 0.25], guides: [(y: 1, label: "1"), (y: 0.4, label: "2/5")])
         let (before, after) = (try plain.render(), try guided.render())
         XCTAssertEqual(count(after, "stroke-dasharray=\"5 4\"") - count(before, "stroke-dasharray=\"5 4\""), 2, "one dashed line per guide")
         XCTAssert(after.contains(">2/5</text>"))
