@@ -76,12 +76,12 @@ extension Builtins {
         try args.expectAtMost(3)
         let settings = try toySettings(args)
         let sparsities = try sweepSparsities(args)
-        var runs: [(geometry: SuperpositionGeometry, loss: Double, norms: [Double])] = []
+        var runs: [(geometry: SuperpositionGeometry, loss: Double)] = []
         for (index, sparsity) in sparsities.enumerated() {
             let label = "superposition_sweep \(index + 1)/\(sparsities.count) sparsity \(Formatter.number(sparsity))"
             let (model, run) = try trainToy(settings, sparsity: sparsity, args: args, label: label)
             let g = try toyEngine(args) { try SuperpositionGeometry(weights: model.W) }
-            runs.append((g, run.finalLoss, g.norms))
+            runs.append((g, run.finalLoss))
         }
         let n = settings.nFeatures, k = sparsities.count
         let grid = { (values: [Double]) in Value.tensor(try Tensor(float64: values, shape: [k, n])) }
@@ -93,7 +93,7 @@ extension Builtins {
             fields: [("sparsities", try tensor(sparsities)), ("inverse_density", try tensor(sparsities.map { 1 / (1 - $0) })),
                      ("dimensions_per_feature", try tensor(perFeature)),
                      ("dimensionality", try grid(runs.flatMap(\.geometry.dimensionality))),
-                     ("norms", try grid(runs.flatMap(\.norms))),
+                     ("norms", try grid(runs.flatMap(\.geometry.norms))),
                      ("superposition", try grid(runs.flatMap(\.geometry.superposition))),
                      ("loss", try tensor(runs.map(\.loss))), ("importance", try tensor(settings.importance)),
                      ("n_features", .number(Double(n))), ("d_hidden", .number(Double(settings.dHidden))),
