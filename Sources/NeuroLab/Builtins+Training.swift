@@ -97,14 +97,17 @@ extension Builtins {
 
     /// `epoch 1200/2000 ━━━━━━━━━╸──────  train 1.2e-06  test 0.41  acc 93.1%  38 ms/ep  ETA 30s`
     static func progressLine(_ p: TrainingProgress) -> String {
+        String(format: "  epoch %d/%d %@  train %.2g  test %.2g  acc %@  %.1f ms/ep  ETA %@",
+               p.epoch, p.totalEpochs, progressBar(Double(p.epoch) / Double(max(p.totalEpochs, 1))), p.trainLoss, p.testLoss,
+               Formatter.percent(p.testAccuracy), p.msPerEpoch, duration(p.secondsRemaining))
+    }
+
+    /// A bar 20 characters wide, `done` (0…1) of it full: `━━━━━━━━━╸──────────`.
+    static func progressBar(_ done: Double) -> String {
         let width = 20
-        let done = Double(p.epoch) / Double(max(p.totalEpochs, 1))
         // Clamped: the bar must draw whatever the numbers (a negative count would trap).
         let full = done.isFinite ? Int(Swift.min(Swift.max(done, 0), 1) * Double(width)) : 0
-        let bar = String(repeating: "━", count: full) + (full < width ? "╸" + String(repeating: "─", count: width - full - 1) : "")
-        return String(format: "  epoch %d/%d %@  train %.2g  test %.2g  acc %@  %.1f ms/ep  ETA %@",
-                      p.epoch, p.totalEpochs, bar, p.trainLoss, p.testLoss, Formatter.percent(p.testAccuracy), p.msPerEpoch,
-                      duration(p.secondsRemaining))
+        return String(repeating: "━", count: full) + (full < width ? "╸" + String(repeating: "─", count: width - full - 1) : "")
     }
 
     static func duration(_ seconds: Double) -> String {

@@ -55,10 +55,11 @@ extension Figure {
             return p.groups.map { g in
                 ScatterPlot(title: single ? p.title : g.name, x: g.points.map(\.x), y: g.points.map(\.y),
                             values: p.colourByIndex ? g.points.indices.map(Double.init) : nil,
-                            labels: g.labels.count == g.points.count ? g.labels : nil, equalAspect: p.square,
-                            xAxis: Axis(p.xLabel), yAxis: Axis(p.yLabel), colorMap: .cyclic, valueLabel: p.colourByIndex ? "residue a" : "",
-                            pointRadius: g.points.count > 500 ? 2.5 : 4.5,
-                            width: single ? 640 : 380, height: single ? 540 : 360)
+                            labels: g.labels.count == g.points.count ? g.labels : nil, showLabels: p.showLabels, equalAspect: p.square,
+                            xAxis: Axis(p.xLabel, scale: p.logX ? .log : .linear), yAxis: Axis(p.yLabel), colorMap: .cyclic,
+                            valueLabel: p.colourByIndex ? "residue a" : "", pointRadius: g.points.count > 500 ? 2.5 : 4.5,
+                            width: single ? 640 : 380, height: single ? 540 : 360,
+                            guides: p.guides, fromOrigin: p.fromOrigin)
             }
         case .bars(let p):
             return [GroupedBarChart(title: p.title, groups: p.categories, series: p.groups.map { .init($0.name, values: $0.values) },

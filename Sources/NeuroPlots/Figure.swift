@@ -126,14 +126,27 @@ public struct ScatterPanel {
     public var square = false
     /// Colour each point by its index on a colour wheel (residues in order round a circle).
     public var colourByIndex = false
+    /// A log x axis.
+    public var logX = false
+    /// Horizontal reference lines at y with a label (the fractions a geometry gives).
+    public var guides: [(y: Double, label: String)] = []
+    /// Each point drawn as an arrow from the origin too (directions in a plane).
+    public var fromOrigin = false
+    /// Labels written beside the points, not only on hover.
+    public var showLabels = false
 
-    public init(title: String, xLabel: String, yLabel: String, groups: [Group], square: Bool = false, colourByIndex: Bool = false) {
+    public init(title: String, xLabel: String, yLabel: String, groups: [Group], square: Bool = false, colourByIndex: Bool = false,
+                logX: Bool = false, guides: [(y: Double, label: String)] = [], fromOrigin: Bool = false, showLabels: Bool = false) {
         self.title = title
         self.xLabel = xLabel
         self.yLabel = yLabel
         self.groups = groups
         self.square = square
         self.colourByIndex = colourByIndex
+        self.logX = logX
+        self.guides = guides
+        self.fromOrigin = fromOrigin
+        self.showLabels = showLabels
     }
 }
 

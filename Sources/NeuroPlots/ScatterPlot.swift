@@ -2,7 +2,8 @@
 // modular addition (token embeddings projected on cos/sin of a key frequency).
 
 /// Points at (x, y), optionally coloured by a value with a colour bar,
-/// labelled on hover (and optionally in the plot), with an equal-aspect option.
+/// labelled on hover (and optionally in the plot), with an equal-aspect
+/// option, labelled horizontal guide lines, and arrows from the origin.
 ///
 /// Points with a non-finite coordinate cannot be placed and are counted in
 /// a note under the plot; points with a non-finite colour value are grey.
@@ -39,6 +40,10 @@ public struct ScatterPlot: Chart {
     public var width: Double
     /// Height of the drawing in pixels.
     public var height: Double
+    /// Labelled horizontal lines across the plot (values a theory predicts), drawn under the points.
+    public var guides: [(y: Double, label: String)]
+    /// Whether each point is also drawn as a line from the origin (a vector).
+    public var fromOrigin: Bool
 
     /// A scatter plot.
     ///
@@ -48,7 +53,7 @@ public struct ScatterPlot: Chart {
     public init(title: String = "", x: [Double], y: [Double], values: [Double]? = nil, labels: [String]? = nil,
                 showLabels: Bool = false, equalAspect: Bool = false, xAxis: Axis = Axis(), yAxis: Axis = Axis(),
                 colorMap: ColorMap = .automatic, valueLabel: String = "", pointRadius: Double = 4.5,
-                width: Double = 640, height: Double = 540) {
+                width: Double = 640, height: Double = 540, guides: [(y: Double, label: String)] = [], fromOrigin: Bool = false) {
         self.title = title
         self.x = x
         self.y = y
@@ -63,6 +68,8 @@ public struct ScatterPlot: Chart {
         self.pointRadius = pointRadius
         self.width = width
         self.height = height
+        self.guides = guides
+        self.fromOrigin = fromOrigin
     }
 
     /// The plot as a drawing; throws a `PlotError` for no points or lists of different lengths.
@@ -76,8 +83,10 @@ public struct ScatterPlot: Chart {
         if let labels, labels.count != x.count {
             throw PlotError("\(chart): \(labels.count) labels for \(x.count) points")
         }
-        var xr = try ResolvedAxis.resolve(xAxis, values: Self.padded(x, xAxis), chart: chart, name: "x")
-        var yr = try ResolvedAxis.resolve(yAxis, values: Self.padded(y, yAxis), chart: chart, name: "y")
+        // The axes reach the guides and, for arrows, the origin.
+        let origin: [Double] = fromOrigin ? [0] : []
+        var xr = try ResolvedAxis.resolve(xAxis, values: Self.padded(x + origin, xAxis), chart: chart, name: "x")
+        var yr = try ResolvedAxis.resolve(yAxis, values: Self.padded(y + origin + guides.map(\.y), yAxis), chart: chart, name: "y")
         let scale = values.flatMap { ColorScale(colorMap, values: $0) }
         let missingColor = values?.contains { !$0.isFinite } ?? false
         let right = scale.map { ColorBar.width($0, label: valueLabel, missing: missingColor) } ?? 0
@@ -103,6 +112,12 @@ public struct ScatterPlot: Chart {
         var svg = SVG(width: width, height: height)
         svg.drawTitle(title)
         svg.drawAxes(area)
+        drawGuides(&svg, area: area)
+        if fromOrigin && xr.canShow(0) && yr.canShow(0) {
+            for i in x.indices where xr.canShow(x[i]) && yr.canShow(y[i]) {
+                svg.line(x1: area.px(0), y1: area.py(0), x2: area.px(x[i]), y2: area.py(y[i]), stroke: Palette.axis, width: 1.5)
+            }
+        }
         for i in x.indices where xr.canShow(x[i]) && yr.canShow(y[i]) {
             let (px, py) = (area.px(x[i]), area.py(y[i]))
             let value = values?[i]
@@ -136,6 +151,25 @@ public struct ScatterPlot: Chart {
                      y: height - Style.pad + 2, size: Style.noteSize, fill: Palette.muted)
         }
         return svg
+    }
+
+    /// Dashed lines across the plot at each guide inside the y range,
+    /// labelled at their right end, or at their left end when that label
+    /// would touch the one above it (2/5 and 3/8).
+    private func drawGuides(_ svg: inout SVG, area: PlotArea) {
+        var lastRight = -Double.infinity
+        for guide in guides.sorted(by: { $0.y > $1.y }) where area.yAxis.canShow(guide.y) {
+            let py = area.py(guide.y)
+            guard py >= area.y - 0.5, py <= area.bottom + 0.5 else { continue }
+            svg.line(x1: area.x, y1: py, x2: area.right, y2: py, stroke: "#444444", width: 1, dash: "5 4", opacity: 0.6)
+            guard !guide.label.isEmpty else { continue }
+            if py - lastRight > Style.noteSize + 2 {
+                svg.text(guide.label, x: area.right - 4, y: py - 4, size: Style.noteSize, anchor: .end, fill: Palette.muted)
+                lastRight = py
+            } else {
+                svg.text(guide.label, x: area.x + 4, y: py - 4, size: Style.noteSize, fill: Palette.muted)
+            }
+        }
     }
 
     /// `values` and, on a linear axis, points 4% beyond their extremes, so points at the ends are not drawn on the frame.

@@ -195,9 +195,13 @@ public enum Sketch {
     static let marks: [Character] = ["•", "∘", "×", "+", "◆", "▪"]
 
     static func scatter(_ p: ScatterPanel) -> [String] {
-        let points = p.groups.flatMap(\.points).filter { $0.x.isFinite && $0.y.isFinite }
+        // On a log x axis points sit at log10 x; those at x ≤ 0 cannot be placed.
+        let place = { (x: Double) -> Double in p.logX ? (x > 0 ? Foundation.log10(x) : .nan) : x }
+        let points = p.groups.flatMap(\.points).map { (x: place($0.x), y: $0.y) }.filter { $0.x.isFinite && $0.y.isFinite }
+        let guides = p.guides.filter { $0.y.isFinite }
         guard var x0 = points.map(\.x).min(), var x1 = points.map(\.x).max(),
-              var y0 = points.map(\.y).min(), var y1 = points.map(\.y).max() else { return ["  \(p.title): no points"] }
+              var y0 = (points.map(\.y) + guides.map(\.y)).min(), var y1 = (points.map(\.y) + guides.map(\.y)).max()
+        else { return ["  \(p.title): no points"] }
         let columns = width / 2 * 2, rows = height
         if p.square {
             // A character is about twice as tall as wide: widen the shorter range to keep circles round.
@@ -206,17 +210,24 @@ public enum Sketch {
             (x0, x1) = (cx - span * Double(columns) / 2, cx + span * Double(columns) / 2)
             (y0, y1) = (cy - span * Double(rows), cy + span * Double(rows))
         }
+        let row = { (y: Double) -> Int in y1 > y0 ? Int((y1 - y) / (y1 - y0) * Double(rows - 1) + 0.5) : rows / 2 }
         var canvas = Array(repeating: Array(repeating: Character(" "), count: columns), count: rows)
+        for guide in guides {
+            canvas[min(max(row(guide.y), 0), rows - 1)] = Array(repeating: "┈", count: columns)
+        }
         for (g, group) in p.groups.enumerated() {
-            for point in group.points where point.x.isFinite && point.y.isFinite {
-                let c = x1 > x0 ? Int((point.x - x0) / (x1 - x0) * Double(columns - 1) + 0.5) : columns / 2
-                let r = y1 > y0 ? Int((y1 - point.y) / (y1 - y0) * Double(rows - 1) + 0.5) : rows / 2
-                canvas[min(max(r, 0), rows - 1)][min(max(c, 0), columns - 1)] = marks[g % marks.count]
+            for point in group.points where place(point.x).isFinite && point.y.isFinite {
+                let c = x1 > x0 ? Int((place(point.x) - x0) / (x1 - x0) * Double(columns - 1) + 0.5) : columns / 2
+                canvas[min(max(row(point.y), 0), rows - 1)][min(max(c, 0), columns - 1)] = marks[g % marks.count]
             }
         }
         var out = ["  \(p.title)"] + canvas.map { "  │" + String($0) }
         out.append("  └" + String(repeating: "─", count: columns))
-        out.append("   \(p.xLabel) \(short(x0)) … \(short(x1)) · \(p.yLabel) \(short(y0)) … \(short(y1))")
+        let xRange = p.logX ? "\(short(Foundation.pow(10, x0))) … \(short(Foundation.pow(10, x1))) (log)" : "\(short(x0)) … \(short(x1))"
+        out.append("   \(p.xLabel) \(xRange) · \(p.yLabel) \(short(y0)) … \(short(y1))")
+        if !guides.isEmpty {
+            out.append("   ┈ at " + guides.map { $0.label.isEmpty ? short($0.y) : $0.label }.joined(separator: ", "))
+        }
         if p.groups.count > 1 {
             out.append("   " + p.groups.enumerated().map { "\(marks[$0.offset % marks.count]) \($0.element.name)" }.joined(separator: "  "))
         }

@@ -22,6 +22,8 @@ final class PlotTests: XCTestCase {
         ("probe(post, data.a + data.b)", "probe"), ("probe(post, data.labels, kind: \"logistic\", steps: 10)", "logistic"),
         ("correlate(post, data.a)", "correlation"), ("neuron_grid(model)", "grid"), ("explained_variance(post, 3)", "pca"),
         ("patch(\"embed\", with: corrupt(a + 1))", "patch"), ("ablate(\"blocks.0.mlp.hook_post\", with: \"mean\")", "ablate"),
+        ("superposition(steps: 20, batch: 32)", "superposition"),
+        ("superposition_sweep(sparsities: [0, 0.9], steps: 10, batch: 32)", "superposition_sweep"),
         ("train(model, data, epochs: 2)", "train"),   // last: a new training run has no checkpoints for progress
     ]
 

@@ -26,6 +26,8 @@ final class ExamplesTests: XCTestCase {
         "circuits.nmap": ["p": .number(13), "epochs": .number(3), "sample": .number(100)],
         // Two scans and two runs of MiniLM (about 12 s in a debug build); its control found from here.
         "scan.nmap": ["control_path": .string(tinyBERT)],
+        // Nine toy models of superposition: 200 steps of 256 each.
+        "superposition.nmap": ["steps": .number(200), "batch": .number(256)],
     ]
 
     /// The pretrained example reads the real MiniLM from the model cache; where
