@@ -200,7 +200,8 @@ extension Builtins {
     static func checkFinite(_ acts: Tensor, _ args: CallArguments) throws {
         let values = acts.toFloats(), width = acts.shape[1]
         if let bad = values.firstIndex(where: { !$0.isFinite }) {
-            throw args.error("activation row \(bad / width) holds \(values[bad]) (column \(bad % width)): an autoencoder needs finite activations")
+            let what = values[bad].isNaN ? "NaN" : (values[bad] > 0 ? "infinity" : "-infinity")
+            throw args.error("activation row \(bad / width) holds \(what) (column \(bad % width)): an autoencoder needs finite activations")
         }
     }
 
