@@ -60,6 +60,7 @@ bench: deps
 	$(BIN)/neuromap-bench $(BENCH_ARGS)
 	@if [ -z "$(ONLY)" ] || echo "$(ONLY)" | grep -qE 'grokking|cache'; then scripts/peer-bench.sh; fi
 	@if [ -z "$(ONLY)" ] || echo "$(ONLY)" | grep -qE 'bert|scan'; then scripts/peer-bench.sh bert; fi
+	@if [ -z "$(ONLY)" ] || echo "$(ONLY)" | grep -q 'sae_step'; then scripts/peer-bench.sh sae; fi
 
 # Deleting needs no system libraries, so no `deps` here.
 clean:

@@ -4,6 +4,7 @@
 # in neuromap-bench's format, so `make bench` shows both side by side.
 #
 #   scripts/peer-bench.sh [EPOCHS] [THREADS]
+#   scripts/peer-bench.sh sae [THREADS]      torch's SAE training step beside sae_step_*
 #   scripts/peer-bench.sh bert [THREADS]     Hugging Face BERT beside bert_b*x128, and
 #                                            MechaMap's one-pass-per-neuron scan cost beside scan_minilm
 #
@@ -41,6 +42,23 @@ if [ "${1:-}" = "bert" ]; then
         estimate=$(awk -v ms="$hooked" 'BEGIN { printf "%.0f", ms * 9216 }')
         echo "{\"name\":\"peer_mechamap_scan_minilm_estimate\", \"ms\":$estimate, \"passes\":9216, \"ms_per_pass\":$hooked, \"torch_threads\":$threads}"
     fi
+    exit 0
+fi
+
+# `scripts/peer-bench.sh sae [THREADS]`: one SAE training step in torch
+# (../shared/peer/sae_bench.py), beside sae_step_standard and sae_step_gated.
+if [ "${1:-}" = "sae" ]; then
+    threads="${2:-2}"
+    script="${PEER_SCRIPT:-../shared/peer/sae_bench.py}"
+    if [ ! -x "$python" ] || [ ! -f "$script" ]; then
+        echo "{\"name\":\"peer\", \"ms\":0, \"note\":\"torch SAE peer not run: needs PEER_PYTHON with torch (now $python) and PEER_SCRIPT (now $script)\"}"
+        exit 0
+    fi
+    out=$("$python" "$script" 384 3072 4096 "$threads" 2>/dev/null)
+    for kind in standard gated; do
+        ms=$(printf '%s\n' "$out" | awk -v k="torch_ms_sae_step_$kind" '$1 == k {print $2}')
+        echo "{\"name\":\"peer_sae_step_$kind\", \"ms\":${ms:-null}, \"torch_threads\":$threads}"
+    done
     exit 0
 fi
 

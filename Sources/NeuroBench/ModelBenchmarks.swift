@@ -187,3 +187,26 @@ func benchSAESynthetic(_ context: inout Context) throws {
         }
     }
 }
+
+/// One training step of a sparse autoencoder (forward, backward, Adam) with
+/// d_in 384, d_sae 3072 and a batch of 4096 random activations, as
+/// ../shared/peer/sae_bench.py times torch: `sae_step_standard` and
+/// `sae_step_gated` (the gated one with its decoder renormalised, as ours
+/// trains it).
+func benchSAEStep(_ context: inout Context, kind: SAEKind) throws {
+    var rng = RandomGenerator(seed: 0)
+    let x = try Tensor.randn([4096, 384], using: &rng)
+    let sae = try SparseAutoencoder(SAEConfig(kind: kind, dIn: 384, dSAE: 3072), fittedTo: x)
+    let batch = try Batch([sae.scaled(x)])
+    let optimizer = try AdamW(parameters: sae.parameters, learningRate: 5e-5, weightDecay: 0)
+    let (iterations, warmup) = context.runs(10)
+    let t = try measure(iterations: iterations, warmup: warmup) {
+        let loss = try sae.loss(on: batch)
+        try loss.backward()
+        try optimizer.step()
+        optimizer.zeroGrad()
+    }
+    emit([("name", .string("sae_step_\(kind.rawValue)"))] + timingFields(t) + [
+        ("d_in", .int(384)), ("d_sae", .int(3072)), ("batch", .int(4096)), ("peer_readme_ms", .number(kind == .gated ? 844 : 456)),
+    ])
+}

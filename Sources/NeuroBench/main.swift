@@ -105,7 +105,7 @@ struct Options {
 
 let benchmarkNames = ["blas_sgemm", "engine_matmul", "engine_matmul_backward", "softmax", "layer_norm", "elementwise_chain",
                       "grokking_p113_epoch", "run_with_cache_all", "patching_sweep_z_p113", "progress_250_checkpoints", "fuzz",
-                      "tokenize_wordpiece_1mb", "tokenize_bpe_1mb", "bert_b1x128", "bert_b32x128", "scan_minilm", "sae_synthetic"]
+                      "tokenize_wordpiece_1mb", "tokenize_bpe_1mb", "bert_b1x128", "bert_b32x128", "scan_minilm", "sae_synthetic", "sae_step_standard", "sae_step_gated"]
 
 let usage = """
 usage: neuromap-bench [--only NAME[,NAME]] [--threads N] [--iterations N]
@@ -391,6 +391,8 @@ do {
         case "bert_b32x128": try benchBERT(&context, batch: 32)
         case "scan_minilm": try benchScanMiniLM(&context)
         case "sae_synthetic": try benchSAESynthetic(&context)
+        case "sae_step_standard": try benchSAEStep(&context, kind: .standard)
+        case "sae_step_gated": try benchSAEStep(&context, kind: .gated)
         default: fail("no benchmark named '\(name)'")
         }
     }

@@ -26,6 +26,7 @@ final class ExamplesTests: XCTestCase {
         "circuits.nmap": ["p": .number(13), "epochs": .number(3), "sample": .number(100)],
         // Two scans and two runs of MiniLM (about 12 s in a debug build); its control found from here.
         "scan.nmap": ["control_path": .string(tinyBERT)],
+        "sae.nmap": ["p": .number(13), "epochs": .number(3), "steps": .number(40), "d_sae": .number(64)],
         // Nine toy models of superposition: 200 steps of 256 each.
         "superposition.nmap": ["steps": .number(200), "batch": .number(256)],
     ]
