@@ -208,26 +208,33 @@ public final class SparseAutoencoder: Trainable {
     }
 
     func encoding(_ x: Tensor) throws -> Encoding {
-        let centered = config.applyDecoderBiasToInput ? try x - b_dec : x
         switch config.kind {
         case .standard:
-            let pre = try centered.matmul(W_enc) + b_enc
+            let pre = try project(x, W_enc) + b_enc
             return Encoding(features: try pre.relu(), pre: pre)
         case .gated:
             guard let b_gate, let r_mag, let b_mag else { throw EngineError(.argument, subject: "sae", "a gated autoencoder without its gate") }
-            let gate = try centered.matmul(W_enc) + b_gate
-            let magnitude = try (centered.matmul(try W_enc * r_mag.exp()) + b_mag).relu()
+            let gate = try project(x, W_enc) + b_gate
+            let magnitude = try (project(x, try W_enc * r_mag.exp()) + b_mag).relu()
             let open = try GradMode.withNoGrad { try gate.heaviside(threshold: Tensor.zeros([config.dSAE]), bandwidth: 1) }
             return Encoding(features: try magnitude * open, pre: gate)
         case .topk:
-            let pre = try centered.matmul(W_enc) + b_enc
+            let pre = try project(x, W_enc) + b_enc
             let mask = try GradMode.withNoGrad { try pre.topKMask(k: config.k) }
             return Encoding(features: try pre.relu() * mask, pre: pre)
         case .jumprelu:
             guard let logThreshold else { throw EngineError(.argument, subject: "sae", "a JumpReLU autoencoder without thresholds") }
-            let pre = try centered.matmul(W_enc) + b_enc
+            let pre = try project(x, W_enc) + b_enc
             return Encoding(features: try pre.jumpReLU(threshold: logThreshold.exp(), bandwidth: config.bandwidth), pre: pre)
         }
+    }
+
+    /// (x − b_dec)·w (or x·w when the decoder bias is not applied to the
+    /// input), computed as x·w − b_dec·w: the same value, and its backward
+    /// pass needs no product of the size of x for b_dec's gradient (x needs none).
+    private func project(_ x: Tensor, _ w: Tensor) throws -> Tensor {
+        guard config.applyDecoderBiasToInput else { return try x.matmul(w) }
+        return try x.matmul(w) - b_dec.reshaped([1, config.dIn]).matmul(w)
     }
 
     func decode(_ features: Tensor) throws -> Tensor { try features.matmul(W_dec) + b_dec }
