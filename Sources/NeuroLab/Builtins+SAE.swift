@@ -15,7 +15,7 @@ extension Builtins {
         "sae(acts, kind: \"standard\", d_sae: 4·d_in, sparsity: default, k: 32, steps: 2000, batch: 1024, lr: 1e-3, holdout: 0.1, seed: 0) "
             + "or sae(model, data_or_texts, site: \"mlp_post 0\", pos: all, …)",
         "train a sparse autoencoder (standard, gated, topk or jumprelu) on activations [N, d_in] or on a model's hook; metrics on held-out activations, and for a model with logits the CE loss recovered with it spliced in",
-        parameters: ["acts", "model", "data", "on", "site", "pos", "split", "kind", "d_sae", "sparsity", "k", "steps", "batch", "lr", "holdout", "seed"],
+        parameters: ["acts", "model", "data", "on", "site", "pos", "kind", "d_sae", "sparsity", "k", "steps", "batch", "lr", "holdout", "seed"],
         effects: .training
     ) { args in
         let kindName = try args.string(nil, "kind", default: "standard")
@@ -41,9 +41,17 @@ extension Builtins {
                                                   learningRate: try args.number(nil, "lr", default: 1e-3), seed: config.seed)
         let session = args.interpreter.session
         let autoencoder = try args.engine { try SparseAutoencoder(config, fittedTo: train) }
+        // L0 and explained variance on the held-out inputs as training goes: at most about 100 points.
+        var curve: [(pass: Int, l0: Double, explained: Double)] = []
         let (loop, outcome) = try args.engine {
             try autoencoder.train(on: train, schedule: schedule, shouldStop: { Interruption.requested }) { progress in
-                session.progress("sae \(kind.rawValue): pass \(progress.epoch)/\(progress.totalEpochs) · loss \(Formatter.number(progress.trainLoss))")
+                let every = max(1, progress.totalEpochs / 100)
+                if progress.epoch % every == 0 || progress.epoch == progress.totalEpochs,
+                   let measured = try? SAEMetrics(autoencoder, on: heldOut) {
+                    curve.append((progress.epoch, measured.l0, measured.explainedVariance))
+                }
+                let last = curve.last.map { " · L0 \(Formatter.number($0.l0)) · explained \(Formatter.number($0.explained))" } ?? ""
+                session.progress("sae \(kind.rawValue): pass \(progress.epoch)/\(progress.totalEpochs) · loss \(Formatter.number(progress.trainLoss))\(last)")
             }
         }
         session.progressDone()
@@ -56,8 +64,10 @@ extension Builtins {
         }
         let metrics = try args.engine { try SAEMetrics(autoencoder, on: heldOut) }
         let splice = try collected.splice.map { measure in try args.engine { try measure(autoencoder) } }
-        return .object(SAEObject(sae: autoencoder, metrics: metrics, losses: loop.history.trainLoss, source: collected.source,
-                                 splice: splice, note: note, hookName: collected.hookName))
+        let object = SAEObject(sae: autoencoder, metrics: metrics, losses: loop.history.trainLoss, source: collected.source,
+                               splice: splice, note: note, hookName: collected.hookName)
+        object.curve = curve
+        return .object(object)
     }
 
     static let saeFeatures = Builtin("features", "features(sae, acts)", "a sparse autoencoder's features [N, d_sae] of activations [N, d_in]",
@@ -106,7 +116,7 @@ extension Builtins {
             break
         default: break
         }
-        for name in ["site", "pos", "on", "data", "split"] where args.value(nil, name) != nil {
+        for name in ["site", "pos", "on", "data"] where args.value(nil, name) != nil {
             throw args.error("'\(name)' is for training on a model's hook, sae(model, data, site: …); these activations are a tensor already")
         }
         let acts = try args.tensor(0, "acts")
@@ -118,8 +128,8 @@ extension Builtins {
         return SAEActivations(activations: flat, source: "a \(formatShape(flat.shape)) tensor", splice: nil)
     }
 
-    /// A model trained here, run over its dataset (`split:`, all by default):
-    /// the hook's activations at `pos` (all positions by default).
+    /// A model trained here, run over every input of its dataset: the hook's
+    /// activations at `pos` (all positions by default).
     static func modelActivations(_ model: ModelObject, _ args: CallArguments) throws -> SAEActivations {
         let data = try args.object(nil, "on", as: DatasetObject.self, what: "a dataset") ?? args.object(1, "data", as: DatasetObject.self, what: "a dataset")
             ?? args.interpreter.session.requireData("sae")
@@ -164,8 +174,27 @@ extension Builtins {
         let acts = try Tensor(rows, shape: [rows.count / width, width])
         try checkFinite(acts, args)
         let texts = batch.lengths.count
+        // A decoder with a language-model head measures the autoencoder spliced in on its next-token loss.
+        var splice: ((SparseAutoencoder) throws -> SpliceResult)? = nil
+        if model.isDecoder && model.model.hasHead {
+            let inputs = try args.engine { try TextInputs(ids: batch.ids, mask: batch.mask, lengths: batch.lengths) }
+            let lengths = batch.lengths
+            splice = { sae in
+                try SpliceResult.measure(sae, at: point, positions: nil, logits: { hooks in
+                    try GradMode.withNoGrad { try model.model.run(batch.ids, attentionMask: batch.mask, hooks: hooks).logits }
+                }, loss: { try TextMetric.loss.measure($0, inputs: inputs) },
+                   logProbabilities: { logits in
+                    // Every real position's next-token distribution, padding left out.
+                    let vocabulary = logits.shape[2]
+                    let rows = try lengths.enumerated().map { b, length in
+                        try logits.slice(axis: 0, start: b, end: b + 1).slice(axis: 1, start: 0, end: length).reshaped([length, vocabulary])
+                    }
+                    return try Tensor.concat(rows, axis: 0).cast(to: .float64).logSoftmax(axis: -1)
+                })
+            }
+        }
         return SAEActivations(activations: acts, source: "\(point.name) over \(acts.shape[0]) tokens of \(texts) text\(texts == 1 ? "" : "s")",
-                              splice: nil, hookName: point.name)
+                              splice: splice, hookName: point.name)
     }
 
     /// The hook `site:` names, which must hold features on its last axis.

@@ -23,6 +23,8 @@ public final class SAEObject: NativeObject, Pictured {
     public let note: String?
     /// The hook it was trained on, when it came from a model (saved as SAELens's `hook_name`).
     public let hookName: String?
+    /// L0 and explained variance on the held-out inputs after some passes (about 100 at most).
+    var curve: [(pass: Int, l0: Double, explained: Double)] = []
 
     init(sae: SparseAutoencoder, metrics: SAEMetrics?, losses: [Double], source: String, splice: SpliceResult?, note: String?,
          hookName: String? = nil) {
@@ -41,7 +43,8 @@ public final class SAEObject: NativeObject, Pictured {
     public var fieldNames: [String] {
         ["kind", "d_in", "d_sae", "k", "sparsity", "input_scale", "W_enc", "b_enc", "W_dec", "b_dec", "b_gate", "r_mag", "b_mag", "threshold",
          "l0", "explained_variance", "mse", "cosine", "l2_ratio", "dead", "dense", "frequencies", "losses", "held_out",
-         "ce_clean", "ce_spliced", "ce_zero", "ce_recovered", "kl", "source", "hook_name"]
+         "ce_clean", "ce_spliced", "ce_zero", "ce_recovered", "kl", "source", "hook_name", "curve_passes", "l0_curve",
+         "explained_variance_curve"]
     }
 
     public func field(_ name: String) throws -> Value? {
@@ -79,6 +82,9 @@ public final class SAEObject: NativeObject, Pictured {
         case "kl": return splice.map { .number($0.kl) } ?? Value.none
         case "source": return .string(source)
         case "hook_name": return hookName.map(Value.string) ?? Value.none
+        case "curve_passes": return .tensor(try Tensor(float64: curve.map { Double($0.pass) }, shape: [curve.count]))
+        case "l0_curve": return .tensor(try Tensor(float64: curve.map(\.l0), shape: [curve.count]))
+        case "explained_variance_curve": return .tensor(try Tensor(float64: curve.map(\.explained), shape: [curve.count]))
         default: return nil
         }
     }
@@ -118,6 +124,15 @@ public final class SAEObject: NativeObject, Pictured {
                                     xLabel: "feature rank", yLabel: "share of inputs",
                                     series: [.init(name: "frequency", x: sorted.indices.map { Double($0 + 1) }, y: sorted.map { max($0, floor) })],
                                     logY: true)
-        return Figure(title: summary.split(separator: "\n").first.map(String.init) ?? "sae", panels: [.lines(curve), .lines(frequencies)])
+        var panels: [Figure.Panel] = [.lines(curve)]
+        if !self.curve.isEmpty {
+            let passes = self.curve.map { Double($0.pass) }
+            panels.append(.lines(LinePanel(title: "held out: L0 as training goes", xLabel: "pass over the data", yLabel: "active features",
+                                           series: [.init(name: "L0", x: passes, y: self.curve.map(\.l0))])))
+            panels.append(.lines(LinePanel(title: "held out: explained variance as training goes", xLabel: "pass over the data",
+                                           yLabel: "explained variance", series: [.init(name: "explained", x: passes, y: self.curve.map(\.explained))])))
+        }
+        panels.append(.lines(frequencies))
+        return Figure(title: summary.split(separator: "\n").first.map(String.init) ?? "sae", panels: panels)
     }
 }

@@ -99,3 +99,28 @@ extension SAEBuiltinTests {
         XCTAssertTrue(failure("s = sae(randn([50, 4]), steps: 2)\nsave(s, \"/tmp/x.json\")").contains("saves as a folder in SAELens's layout"))
     }
 }
+
+extension SAEBuiltinTests {
+    /// A GPT-2-format decoder over texts: every real token trained on, the
+    /// next-token loss spliced; held-out curves recorded as training goes.
+    func testSplicedIntoADecoderOverTexts() throws {
+        let gpt2 = fixturePath("tiny-gpt2")
+        let (interpreter, _) = run("""
+        g = load("\(gpt2)")
+        s = sae(g, ["the model knows the text", "a cat and the garden", "what the network learned"], site: "mlp_post 0", d_sae: 64, steps: 30, batch: 8)
+        """)
+        let s = try object(interpreter, "s")
+        let splice = try XCTUnwrap(s.splice, "a decoder with a head is spliced")
+        XCTAssertTrue(s.source.contains("blocks.0.mlp.hook_post over"), s.source)
+        if splice.recovered.isNaN {
+            XCTAssertLessThanOrEqual(splice.zeroAblated - splice.clean, 1e-9 * max(1, abs(splice.clean)))
+        } else {
+            XCTAssertEqual(splice.recovered, (splice.zeroAblated - splice.spliced) / (splice.zeroAblated - splice.clean), accuracy: 1e-12)
+        }
+        XCTAssertGreaterThanOrEqual(splice.kl, -1e-9)
+        XCTAssertFalse(s.curve.isEmpty)
+        XCTAssertEqual(s.curve.last?.pass, s.losses.count)
+        XCTAssertEqual(s.curve.last?.l0 ?? .nan, s.metrics?.l0 ?? .nan, accuracy: 1e-9, "the last point is the final held-out L0")
+        XCTAssertEqual(try s.figure().panels.count, 4)
+    }
+}
