@@ -3,12 +3,13 @@ import NeuroAnalysis
 import NeuroEngine
 import NeuroLanguage
 import NeuroModels
+import NeuroPlots
 
 /// Sparse autoencoders in the language: `sae` trains one on activations (a
 /// tensor, or a hook of a model run over its data or over texts),
 /// `features` and `reconstruct` use it.
 extension Builtins {
-    static var autoencoders: [Builtin] { [sae, saeFeatures, saeReconstruct] }
+    static var autoencoders: [Builtin] { [sae, saeFeatures, saeReconstruct, saeFeature] }
 
     static let sae = Builtin(
         "sae",
@@ -67,6 +68,9 @@ extension Builtins {
         let object = SAEObject(sae: autoencoder, metrics: metrics, losses: loop.history.trainLoss, source: collected.source,
                                splice: splice, note: note, hookName: collected.hookName)
         object.curve = curve
+        object.inspection = collected.inspection ?? SAEInspection(activations: acts, labels: (0..<acts.shape[0]).map { "row \($0)" },
+                                                                  unembed: nil, outputNames: [])
+        args.interpreter.session.results.append(object)
         return .object(object)
     }
 
@@ -102,6 +106,7 @@ extension Builtins {
         let source: String
         let splice: ((SparseAutoencoder) throws -> SpliceResult)?
         var hookName: String? = nil
+        var inspection: SAEInspection? = nil
     }
 
     /// The activations of `sae`'s call: a tensor (every axis but the last
@@ -140,6 +145,15 @@ extension Builtins {
         guard let full = cache[point], full.rank == 3 else { throw args.error("\(point.name) is not a [batch, pos, features] hook") }
         let (acts, mask, where_) = try positionActivations(full, args)
         let source = "\(point.name)\(where_) over \(split.count) inputs of \(data.dataset.task)"
+        let names = data.dataset.fieldNames, values = data.dataset.fieldValues
+        let rowsPerInput = acts.shape[0] / max(1, split.count)
+        let rowNames = (0..<acts.shape[0]).map { row -> String in
+            let input = split.indices[row / rowsPerInput]
+            let fields = "(" + names.joined(separator: ", ") + ") = (" + values.map { String($0[input]) }.joined(separator: ", ") + ")"
+            return rowsPerInput > 1 ? fields + " at position \(row % rowsPerInput)" : fields
+        }
+        let inspection = SAEInspection(activations: acts, labels: rowNames, unembed: try directPath(model.model, point),
+                                       outputNames: (0..<model.model.config.dVocabOut).map(String.init))
         let labels = split.labels
         let splice = { (sae: SparseAutoencoder) throws -> SpliceResult in
             try SpliceResult.measure(sae, at: point, positions: mask, logits: { hooks in
@@ -150,7 +164,7 @@ extension Builtins {
                 return try last.cast(to: .float64).logSoftmax(axis: -1)
             })
         }
-        return SAEActivations(activations: acts, source: source, splice: splice, hookName: point.name)
+        return SAEActivations(activations: acts, source: source, splice: splice, hookName: point.name, inspection: inspection)
     }
 
     /// A pretrained model run over texts: the hook's activations at every real token (padding left out).
@@ -193,8 +207,20 @@ extension Builtins {
                 })
             }
         }
+        // Each token in its context: up to four tokens either side, the token itself in brackets.
+        var labels: [String] = []
+        for row in batch.rows.indices {
+            let tokens = batch.rows[row].map(model.tokenizer.tokenString)
+            for t in 0..<batch.lengths[row] {
+                let left = tokens[max(0, t - 4)..<t].joined(), right = tokens[(t + 1)..<min(tokens.count, t + 5)].joined()
+                labels.append("\(left)[\(tokens[t])]\(right)")
+            }
+        }
+        let unembed = model.model.hasHead ? try directPath(model.model, point) : nil
+        let inspection = SAEInspection(activations: acts, labels: labels, unembed: unembed,
+                                       outputNames: (0..<model.model.config.dVocab).map(model.tokenizer.tokenString))
         return SAEActivations(activations: acts, source: "\(point.name) over \(acts.shape[0]) tokens of \(texts) text\(texts == 1 ? "" : "s")",
-                              splice: splice, hookName: point.name)
+                              splice: splice, hookName: point.name, inspection: inspection)
     }
 
     /// The hook `site:` names, which must hold features on its last axis.
@@ -245,5 +271,100 @@ extension Builtins {
             try acts.indexSelect(axis: 0, indices: Tensor(ints: Array(rows), shape: [rows.count]))
         }
         return (try pick(order[held...]), try pick(order[..<held]))
+    }
+}
+
+// MARK: - One feature
+
+extension Builtins {
+    static let saeFeature = Builtin(
+        "feature", "feature(sae, n, k: 10)",
+        "one feature of a sparse autoencoder: the inputs it fires on most (tokens in context, or (a, b)), how its activations are spread, and its direct effect on the logits where the hook has one",
+        parameters: ["sae", "n", "k"]
+    ) { args in
+        guard let autoencoder = try args.object(0, "sae", as: SAEObject.self, what: "a sparse autoencoder (made by sae(…))") else {
+            throw args.error("missing argument 'sae'")
+        }
+        let dSAE = autoencoder.sae.config.dSAE
+        let n = try args.int(1, "n")
+        guard (0..<dSAE).contains(n) else { throw args.error("feature \(n) is out of range: the autoencoder has \(dSAE) features (0 to \(dSAE - 1))") }
+        let k = try args.int(nil, "k", default: 10)
+        guard k >= 1 else { throw args.error("'k' must be 1 or more, got \(k)") }
+        guard let inspection = autoencoder.inspection else {
+            throw args.error("this autoencoder was loaded from a file: it has no inputs to look at; features(s, acts) gives its features on yours")
+        }
+        let result = try args.engine { try featureResult(autoencoder, n, k: k, inspection) }
+        return adoptResult(result, args)
+    }
+
+    /// The map from a hook's activation straight to the logits, where there is
+    /// one: W_out then W_U after an MLP's neurons, W_U after anything in the
+    /// residual stream (the final layer norm left out, as in direct logit attribution).
+    static func directPath(_ model: any HookedModel, _ point: HookPoint) throws -> Tensor? {
+        guard let unembed = model.parameter("unembed.W_U") else { return nil }
+        switch point.site.axes.last {
+        case "d_model": return unembed
+        case "d_mlp":
+            guard let layer = point.layer, point.site.localName.hasSuffix("hook_post"),
+                  let out = model.parameter("blocks.\(layer).mlp.W_out") else { return nil }
+            return try out.matmul(unembed)
+        default: return nil
+        }
+    }
+
+    static func featureResult(_ autoencoder: SAEObject, _ n: Int, k: Int, _ inspection: SAEInspection) throws -> ResultValue {
+        let sae = autoencoder.sae
+        let column = try sae.features(of: inspection.activations).slice(axis: 1, start: n, end: n + 1).toDoubles()
+        let firing = column.filter { $0 > 0 }
+        let order = column.indices.filter { column[$0] > 0 }.sorted { column[$0] != column[$1] ? column[$0] > column[$1] : $0 < $1 }
+        let top = order.prefix(k).map { (inspection.labels[$0], column[$0]) }
+        // A histogram of its non-zero activations, 20 bins from 0 to the largest.
+        let peak = firing.max() ?? 0
+        var counts = [Double](repeating: 0, count: 20)
+        if peak > 0 { for v in firing { counts[min(19, Int(v / peak * 20))] += 1 } }
+        var fields: [(String, Value)] = [
+            ("feature", .number(Double(n))), ("frequency", .number(Double(firing.count) / Double(max(1, column.count)))),
+            ("max", .number(peak)), ("mean_when_firing", .number(firing.isEmpty ? .nan : firing.reduce(0, +) / Double(firing.count))),
+            ("top", .list(top.map { .record(Record([("input", .string($0.0)), ("activation", .number($0.1))])) })),
+            ("histogram", .tensor(try Tensor(float64: counts, shape: [20]))),
+            ("histogram_edges", .tensor(try Tensor(float64: (0...20).map { peak * Double($0) / 20 }, shape: [21]))),
+        ]
+        var effect: [Double] = []
+        if let unembed = inspection.unembed {
+            // The decoder direction back in the activations' scale, through the direct path.
+            let direction = try sae.W_dec.detached().slice(axis: 0, start: n, end: n + 1) * (1 / sae.inputScale)
+            effect = try direction.matmul(unembed).toDoubles()
+            let ranked = effect.indices.sorted { effect[$0] != effect[$1] ? effect[$0] > effect[$1] : $0 < $1 }
+            let named = { (i: Int) -> Value in .record(Record([("output", .string(inspection.outputNames[i])), ("effect", .number(effect[i]))])) }
+            fields += [("logit_effect", .tensor(try Tensor(float64: effect, shape: [effect.count]))),
+                       ("boosts", .list(ranked.prefix(5).map(named))), ("suppresses", .list(ranked.suffix(5).reversed().map(named)))]
+        }
+        let title = "feature \(n) of the \(sae.config.kind.rawValue) autoencoder on \(autoencoder.source): fires on "
+            + "\(Formatter.number(Double(firing.count) / Double(max(1, column.count)) * 100))% of \(column.count) inputs, max \(Formatter.number(peak))"
+        let rows = top.map { [$0.0, Formatter.number($0.1)] }
+        return ResultValue(heading: "Feature \(n)", figure: Figure.feature, kind: "feature", title: title, fields: fields,
+                           header: ["top input", "activation"], rows: rows, mainTensor: try Tensor(float64: column, shape: [column.count]))
+    }
+}
+
+extension Figure {
+    /// One feature: how its non-zero activations are spread, and the outputs it raises and lowers most.
+    static func feature(_ r: ResultValue) throws -> Figure {
+        let counts = try r.doubles("histogram"), edges = try r.doubles("histogram_edges")
+        var panels: [Panel] = [.bars(BarPanel(title: "its activations where it fires", xLabel: "activation (bin start)", yLabel: "inputs",
+                                              categories: edges.prefix(counts.count).map { Formatter.number($0) },
+                                              groups: [.init(name: "inputs", values: counts)]))]
+        if case .list(let boosts)? = r.fields["boosts"], case .list(let suppresses)? = r.fields["suppresses"] {
+            var names: [String] = [], values: [Double] = []
+            for case .record(let item) in boosts + suppresses.reversed() {
+                if case .string(let name)? = item["output"], case .number(let value)? = item["effect"] {
+                    names.append(name)
+                    values.append(value)
+                }
+            }
+            panels.append(.bars(BarPanel(title: "direct effect on the logits", xLabel: "output", yLabel: "logit change per unit",
+                                         categories: names, groups: [.init(name: "effect", values: values)])))
+        }
+        return Figure(title: r.title, panels: panels)
     }
 }

@@ -38,7 +38,7 @@ extension Builtins {
                            topK: settings.topK, permutations: settings.permutations, seed: settings.seed,
                            shouldStop: { Interruption.requested })
         }
-        return .object(scanResult(scan, input: input, settings: settings))
+        return adoptResult(scanResult(scan, input: input, settings: settings), args)
     }
 
     // MARK: - Text

@@ -25,6 +25,8 @@ public final class SAEObject: NativeObject, Pictured {
     public let hookName: String?
     /// L0 and explained variance on the held-out inputs after some passes (about 100 at most).
     var curve: [(pass: Int, l0: Double, explained: Double)] = []
+    /// What `feature(s, n)` reads: every activation it was made from, what each row is, and the model's direct path to its logits.
+    var inspection: SAEInspection?
 
     init(sae: SparseAutoencoder, metrics: SAEMetrics?, losses: [Double], source: String, splice: SpliceResult?, note: String?,
          hookName: String? = nil) {
@@ -135,4 +137,15 @@ public final class SAEObject: NativeObject, Pictured {
         panels.append(.lines(frequencies))
         return Figure(title: summary.split(separator: "\n").first.map(String.init) ?? "sae", panels: panels)
     }
+}
+
+/// The inputs an autoencoder was trained on, kept for looking at one feature:
+/// the activations [N, d_in], a label for each row (`(a, b) = (3, 7)`, or a
+/// token in its context), and, where the hook has a direct path to the
+/// logits, the matrix [d_in, d_vocab_out] of that path with the names of the outputs.
+struct SAEInspection {
+    let activations: Tensor
+    let labels: [String]
+    let unembed: Tensor?
+    let outputNames: [String]
 }

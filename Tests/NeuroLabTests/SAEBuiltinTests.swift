@@ -124,3 +124,36 @@ extension SAEBuiltinTests {
         XCTAssertEqual(try s.figure().panels.count, 4)
     }
 }
+
+extension SAEBuiltinTests {
+    /// One feature: its top inputs are its largest activations, in order,
+    /// and its logit effect is its decoder row through W_out and W_U.
+    func testOneFeatureUpClose() throws {
+        let (interpreter, _) = run("""
+        d = modular(op: "+", p: 7, train: 0.8, seed: 1)
+        m = transformer(d, layers: 1, heads: 2, d_model: 16, d_mlp: 32, seed: 3)
+        s = sae(m, d, site: "mlp_post 0", pos: -1, d_sae: 32, steps: 40, batch: 49)
+        x = run(m, d)["mlp_post 0"][:, -1]
+        f = features(s, x)
+        r = feature(s, 2, k: 3)
+        """)
+        guard case .object(let r as ResultValue)? = interpreter.globals.lookup("r"), case .tensor(let f)? = interpreter.globals.lookup("f"),
+              case .object(let m as ModelObject)? = interpreter.globals.lookup("m") else { return XCTFail("no results") }
+        let s = try object(interpreter, "s")
+        let column = try f.slice(axis: 1, start: 2, end: 3).toDoubles()
+        let expected = column.filter { $0 > 0 }.sorted(by: >).prefix(3)
+        guard case .list(let top)? = r.fields["top"] else { return XCTFail("no top") }
+        let activations = top.compactMap { item -> Double? in
+            if case .record(let record) = item, case .number(let v)? = record["activation"] { return v }
+            return nil
+        }
+        XCTAssertEqual(activations.count, expected.count)
+        for (a, b) in zip(activations, expected) { XCTAssertEqual(a, b, accuracy: 1e-6) }
+        let direction = try s.sae.W_dec.detached().slice(axis: 0, start: 2, end: 3) * (1 / s.sae.inputScale)
+        let path = try XCTUnwrap(m.model.parameter("blocks.0.mlp.W_out")).matmul(XCTUnwrap(m.model.parameter("unembed.W_U")))
+        let effect = try direction.matmul(path).toDoubles()
+        guard case .tensor(let given)? = r.fields["logit_effect"] else { return XCTFail("no logit effect") }
+        for (a, b) in zip(given.toDoubles(), effect) { XCTAssertEqual(a, b, accuracy: 1e-5) }
+        XCTAssertTrue(failure("s = sae(randn([50, 4]), steps: 2)\nfeature(s, 16)").contains("feature 16 is out of range"))
+    }
+}
