@@ -210,31 +210,32 @@ public final class SparseAutoencoder: Trainable {
     func encoding(_ x: Tensor) throws -> Encoding {
         switch config.kind {
         case .standard:
-            let pre = try project(x, W_enc) + b_enc
+            let pre = try project(x, W_enc, b_enc)
             return Encoding(features: try pre.relu(), pre: pre)
         case .gated:
             guard let b_gate, let r_mag, let b_mag else { throw EngineError(.argument, subject: "sae", "a gated autoencoder without its gate") }
-            let gate = try project(x, W_enc) + b_gate
-            let magnitude = try (project(x, try W_enc * r_mag.exp()) + b_mag).relu()
+            let gate = try project(x, W_enc, b_gate)
+            let magnitude = try project(x, try W_enc * r_mag.exp(), b_mag).relu()
             let open = try GradMode.withNoGrad { try gate.heaviside(threshold: Tensor.zeros([config.dSAE]), bandwidth: 1) }
             return Encoding(features: try magnitude * open, pre: gate)
         case .topk:
-            let pre = try project(x, W_enc) + b_enc
+            let pre = try project(x, W_enc, b_enc)
             let mask = try GradMode.withNoGrad { try pre.topKMask(k: config.k) }
             return Encoding(features: try pre.relu() * mask, pre: pre)
         case .jumprelu:
             guard let logThreshold else { throw EngineError(.argument, subject: "sae", "a JumpReLU autoencoder without thresholds") }
-            let pre = try project(x, W_enc) + b_enc
+            let pre = try project(x, W_enc, b_enc)
             return Encoding(features: try pre.jumpReLU(threshold: logThreshold.exp(), bandwidth: config.bandwidth), pre: pre)
         }
     }
 
-    /// (x − b_dec)·w (or x·w when the decoder bias is not applied to the
-    /// input), computed as x·w − b_dec·w: the same value, and its backward
-    /// pass needs no product of the size of x for b_dec's gradient (x needs none).
-    private func project(_ x: Tensor, _ w: Tensor) throws -> Tensor {
-        guard config.applyDecoderBiasToInput else { return try x.matmul(w) }
-        return try x.matmul(w) - b_dec.reshaped([1, config.dIn]).matmul(w)
+    /// (x − b_dec)·w + bias (x·w + bias when the decoder bias is not applied
+    /// to the input), computed as x·w + (bias − b_dec·w): the same value, and
+    /// its backward pass needs no product of the size of x for b_dec's
+    /// gradient (x needs none), and one addition of that size, not two.
+    private func project(_ x: Tensor, _ w: Tensor, _ bias: Tensor) throws -> Tensor {
+        guard config.applyDecoderBiasToInput else { return try x.matmul(w) + bias }
+        return try x.matmul(w) + (bias - b_dec.reshaped([1, config.dIn]).matmul(w))
     }
 
     func decode(_ features: Tensor) throws -> Tensor { try features.matmul(W_dec) + b_dec }
@@ -262,11 +263,12 @@ public final class SparseAutoencoder: Trainable {
         let error = try (reconstruction - x).square().sum(axes: [1]).mean()
         switch config.kind {
         case .standard:
-            let penalty = try (encoded.features * decoderNorms()).sum(axes: [1]).mean()
+            // Σ over inputs and features of fᵢ‖W_dec,i‖, as the features' column sums times the norms.
+            let penalty = try (encoded.features.sum(axes: [0]) * decoderNorms()).sum() * (1 / Double(x.shape[0]))
             return try error + penalty * config.sparsity
         case .gated:
             let gate = try encoded.pre.relu()
-            let penalty = try (gate * decoderNorms()).sum(axes: [1]).mean()
+            let penalty = try (gate.sum(axes: [0]) * decoderNorms()).sum() * (1 / Double(x.shape[0]))
             // The gate alone must reconstruct too, through a decoder it does not train.
             let auxiliary = try ((gate.matmul(W_dec.detached()) + b_dec.detached()) - x).square().sum(axes: [1]).mean()
             return try error + penalty * config.sparsity + auxiliary
