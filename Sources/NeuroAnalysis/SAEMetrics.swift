@@ -101,10 +101,10 @@ public struct SAEMetrics: Sendable, Equatable {
 /// their decoder rows find the directions?
 ///
 /// ```swift
-/// let data = try SyntheticFeatures(features: 64, dimensions: 32, expectedActive: 4, samples: 20_000, seed: 0)
+/// let data = try KnownDirections(features: 64, dimensions: 32, expectedActive: 4, samples: 20_000, seed: 0)
 /// let found = try SAEMetrics.recovery(of: data.directions, by: sae)
 /// ```
-public struct SyntheticFeatures {
+public struct KnownDirections {
     /// [features, dimensions], unit rows.
     public let directions: Tensor
     /// [samples, dimensions].
@@ -113,14 +113,14 @@ public struct SyntheticFeatures {
     /// New inputs over the same `directions` when given (held-out data), else new directions too.
     public init(features: Int, dimensions: Int, expectedActive: Double, samples: Int, seed: UInt64, directions given: Tensor? = nil) throws {
         guard features >= 1, dimensions >= 1, samples >= 1, expectedActive > 0, expectedActive <= Double(features) else {
-            throw EngineError(.argument, subject: "synthetic features",
+            throw EngineError(.argument, subject: "known directions",
                               "needs features, dimensions and samples ≥ 1 and 0 < expected active ≤ features")
         }
         var rng = RandomGenerator(seed: seed)
         let raw = try Tensor.randn([features, dimensions], using: &rng)
         if let given {
             guard given.shape == [features, dimensions] else {
-                throw EngineError(.shape, subject: "synthetic features", "directions must be [\(features), \(dimensions)], got \(formatShape(given.shape))")
+                throw EngineError(.shape, subject: "known directions", "directions must be [\(features), \(dimensions)], got \(formatShape(given.shape))")
             }
             directions = given
             rng = RandomGenerator(seed: seed &+ 0x9E37_79B9_7F4A_7C15)

@@ -167,8 +167,8 @@ func benchSAESynthetic(_ context: inout Context) throws {
     let number = { (name: String) in environment[name].flatMap { Double($0) } }
     for kind in kinds {
         for c in configurations {
-            let data = try SyntheticFeatures(features: c.features, dimensions: c.dimensions, expectedActive: c.active, samples: 32_768, seed: 1)
-            let heldOut = try SyntheticFeatures(features: c.features, dimensions: c.dimensions, expectedActive: c.active, samples: 4096, seed: 1,
+            let data = try KnownDirections(features: c.features, dimensions: c.dimensions, expectedActive: c.active, samples: 32_768, seed: 1)
+            let heldOut = try KnownDirections(features: c.features, dimensions: c.dimensions, expectedActive: c.active, samples: 4096, seed: 1,
                                                 directions: data.directions)
             var config = SAEConfig(kind: kind, dIn: c.dimensions, dSAE: 2 * c.features, k: kind == .topk ? Int(c.active.rounded()) : nil)
             config.sparsity = number("SAE_SPARSITY") ?? config.sparsity

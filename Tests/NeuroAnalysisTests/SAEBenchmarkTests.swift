@@ -11,8 +11,8 @@ final class SAEBenchmarkTests: XCTestCase {
     static let configurations: [(Int, Int, Double)] = [(32, 16, 3)]
 
     func recovery(_ kind: SAEKind, features: Int, dimensions: Int, active: Double, seed: UInt64 = 0) throws -> (Double, SAEMetrics) {
-        let data = try SyntheticFeatures(features: features, dimensions: dimensions, expectedActive: active, samples: 4096, seed: seed)
-        let held = try SyntheticFeatures(features: features, dimensions: dimensions, expectedActive: active, samples: 1024, seed: seed + 100,
+        let data = try KnownDirections(features: features, dimensions: dimensions, expectedActive: active, samples: 4096, seed: seed)
+        let held = try KnownDirections(features: features, dimensions: dimensions, expectedActive: active, samples: 1024, seed: seed + 100,
                                          directions: data.directions)
         let config = SAEConfig(kind: kind, dIn: dimensions, dSAE: 2 * features, k: kind == .topk ? Int(active.rounded()) : nil, seed: seed)
         let sae = try SparseAutoencoder(config, fittedTo: data.activations)
