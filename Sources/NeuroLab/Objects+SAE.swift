@@ -93,7 +93,7 @@ public final class SAEObject: NativeObject, Pictured {
 
     public var summary: String {
         let c = sae.config
-        var lines = ["\(c.kind.rawValue) sparse autoencoder \(c.dIn) → \(c.dSAE) on \(source)"
+        var lines = ["\(c.kind.rawValue) sparse autoencoder \(c.dIn) → \(c.dSAE) \(metrics == nil ? "" : "on ")\(source)"
                      + (c.kind == .topk ? " · k \(c.k)" : " · sparsity coefficient \(Formatter.number(c.sparsity))")]
         if let m = metrics {
             lines.append("  held out (\(m.count) inputs): L0 \(Formatter.number(m.l0)) · explained variance \(Formatter.number(m.explainedVariance))"
