@@ -11,6 +11,9 @@ final class NeuronScanFilesTests: XCTestCase {
     static let model = "tiny, \"quoted\" model"
 
     /// Six words over 8 tokens, two neurons, one undefined selectivity (neuron 1 is constant).
+    /// Every activation is a short binary fraction, so every sum and mean is
+    /// exact in float32 whatever order a BLAS kernel adds in: the files'
+    /// text is the same on every machine.
     static func awkwardScan() throws -> NeuronScan {
         let words: [ScanText.Word] = [
             .init(key: "a,b", tokens: ["a,b"]), .init(key: "say \"hi\"", tokens: ["say \"hi\""]),
