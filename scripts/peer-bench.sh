@@ -18,6 +18,9 @@ python="${PEER_PYTHON:-/tmp/peer/bin/python}"
 epochs="${1:-20}"
 threads="${2:-2}"
 
+# The number after KEY on the peer's output ($out): its lines are "key value".
+value() { printf '%s\n' "$out" | awk -v k="$1" '$1 == k {print $2}'; }
+
 # `scripts/peer-bench.sh bert [THREADS]`: Hugging Face's BertModel on torch
 # (../shared/peer/hf_bert_bench.py) on the MiniLM folder from NEUROMAP_MINILM
 # or the model cache, beside bert_b1x128 and bert_b32x128.
@@ -30,14 +33,14 @@ if [ "${1:-}" = "bert" ]; then
         exit 0
     fi
     out=$("$python" "$script" "$model" "$threads" 2>/dev/null)
-    b1=$(printf '%s\n' "$out" | awk '$1 == "hf_ms_b1x128" {print $2}')
-    b32=$(printf '%s\n' "$out" | awk '$1 == "hf_ms_b32x128" {print $2}')
+    b1=$(value hf_ms_b1x128)
+    b32=$(value hf_ms_b32x128)
     echo "{\"name\":\"peer_bert_b1x128\", \"ms\":${b1:-null}, \"torch_threads\":$threads}"
     echo "{\"name\":\"peer_bert_b32x128\", \"ms\":${b32:-null}, \"torch_threads\":$threads}"
     # MechaMap's scan runs the model once per neuron: 9,216 passes for MiniLM's
     # 6 x 1,536 MLP neurons, each at least a pass of 128 tokens with every
     # layer's MLP kept (the master text is longer, so this is a lower bound).
-    hooked=$(printf '%s\n' "$out" | awk '$1 == "hf_ms_b1x128_mlp_post_all_layers" {print $2}')
+    hooked=$(value hf_ms_b1x128_mlp_post_all_layers)
     if [ -n "$hooked" ]; then
         estimate=$(awk -v ms="$hooked" 'BEGIN { printf "%.0f", ms * 9216 }')
         echo "{\"name\":\"peer_mechamap_scan_minilm_estimate\", \"ms\":$estimate, \"passes\":9216, \"ms_per_pass\":$hooked, \"torch_threads\":$threads}"
@@ -56,7 +59,7 @@ if [ "${1:-}" = "sae" ]; then
     fi
     out=$("$python" "$script" 384 3072 4096 "$threads" 2>/dev/null)
     for kind in standard gated; do
-        ms=$(printf '%s\n' "$out" | awk -v k="torch_ms_sae_step_$kind" '$1 == k {print $2}')
+        ms=$(value "torch_ms_sae_step_$kind")
         echo "{\"name\":\"peer_sae_step_$kind\", \"ms\":${ms:-null}, \"torch_threads\":$threads}"
     done
     exit 0
@@ -68,7 +71,7 @@ if [ ! -x "$python" ] || [ ! -f "$script" ]; then
     exit 0
 fi
 out=$("$python" "$script" "$epochs" "$threads" 2>/dev/null)
-epoch=$(printf '%s\n' "$out" | awk '/tl_ms_per_epoch/ {print $2}')
-cache=$(printf '%s\n' "$out" | awk '/tl_ms_run_with_cache_all/ {print $2}')
+epoch=$(value tl_ms_per_epoch)
+cache=$(value tl_ms_run_with_cache_all)
 echo "{\"name\":\"peer_grokking_p113_epoch\", \"ms\":${epoch:-null}, \"epochs\":$epochs, \"torch_threads\":$threads}"
 echo "{\"name\":\"peer_run_with_cache_all\", \"ms\":${cache:-null}, \"torch_threads\":$threads}"

@@ -62,8 +62,7 @@ extension Builtins {
                 [String(i), short(g.norms[i]), short(g.superposition[i]), short(g.dimensionality[i]), short(settings.importance[i])]
             },
             mainTensor: model.W.detached())
-        args.interpreter.session.results.append(result)
-        return .object(result)
+        return adoptResult(result, args)
     }
 
     static let superpositionSweep = Builtin(
@@ -106,8 +105,7 @@ extension Builtins {
                         short(d.min() ?? .nan), short(d.max() ?? .nan), short(run.loss)]
             },
             mainTensor: try Tensor(float64: runs.flatMap(\.geometry.dimensionality), shape: [k, n]))
-        args.interpreter.session.results.append(result)
-        return .object(result)
+        return adoptResult(result, args)
     }
 
     // MARK: - Arguments and training
