@@ -67,6 +67,34 @@ public enum GradMode {
         return try body()
     }
 
+    /// A thread-specific count of `takingGradient` calls under way.
+    private static let gradientKey: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
+
+    private static var gradientDepth: Int {
+        get { Int(bitPattern: pthread_getspecific(gradientKey)) }
+        set { pthread_setspecific(gradientKey, UnsafeRawPointer(bitPattern: newValue)) }
+    }
+
+    /// Runs `body` with recording on, marking that a user's gradient is
+    /// being taken: `forEvaluation` inside it records too, so a model run
+    /// inside the function being differentiated keeps its graph.
+    public static func takingGradient<R>(_ body: () throws -> R) rethrows -> R {
+        gradientDepth += 1
+        defer { gradientDepth -= 1 }
+        return try withGrad(body)
+    }
+
+    /// Runs an evaluation (a model run, an analysis) without recording,
+    /// unless a user's gradient is being taken (`takingGradient`), when
+    /// the evaluation is part of what is differentiated.
+    public static func forEvaluation<R>(_ body: () throws -> R) rethrows -> R {
+        gradientDepth > 0 ? try body() : try withNoGrad(body)
+    }
+
     /// Runs `body` with recording on, even inside `withNoGrad`.
     public static func withGrad<R>(_ body: () throws -> R) rethrows -> R {
         let saved = enabledFlag

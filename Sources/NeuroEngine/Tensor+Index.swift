@@ -257,3 +257,32 @@ extension Tensor {
         return try joined(tensors.map { try $0.unsqueezed(axis) }, axis: axis, op: "stack")
     }
 }
+
+extension Tensor {
+    /// A copy of this tensor with the element at each flat (row-major)
+    /// position `positions[i]` replaced by element `i` of `values` (row-major,
+    /// cast to this tensor's dtype); where a position repeats, the last value
+    /// wins. Not recorded for gradients: it makes a new value, like `x[i] = v`
+    /// in NumPy on a copy.
+    public func replacing(flatPositions positions: [Int], with values: Tensor) throws -> Tensor {
+        guard values.count == positions.count else {
+            throw EngineError.argument("replace", "\(positions.count) positions but \(values.count) values")
+        }
+        if let bad = positions.first(where: { $0 < 0 || $0 >= count }) {
+            throw EngineError.argument("replace", "position \(bad) is outside a tensor of \(count) elements")
+        }
+        let out = copied()
+        let source = (values.dtype == dtype ? values : try values.cast(to: dtype)).contiguousData()
+        func run<T>(_: T.Type) {
+            let po = out.pointer(T.self), ps = source.pointer(T.self)
+            for (i, p) in positions.enumerated() { po[p] = ps[i] }
+        }
+        switch dtype {
+        case .float32: run(Float.self)
+        case .float64: run(Double.self)
+        case .int64: run(Int64.self)
+        case .int32: run(Int32.self)
+        }
+        return out
+    }
+}

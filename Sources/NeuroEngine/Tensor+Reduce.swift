@@ -212,3 +212,39 @@ extension Tensor {
         return keepDims ? kept : try kept.squeezed(a)
     }
 }
+
+extension Tensor {
+    /// Running sums along `axis` (`torch.cumsum`): element i is the sum of
+    /// elements 0…i. Summed in Float64 for float32 input, so a long running
+    /// sum does not drift. Differentiable: the gradient is the running sum of
+    /// the output gradient taken from the end.
+    public func cumulativeSum(axis: Int) throws -> Tensor {
+        try requireFloat("cumsum")
+        let a = try self.axis(axis, op: "cumsum")
+        return try runningSum(axis: a, reversed: false).recording("cumsum", [self]) { g in
+            [try g.runningSum(axis: a, reversed: true)]
+        }
+    }
+
+    private func runningSum(axis a: Int, reversed: Bool) throws -> Tensor {
+        let (outer, n, inner) = reductionGeometry(a)
+        let source = contiguousData()
+        let out = try Tensor(uninitializedShape: shape, dtype: dtype, op: "cumsum")
+        func run<T: FloatElement>(_: T.Type) {
+            let ps = source.pointer(T.self), po = out.pointer(T.self)
+            for o in 0..<outer {
+                for j in 0..<inner {
+                    var total = 0.0
+                    for step in 0..<n {
+                        let k = reversed ? n - 1 - step : step
+                        let flat = (o * n + k) * inner + j
+                        total += Double(ps[flat])
+                        po[flat] = T(total)
+                    }
+                }
+            }
+        }
+        if dtype == .float32 { run(Float.self) } else { run(Double.self) }
+        return out
+    }
+}

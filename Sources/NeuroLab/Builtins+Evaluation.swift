@@ -98,7 +98,7 @@ extension Interpreter {
 /// and the activations of a run.
 extension Builtins {
     static func lastLogits(_ model: any HookedModel, _ split: DatasetSplit) throws -> Tensor {
-        try GradMode.withNoGrad { try model.run(split.tokens, positions: .last).logits }
+        try GradMode.forEvaluation { try model.run(split.tokens, positions: .last).logits }
     }
 
     static let accuracy = Builtin("accuracy", "accuracy(model, data, split: \"all\")",
@@ -117,6 +117,10 @@ extension Builtins {
                                 "last-position logits [inputs, d_vocab_out], in grid order for split all; for a pretrained model and text, [batch, pos, d_vocab]",
                                 parameters: ["model", "data", "split", "text", "prepend_bos", "truncate"]) { args in
         if case .object(let model as LanguageModelObject)? = args.value(0, "model") { return try textLogits(model, args) }
+        if let tokens = try tokenInput(args.value(1, "data"), args) {
+            let model = try args.object(0, "model", as: ModelObject.self, what: "a model") ?? args.interpreter.session.requireModel(args.function)
+            return .tensor(try args.engine { try GradMode.forEvaluation { try model.model.run(tokens).logits } })
+        }
         let t = try evaluationTarget(args)
         return .tensor(try lastLogits(t.model.model, t.split))
     }
@@ -125,10 +129,16 @@ extension Builtins {
                              "run and cache every activation (or those in cache: [..]), with hooks: {site: fn(x) {…}} replacing activations on the way; a pretrained model runs a text or a list of texts",
                              parameters: ["model", "data", "split", "hooks", "cache", "text", "prepend_bos", "truncate"]) { args in
         if case .object(let model as LanguageModelObject)? = args.value(0, "model") { return try textRun(model, args) }
-        let t = try evaluationTarget(args)
-        let model = t.model.model
+        let model: any HookedModel, tokens: Tensor
+        if let given = try tokenInput(args.value(1, "data"), args) {
+            model = try (args.object(0, "model", as: ModelObject.self, what: "a model") ?? args.interpreter.session.requireModel(args.function)).model
+            tokens = given
+        } else {
+            let t = try evaluationTarget(args)
+            (model, tokens) = (t.model.model, t.tokens)
+        }
         let (hooks, request) = try runOptions(model.hooks, args)
-        let (_, cache) = try GradMode.withNoGrad { try model.run(t.tokens, hooks: hooks, cache: request) }
+        let (_, cache) = try args.engine { try GradMode.forEvaluation { try model.run(tokens, hooks: hooks, cache: request) } }
         return .object(CacheObject(cache))
     }
 

@@ -138,6 +138,11 @@ extension Builtins {
     /// The texts of `input` (a string or a list of strings) as one batch.
     static func textBatch(_ model: LanguageModelObject, _ input: Value, _ args: CallArguments) throws -> TextBatch {
         let texts: [String]
+        if let batch = try tokenInput(input, args) {
+            let width = batch.rank == 2 ? batch.shape[1] : 0, flat = batch.toInts()
+            let rows = (0..<(batch.rank == 2 ? batch.shape[0] : 0)).map { Array(flat[($0 * width)..<(($0 + 1) * width)]) }
+            return TextBatch(ids: batch, mask: nil, lengths: rows.map(\.count), rows: rows)
+        }
         switch input {
         case .object(let data as TextDataObject):
             guard data.tokenizer === model.tokenizer || data.tokenizer.vocabularySize == model.tokenizer.vocabularySize else {
@@ -153,7 +158,7 @@ extension Builtins {
                 guard case .string(let text) = item else { throw args.error("text \(index) must be a string, got \(item.typeName)") }
                 return text
             }
-        default: throw args.error("'text' must be a string, a list of strings or text data, got \(input.typeName)")
+        default: throw args.error("'text' must be a string, a list of strings, text data or token ids, got \(input.typeName)")
         }
         let prependBOS = try args.bool(nil, "prepend_bos", default: true)
         let truncate = try args.bool(nil, "truncate", default: false)

@@ -85,7 +85,7 @@ public indirect enum StmtKind {
     case assign(target: Expr, value: Expr, compound: BinaryOperator?)   // x = e, x += e, a[i] = e, r.k = e
     case function(FunctionDecl)
     case ifElse(Expr, [Stmt], [Stmt]?)
-    case forIn(String, Expr, [Stmt])
+    case forIn([String], Expr, [Stmt])                // for x in xs, for k, v in items(r)
     case whileLoop(Expr, [Stmt])
     case returnValue(Expr?)
     case breakLoop

@@ -54,6 +54,14 @@ extension Builtins {
                     return try swapWithLast(sorted.indices, axis, op: "argsort")
                 })
             },
+            Builtin("cumsum", "cumsum(t, axis: -1)", "running sums along an axis: element i is the sum of elements 0…i",
+                    parameters: ["t", "axis"]) { args in
+                let axis = try args.int(1, "axis", default: -1)
+                return try withTensor(args, 0, "t") { t in
+                    guard t.rank > 0 else { return t }
+                    return try t.cumulativeSum(axis: axis)
+                }
+            },
             Builtin("item", "item(t)", "the number in a one-element tensor", parameters: ["t"]) { args in
                 .number(try args.engine { try args.tensor(0, "t").item() })
             },

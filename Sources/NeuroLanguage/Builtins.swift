@@ -56,6 +56,9 @@ public enum Builtins {
             Builtin("values", "values(record)", "a record's field values, in order", parameters: ["record"]) { args in
                 .list(try record(args).pairs.map(\.1))
             },
+            Builtin("items", "items(record)", "a record's [name, value] pairs, in order: for k, v in items(r) { … }", parameters: ["record"]) { args in
+                .list(try record(args).pairs.map { .list([.string($0.0), $0.1]) })
+            },
             Builtin("assert", "assert(condition, \"message\")", "stop with an error when the condition is false",
                     parameters: ["condition", "message"]) { args in
                 guard try args.required(0, "condition").isTruthy else {
@@ -164,10 +167,17 @@ public enum Builtins {
     /// `max(a, b, …)`, `max(list)` and `max(t, axis: 0)`.
     static func extremum(_ name: String, largest: Bool) -> Builtin {
         let which = largest ? "largest" : "smallest"
-        return Builtin(name, "\(name)(a, b, …) or \(name)(list) or \(name)(t, axis: -1)",
-                       "the \(which) of several values, of a list's items or of a tensor's elements (along an axis if given); "
+        return Builtin(name, "\(name)(a, b, …) or \(name)(list, by: f) or \(name)(t, axis: -1)",
+                       "the \(which) of several values, of a list's items (by the key by: gives each) or of a tensor's elements (along an axis if given); "
                            + "with tensors among several values, elementwise",
-                       parameters: ["axis"]) { args in
+                       parameters: ["axis", "by"]) { args in
+            if args.value(nil, "by") != nil {
+                guard args.positional.count == 1 else { throw args.error("'by' needs one list, as in \(name)(rows, by: fn(r) { r.loss })") }
+                guard let (values, keys) = try keyed(args), let best = try extremePosition(keys, largest: largest, args) else {
+                    throw args.error("needs at least one item, got an empty list")
+                }
+                return values[best]
+            }
             func better(_ a: Value, _ b: Value) throws -> Value {
                 switch (a, b) {
                 case (.number(let x), .number(let y)): return .number(largest ? Swift.max(x, y) : Swift.min(x, y))
@@ -206,9 +216,13 @@ public enum Builtins {
                 guard count <= maxListLength else { throw args.error("more than \(maxListLength) numbers") }
                 return .list(stride(from: start, to: end, by: step).map { .number(Double($0)) })
             },
-            Builtin("sort", "sort(x, descending: false)",
-                    "a list of numbers or strings in order; a tensor sorted along its last axis", parameters: ["x", "descending"]) { args in
+            Builtin("sort", "sort(x, by: f, descending: false)",
+                    "a list of numbers or strings in order, or of any items in the order of the key by: gives each; a tensor sorted along its last axis",
+                    parameters: ["x", "by", "descending"]) { args in
                 let descending = try args.bool(nil, "descending", default: false)
+                if let (values, keys) = try keyed(args) {
+                    return .list(try order(keys, descending: descending, args).map { values[$0] })
+                }
                 if case .tensor = try args.required(0, "x") {
                     return .tensor(try args.engine { try sortedAlongLastAxis(args.floats(0, "x"), descending: descending).values })
                 }
@@ -353,58 +367,10 @@ public enum Builtins {
                 .string(try items(args, 0, "list").map(Formatter.printed).joined(separator: try args.string(1, "sep", default: "")))
             },
             Builtin("format", "format(\"{} of {:.2f}\", a, b)",
-                    "text with each {} replaced by the next value; {:.Nf}, {:.Ne}, {:.Ng} and {:.N%} set the digits") { args in
+                    "text with each {} replaced by the next value; {:>8.3f}-style fields set width, alignment and digits") { args in
                 try format(args)
             },
         ]
-    }
-
-    /// Fills `{}` and `{:.Nf}`-style fields in order; `{{` and `}}` are braces.
-    static func format(_ args: CallArguments) throws -> Value {
-        let template = Array(try args.string(0, "template"))
-        var out = "", next = 1, i = 0
-        while i < template.count {
-            let c = template[i]
-            if (c == "{" || c == "}") && i + 1 < template.count && template[i + 1] == c {
-                out.append(c)
-                i += 2
-                continue
-            }
-            guard c == "{" else {
-                guard c != "}" else { throw args.error("unmatched '}' in the template; write '}}' for a brace") }
-                out.append(c)
-                i += 1
-                continue
-            }
-            guard let close = template[i...].firstIndex(of: "}") else { throw args.error("unclosed '{' in the template") }
-            let spec = String(template[(i + 1)..<close])
-            guard next < args.positional.count else {
-                throw args.error("the template has more {} fields than the \(args.positional.count - 1) value(s) given")
-            }
-            out += try formatField(args.positional[next], spec: spec, args)
-            next += 1
-            i = close + 1
-        }
-        guard next == args.positional.count else {
-            throw args.error("\(args.positional.count - 1) value(s) given for \(next - 1) {} field(s)")
-        }
-        return .string(out)
-    }
-
-    private static func formatField(_ value: Value, spec: String, _ args: CallArguments) throws -> String {
-        if spec.isEmpty { return Formatter.printed(value) }
-        let kind = spec.last ?? "g"
-        guard spec.hasPrefix(":."), let digits = Int(spec.dropFirst(2).dropLast()), (0...20).contains(digits), "feg%".contains(kind) else {
-            throw args.error("unknown field '{\(spec)}'; use {}, {:.3f}, {:.2e}, {:.4g} or {:.1%}")
-        }
-        let n: Double
-        switch value {
-        case .number(let x): n = x
-        case .tensor(let t) where t.count == 1: n = try args.engine { try t.item() }
-        default: throw args.error("'{\(spec)}' needs a number, got \(value.typeName)")
-        }
-        if kind == "%" { return String(format: "%.\(digits)f%%", n * 100) }
-        return String(format: "%.\(digits)\(kind)", n)
     }
 }
 

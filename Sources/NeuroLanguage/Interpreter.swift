@@ -158,11 +158,15 @@ public final class Interpreter {
             } else if let otherwise {
                 return try executeBlock(otherwise, env)
             }
-        case .forIn(let variable, let sequenceExpr, let body):
+        case .forIn(let variables, let sequenceExpr, let body):
             let items = try iterate(evaluate(sequenceExpr, env), at: sequenceExpr.range)
             for item in items {
                 try checkInterrupt(statement.range)
-                env.define(variable, item)
+                if variables.count == 1 {
+                    env.define(variables[0], item)
+                } else {
+                    try unpack(item, into: variables, env, at: sequenceExpr.range)
+                }
                 switch try executeBlock(body, env) {
                 case .broke: return .normal
                 case .returned(let v): return .returned(v)
@@ -207,6 +211,21 @@ public final class Interpreter {
             }
             stepBudget = steps - 1
         }
+    }
+
+    /// `for k, v in …`: each item is a list (or a tensor row) of as many values as there are names.
+    private func unpack(_ item: Value, into names: [String], _ env: Environment, at range: SourceRange) throws {
+        let parts: [Value]
+        switch item {
+        case .list(let values): parts = values
+        case .tensor(let t) where t.rank >= 1: parts = try iterate(item, at: range).map { $0 }
+        default:
+            throw RuntimeError("for \(names.joined(separator: ", ")) in …: each item must be a list of \(names.count) values, got a \(item.typeName)", at: range)
+        }
+        guard parts.count == names.count else {
+            throw RuntimeError("for \(names.joined(separator: ", ")) in …: an item has \(parts.count) values, not \(names.count)", at: range)
+        }
+        for (name, part) in zip(names, parts) { env.define(name, part) }
     }
 
     private func iterate(_ value: Value, at range: SourceRange) throws -> AnySequence<Value> {
@@ -259,10 +278,7 @@ public final class Interpreter {
         var levels: [Expr] = []
         findRoot: while true {
             switch root.kind {
-            case .index(let base, let items):
-                guard items.count == 1, case .single = items[0] else {
-                    throw RuntimeError("assignment supports one index, like x[i] = v", at: root.range)
-                }
+            case .index(let base, _):
                 levels.append(root)
                 root = base
             case .field(let base, _):
@@ -287,7 +303,7 @@ public final class Interpreter {
         // Keys are evaluated first, left to right, once each: changing the value in place must not run code.
         let steps = try levels.reversed().map { level -> Operators.AssignStep in
             switch level.kind {
-            case .index(_, let items): if case .single(let key) = items[0] { return .index(try evaluate(key, env), level.range) }
+            case .index(_, let items): return .index(try indexKeys(items, env), level.range)
             case .field(_, let name): return .field(name, level.range)
             default: break
             }
@@ -297,10 +313,27 @@ public final class Interpreter {
             try Operators.assign(into: &current, steps[...], value, compound: compound, at: range)
         }
         if changed == nil {
-            // Not this scope's yet (a global, inside a function): change a copy, which becomes this scope's.
-            var current = try evaluate(root, env)
-            try Operators.assign(into: &current, steps[...], value, compound: compound, at: range)
-            env.assignLocally(name, current)
+            // A global seen from inside a function: functions never change globals, and
+            // silently changing a local copy instead would lose the change.
+            let how = compound.map { "'\($0.rawValue)='" } ?? "assigning into it"
+            throw RuntimeError("'\(name)' is a global, which a function cannot change (\(how) here would change nothing outside); "
+                               + "return the new value and assign it at the top level (\(name) = f(\(name))), or work on a local copy (mine = \(name))",
+                               at: root.range)
+        }
+    }
+
+    /// The keys of `x[…]`, evaluated left to right.
+    private func indexKeys(_ items: [IndexItem], _ env: Environment) throws -> [IndexKey] {
+        try items.map { item -> IndexKey in
+            switch item {
+            case .single(let e): return .single(try evaluate(e, env))
+            case .slice(let a, let b, let c):
+                func bound(_ e: Expr?) throws -> Int? {
+                    guard let e else { return nil }
+                    return try Operators.integer(evaluate(e, env), what: "slice bound", at: e.range)
+                }
+                return .slice(try bound(a), try bound(b), try bound(c))
+            }
         }
     }
 
@@ -338,18 +371,7 @@ public final class Interpreter {
             return try call(calleeExpr, arguments, env, range: expr.range)
         case .index(let base, let items):
             let container = try evaluate(base, env)
-            let keys = try items.map { item -> IndexKey in
-                switch item {
-                case .single(let e): return .single(try evaluate(e, env))
-                case .slice(let a, let b, let c):
-                    func bound(_ e: Expr?) throws -> Int? {
-                        guard let e else { return nil }
-                        return try Operators.integer(evaluate(e, env), what: "slice bound", at: e.range)
-                    }
-                    return .slice(try bound(a), try bound(b), try bound(c))
-                }
-            }
-            return try Operators.index(container, keys, at: expr.range)
+            return try Operators.index(container, indexKeys(items, env), at: expr.range)
         case .field(let base, let name):
             return try Operators.field(evaluate(base, env), name, interpreter: self, at: expr.range)
         case .function(let decl):

@@ -56,8 +56,8 @@ extension NameCheck {
                 visit(condition)
                 visitBlock(then)
                 if let otherwise { visitBlock(otherwise) }
-            case .forIn(let variable, let sequence, let body):
-                counts[variable, default: 0] += 1
+            case .forIn(let variables, let sequence, let body):
+                for variable in variables { counts[variable, default: 0] += 1 }
                 visit(sequence)
                 visitBlock(body)
             case .whileLoop(let condition, let body):

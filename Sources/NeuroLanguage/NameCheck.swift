@@ -97,9 +97,9 @@ public enum NameCheck {
                 declare(then)
                 check(then)
                 if let otherwise { declare(otherwise); check(otherwise) }
-            case .forIn(let variable, let sequence, let body):
+            case .forIn(let variables, let sequence, let body):
                 check(sequence)
-                scopes[scopes.count - 1].insert(variable)
+                scopes[scopes.count - 1].formUnion(variables)
                 declare(body)
                 check(body)
             case .whileLoop(let condition, let body):

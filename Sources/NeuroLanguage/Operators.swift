@@ -284,7 +284,7 @@ public enum Operators {
     /// One step from a variable down to the place an assignment changes:
     /// `[key]` or `.name`, with the place of the target up to that step (for errors).
     enum AssignStep {
-        case index(Value, SourceRange)
+        case index([IndexKey], SourceRange)
         case field(String, SourceRange)
     }
 
@@ -304,7 +304,14 @@ public enum Operators {
         // Each payload is bound straight from `container` (no copy of the
         // whole value lives on), then `container` lets go of it.
         switch step {
-        case .index(let key, let place):
+        case .index(let keys, let place):
+            if case .tensor(let t) = container {
+                try assign(intoTensor: t, keys, &container, rest, value, compound: compound, place: place, at: range)
+                return
+            }
+            guard keys.count == 1, case .single(let key) = keys[0] else {
+                throw RuntimeError("a \(container.typeName) takes one index in an assignment, like x[i] = v; several indices and slices assign into a tensor", at: place)
+            }
             if case .list(var items) = container {
                 let i = try integer(key, what: "index", at: place)
                 let resolved = i < 0 ? i + items.count : i
@@ -324,6 +331,35 @@ public enum Operators {
             guard case .record = container else { throw RuntimeError("only record fields can be assigned", at: place) }
             try assign(field: name, of: &container, rest, value, compound: compound, place: place, at: range)
         }
+    }
+
+    /// `assign(into:)` for a step into a tensor: `x[0, 1:3] = 5`, `x[i] += v`.
+    /// Functional underneath: the indexed region is read, changed, and a new
+    /// tensor with the region replaced takes the old one's place (a tensor
+    /// another variable holds is not changed). The value is broadcast to the
+    /// region's shape.
+    private static func assign(intoTensor t: Tensor, _ keys: [IndexKey], _ container: inout Value, _ rest: ArraySlice<AssignStep>,
+                               _ value: Value, compound: BinaryOperator?, place: SourceRange, at range: SourceRange) throws {
+        let region = try tensorIndex(t, keys, at: place)
+        var part: Value = .tensor(region)
+        try assign(into: &part, rest, value, compound: compound, at: range)
+        let replacement: Tensor
+        switch part {
+        case .tensor, .number, .bool, .list, .range: replacement = try engine(at: range) { try part.asTensor() }
+        default:
+            throw RuntimeError("a tensor's elements take numbers or a tensor, not a \(part.typeName)", at: range)
+        }
+        // Where each element of the region sits in `t`: index a tensor of flat positions the same way.
+        let positions = try engine(at: place) {
+            try tensorIndex(Tensor.arange(0, Double(t.count), dtype: .int64).reshaped(t.shape), keys, at: place)
+        }
+        let changed = try engine(at: range) { () throws -> Tensor in
+            guard (try? Tensor.broadcastShapes(replacement.shape, positions.shape, op: "assign")) == positions.shape else {
+                throw RuntimeError("cannot assign a value of shape \(formatShape(replacement.shape)) to a region of shape \(formatShape(positions.shape))", at: range)
+            }
+            return try t.replacing(flatPositions: positions.toInts(), with: replacement.expanded(to: positions.shape))
+        }
+        container = .tensor(changed)
     }
 
     /// `assign(into:)` for a step into a field of a record.

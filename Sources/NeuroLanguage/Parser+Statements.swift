@@ -14,11 +14,15 @@ extension Parser {
         case .keyword(.if): statement = try ifStatement()
         case .keyword(.for):
             advance()
-            let variable = try identifier("a loop variable after 'for'")
-            try consume(.keyword(.in), "expected 'in' after 'for \(variable)'")
+            var variables = [try identifier("a loop variable after 'for'")]
+            while peek.kind == .symbol(.comma) {
+                advance()
+                variables.append(try identifier("a loop variable after 'for \(variables.joined(separator: ", ")),'"))
+            }
+            try consume(.keyword(.in), "expected 'in' after 'for \(variables.joined(separator: ", "))'")
             let sequence = try expression()
             let body = try loopBody(after: "for … in …")
-            statement = Stmt(kind: .forIn(variable, sequence, body), range: span(start))
+            statement = Stmt(kind: .forIn(variables, sequence, body), range: span(start))
         case .keyword(.while):
             advance()
             let condition = try condition(after: "while")

@@ -230,6 +230,8 @@ final class GradientTests: XCTestCase {
             ("logSumExp axis -1", .normal, { try $0.logSumExp(axis: -1) }),
             ("logSumExp axis 0 keepDims", .normal, { try $0.logSumExp(axis: 0, keepDims: true) }),
             ("logSumExp axis 1 of large values", .normal, { try $0.scaled(50).logSumExp(axis: 1) }),
+            ("cumulativeSum axis 1", .normal, { try $0.cumulativeSum(axis: 1) }),
+            ("cumulativeSum axis -1", .normal, { try $0.cumulativeSum(axis: -1) }),
         ]
         try run(ops.map { name, domain, f in .unary(name, Arg(shape: [2, 3, 4], domain: domain), f) })
     }

@@ -39,11 +39,30 @@ final class AssignmentTests: XCTestCase {
             ("m = {a: [1]}\nn = m\nm.a[0] = 5", "[m, n]", "[{a: [5]}, {a: [1]}]"),
             ("inner = [1]\nouter = [inner, inner]\nouter[0][0] = 9", "[inner, outer]", "[[1], [[9], [1]]]"),
             ("fn grow(v) {\n  v += [0]\n  v\n}\nxs = [1]\nys = grow(xs)", "[xs, ys]", "[[1], [1, 0]]"),
-            ("xs = [1]\nfn f() {\n  xs += [2]\n  xs[0] = 7\n  xs\n}\nys = f()", "[xs, ys]", "[[1], [7, 2]]"),
+            ("xs = [1]\nfn f() {\n  mine = xs\n  mine += [2]\n  mine[0] = 7\n  mine\n}\nys = f()", "[xs, ys]", "[[1], [7, 2]]"),
             ("fn counter() {\n  seen = []\n  fn add(x) {\n    seen += [x]\n    seen\n  }\n  add\n}\nadd = counter()\nadd(1)\nzs = add(2)",
              "zs", "[1, 2]"),
             ("xs = [1, 2]\nfor x in xs { xs += [x] }", "xs", "[1, 2, 1, 2]"),
             ("t = 1\nt += 2\nt *= 5", "t", "15"),
+        ]
+        for c in cases {
+            let (interpreter, error) = runSnippet(c.source)
+            XCTAssertNil(error, c.source)
+            XCTAssertEqual(try display(c.check, interpreter), c.expected, c.source)
+        }
+    }
+
+    /// `x[…] = v` on a tensor takes any index `x[…]` reads (numbers, slices,
+    /// lists of picks, negative indices), broadcasts the value to the region,
+    /// and makes a new tensor: another variable holding the old one keeps it.
+    func testAssigningIntoATensorReplacesTheIndexedRegion() throws {
+        let cases: [(source: String, check: String, expected: String)] = [
+            ("x = zeros([2, 3])\nx[0, 1:3] = 5", "x", "tensor F32 [2, 3] [[0, 5, 5], [0, 0, 0]]"),
+            ("x = zeros([2, 3])\ny = x\nx[:, 0] = [7, 8]", "[x, y]", "[tensor F32 [2, 3] [[7, 0, 0], [8, 0, 0]], tensor F32 [2, 3] [[0, 0, 0], [0, 0, 0]]]"),
+            ("x = ones([2, 3])\nx[-1] += tensor([1, 2, 3])\nx[0, [0, 2]] *= -1", "x", "tensor F32 [2, 3] [[-1, 1, -1], [2, 3, 4]]"),
+            ("x = arange(6).reshape([2, 3])\nx[1][2] = 0", "x", "tensor F32 [2, 3] [[0, 1, 2], [3, 4, 0]]"),
+            ("r = {w: zeros([3])}\nr.w[::2] = 1", "r.w", "tensor F32 [3] [1, 0, 1]"),
+            ("x = argmax(tensor([[1, 3], [4, 2]]), axis: 1)\nx[0] = 9", "x", "tensor I64 [2] [9, 0]"),
         ]
         for c in cases {
             let (interpreter, error) = runSnippet(c.source)
@@ -62,8 +81,12 @@ final class AssignmentTests: XCTestCase {
             ("r = {ab: 1}\nr.ac += 1", "record has no field 'ac'; did you mean 'ab'?", "r", "{ab: 1}"),
             ("r = {}\nr[1] = 2", "record keys are strings", "r", "{}"),
             ("x = 1\nx.a = 2", "only record fields can be assigned", "x", "1"),
-            ("t = zeros([2])\nxs = [t]\nxs[0][1] = 1", "cannot assign into a tensor by index", "len(xs)", "1"),
+            ("t = zeros([2])\nxs = [t]\nxs[0][1:] = [1, 2]", "cannot assign a value of shape [2] to a region of shape [1]", "xs[0]", "tensor F32 [2] [0, 0]"),
+            ("t = zeros([2, 2])\nt[0, 5] = 1", "index 5 is out of range for dimension 1 (size 2) of shape [2, 2]", "t", "tensor F32 [2, 2] [[0, 0], [0, 0]]"),
+            ("xs = [1]\nxs[0, 1] = 2", "a list takes one index in an assignment, like x[i] = v; several indices and slices assign into a tensor", "xs", "[1]"),
             ("xs = [1]\nxs += 5", "cannot apply '+' to a list and a number", "xs", "[1]"),
+            ("n = 0\nfn f() { n += 1 }\nf()", "'n' is a global, which a function cannot change ('+=' here would change nothing outside); return the new value and assign it at the top level (n = f(n)), or work on a local copy (mine = n)", "n", "0"),
+            ("xs = [1]\nfn f() { xs[0] = 7 }\nf()", "'xs' is a global, which a function cannot change (assigning into it here would change nothing outside); return the new value and assign it at the top level (xs = f(xs)), or work on a local copy (mine = xs)", "xs", "[1]"),
             ("r = {a: [1]}\nr.a[0] += \"s\"", "cannot apply '+' to a number and a string", "r", "{a: [1]}"),
         ]
         for c in cases {
