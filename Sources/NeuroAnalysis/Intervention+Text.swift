@@ -27,12 +27,12 @@ extension Intervention {
     /// Runs `inputs` with `hooks` and returns what `metric` reads, plus the
     /// activation at `cachePoint` when asked.
     static func textOutput(_ model: any PretrainedModel, _ inputs: TextInputs, metric: TextMetric, hooks: [Hook] = [],
-                           cache cachePoint: HookPoint? = nil) throws -> (output: Tensor, cached: Tensor?) {
+                           cache cachePoints: [HookPoint] = []) throws -> (output: Tensor, cached: [Tensor]) {
         if metric.needsLogits, !model.hasHead {
             throw EngineError(.argument, subject: metric.name, "this \(model.modelType) model has no language-model head, so no logits to measure \(metric.name) on; use cosine")
         }
         let hidden = metric.needsLogits ? nil : try finalHiddenPoint(model)
-        let points = Set([hidden, cachePoint].compactMap { $0 })
+        let points = Set(cachePoints + [hidden].compactMap { $0 })
         let (logits, cache) = try model.run(inputs.ids, attentionMask: inputs.mask, hooks: hooks,
                                             cache: points.isEmpty ? .none : .only(points))
         var output = logits
@@ -40,10 +40,9 @@ extension Intervention {
             guard let state = cache[hidden] else { throw EngineError(.argument, subject: metric.name, "\(hidden.name) was not reached") }
             output = state
         }
-        var cached: Tensor? = nil
-        if let cachePoint {
-            guard let activation = cache[cachePoint] else { throw EngineError(.argument, "\(cachePoint.name) was not reached") }
-            cached = activation
+        let cached = try cachePoints.map { point in
+            guard let activation = cache[point] else { throw EngineError(.argument, "\(point.name) was not reached") }
+            return activation
         }
         return (output, cached)
     }
@@ -64,25 +63,27 @@ extension Intervention {
     /// Noising patch on text: runs the clean text with the activation at
     /// `point` (or its slice) taken from the corrupted text, which must have
     /// the same token length row by row.
-    public static func patch(_ model: any PretrainedModel, clean: TextInputs, corrupted: TextInputs, at point: HookPoint,
+    public static func patch(_ model: any PretrainedModel, clean: TextInputs, corrupted: TextInputs, at points: [HookPoint],
                              slice: ActivationSlice = ActivationSlice(), metric: TextMetric, detail: String = "") throws -> InterventionResult {
         try clean.checkSameLength(corrupted, subject: "patch")
+        let points = try distinct(points, subject: "patch")
         return try GradMode.withNoGrad {
             let (cleanOutput, _) = try textOutput(model, clean, metric: metric)
             let (cleanValue, reference) = try cleanReference(cleanOutput, clean, metric)
-            let (corruptedOutput, source) = try textOutput(model, corrupted, metric: metric, cache: point)
-            guard let source else { throw EngineError(.argument, subject: "patch", "\(point.name) was not reached") }
-            let hook = Hook(point) { activation, _ in try slice.blend(activation, source, at: point) }
-            let (patched, _) = try textOutput(model, clean, metric: metric, hooks: [hook])
-            return InterventionResult(kind: .patch, point: point, slice: slice, metric: .text(metric), clean: cleanValue,
+            let (corruptedOutput, sources) = try textOutput(model, corrupted, metric: metric, cache: points)
+            let hooks = zip(points, sources).map { point, source in
+                Hook(point) { activation, _ in try slice.blend(activation, source, at: point) }
+            }
+            let (patched, _) = try textOutput(model, clean, metric: metric, hooks: hooks)
+            return InterventionResult(kind: .patch, points: points, slice: slice, metric: .text(metric), clean: cleanValue,
                                       corrupted: try metric.measure(corruptedOutput, inputs: clean, reference: reference),
                                       intervened: try metric.measure(patched, inputs: clean, reference: reference), detail: detail)
         }
     }
 
-    /// Replaces the activation at `point` on text by zeros, its mean over a
-    /// batch of texts of one token length, or another text's values.
-    public static func ablate(_ model: any PretrainedModel, inputs: TextInputs, at point: HookPoint, method: AblationMethod,
+    /// Replaces the activation at each of `points` on text by zeros, its mean
+    /// over a batch of texts of one token length, or another text's values.
+    public static func ablate(_ model: any PretrainedModel, inputs: TextInputs, at points: [HookPoint], method: AblationMethod,
                               slice: ActivationSlice = ActivationSlice(), metric: TextMetric, seed: UInt64 = 0) throws -> InterventionResult {
         if method != .zero {
             guard inputs.batchSize > 1 else {
@@ -92,28 +93,31 @@ extension Intervention {
                 throw EngineError(.argument, subject: "ablate", "\(method.rawValue)-ablation needs texts of the same token length, got \(inputs.lengths)")
             }
         }
+        let points = try distinct(points, subject: "ablate")
         return try GradMode.withNoGrad {
-            let (cleanOutput, cached) = try textOutput(model, inputs, metric: metric, cache: point)
-            guard let activation = cached else { throw EngineError(.argument, subject: "ablate", "\(point.name) was not reached") }
+            let (cleanOutput, activations) = try textOutput(model, inputs, metric: metric, cache: points)
             let (cleanValue, reference) = try cleanReference(cleanOutput, inputs, metric)
-            let replacement = try method.replacement(for: activation, seed: seed)
-            let hook = Hook(point) { original, _ in try slice.blend(original, replacement, at: point) }
-            let (ablated, _) = try textOutput(model, inputs, metric: metric, hooks: [hook])
-            return InterventionResult(kind: .ablate, point: point, slice: slice, metric: .text(metric), clean: cleanValue, corrupted: nil,
+            let hooks = try zip(points, activations).map { point, activation in
+                let replacement = try method.replacement(for: activation, seed: seed)
+                return Hook(point) { original, _ in try slice.blend(original, replacement, at: point) }
+            }
+            let (ablated, _) = try textOutput(model, inputs, metric: metric, hooks: hooks)
+            return InterventionResult(kind: .ablate, points: points, slice: slice, metric: .text(metric), clean: cleanValue, corrupted: nil,
                                       intervened: try metric.measure(ablated, inputs: inputs, reference: reference), detail: method.rawValue)
         }
     }
 
-    /// Runs text with `function` replacing the activation at `point` and measures the change.
-    public static func hook(_ model: any PretrainedModel, inputs: TextInputs, at point: HookPoint,
+    /// Runs text with `function` replacing the activation at each of `points` and measures the change.
+    public static func hook(_ model: any PretrainedModel, inputs: TextInputs, at points: [HookPoint],
                             slice: ActivationSlice = ActivationSlice(), metric: TextMetric, detail: String = "fn",
                             function: @escaping (Tensor) throws -> Tensor) throws -> InterventionResult {
-        try GradMode.withNoGrad {
+        let points = try distinct(points, subject: "hook")
+        return try GradMode.withNoGrad {
             let (cleanOutput, _) = try textOutput(model, inputs, metric: metric)
             let (cleanValue, reference) = try cleanReference(cleanOutput, inputs, metric)
-            let hook = Hook(point) { original, _ in try slice.blend(original, try function(original), at: point) }
-            let (hooked, _) = try textOutput(model, inputs, metric: metric, hooks: [hook])
-            return InterventionResult(kind: .hook, point: point, slice: slice, metric: .text(metric), clean: cleanValue, corrupted: nil,
+            let hooks = points.map { point in Hook(point) { original, _ in try slice.blend(original, try function(original), at: point) } }
+            let (hooked, _) = try textOutput(model, inputs, metric: metric, hooks: hooks)
+            return InterventionResult(kind: .hook, points: points, slice: slice, metric: .text(metric), clean: cleanValue, corrupted: nil,
                                       intervened: try metric.measure(hooked, inputs: inputs, reference: reference), detail: detail)
         }
     }

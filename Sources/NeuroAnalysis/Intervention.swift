@@ -29,23 +29,45 @@ public enum Metric: String, CaseIterable, Sendable {
     }
 }
 
-/// Which part of an activation an intervention touches: one head, one
-/// position, one neuron, or any combination; all of it when empty.
+/// Which part of an activation an intervention touches: some heads, some
+/// positions, some neurons, or any combination; all of it when empty.
+/// `head: [0, 2]` touches heads 0 and 2 together (at every position and
+/// neuron unless those are given too).
 public struct ActivationSlice: Equatable, Sendable, CustomStringConvertible {
-    public var head: Int?
-    public var position: Int?
-    public var neuron: Int?
+    public var heads: [Int]
+    public var positions: [Int]
+    public var neurons: [Int]
 
-    public init(head: Int? = nil, position: Int? = nil, neuron: Int? = nil) {
-        self.head = head
-        self.position = position
-        self.neuron = neuron
+    public init(heads: [Int], positions: [Int], neurons: [Int]) {
+        self.heads = heads
+        self.positions = positions
+        self.neurons = neurons
     }
 
-    public var isWhole: Bool { head == nil && position == nil && neuron == nil }
+    /// One head, position and neuron (or none of each).
+    public init(head: Int? = nil, position: Int? = nil, neuron: Int? = nil) {
+        self.init(heads: head.map { [$0] } ?? [], positions: position.map { [$0] } ?? [], neurons: neuron.map { [$0] } ?? [])
+    }
 
+    /// The head when exactly one is picked.
+    public var head: Int? { heads.count == 1 ? heads[0] : nil }
+    /// The position when exactly one is picked.
+    public var position: Int? { positions.count == 1 ? positions[0] : nil }
+    /// The neuron when exactly one is picked.
+    public var neuron: Int? { neurons.count == 1 ? neurons[0] : nil }
+
+    public var isWhole: Bool { heads.isEmpty && positions.isEmpty && neurons.isEmpty }
+
+    /// `head 0 pos 2`, `heads 0, 2`, `neurons 3, 17, 40`.
     public var description: String {
-        [head.map { "head \($0)" }, position.map { "pos \($0)" }, neuron.map { "neuron \($0)" }]
+        func part(_ name: String, _ plural: String, _ picks: [Int]) -> String? {
+            switch picks.count {
+            case 0: return nil
+            case 1: return "\(name) \(picks[0])"
+            default: return "\(plural) " + picks.map(String.init).joined(separator: ", ")
+            }
+        }
+        return [part("head", "heads", heads), part("pos", "positions", positions), part("neuron", "neurons", neurons)]
             .compactMap { $0 }.joined(separator: " ")
     }
 
@@ -62,18 +84,18 @@ public struct ActivationSlice: Equatable, Sendable, CustomStringConvertible {
     func mask(for point: HookPoint, shape: [Int]) throws -> Tensor {
         let axes = ActivationSlice.axes(point.site)
         var maskShape = [Int](repeating: 1, count: shape.count)
-        var picks: [(axis: Int, index: Int)] = []
-        for (name, index, axis) in [("head", head, axes.head), ("pos", position, axes.position), ("neuron", neuron, axes.neuron)] {
-            guard let index else { continue }
+        var picked: [Int: Set<Int>] = [:]
+        for (name, picks, axis) in [("head", heads, axes.head), ("pos", positions, axes.position), ("neuron", neurons, axes.neuron)] {
+            guard !picks.isEmpty else { continue }
             guard let axis, axis < shape.count else {
                 throw EngineError(.argument, "\(point.name) has no \(name) dimension; its shape is \(point.site.dimensions)")
             }
             let size = shape[axis]
-            guard index >= -size && index < size else {
-                throw EngineError(.index, "\(name) \(index) is out of range for \(point.name), which has \(size) along that dimension")
+            if let bad = picks.first(where: { $0 < -size || $0 >= size }) {
+                throw EngineError(.index, "\(name) \(bad) is out of range for \(point.name), which has \(size) along that dimension")
             }
             maskShape[axis] = size
-            picks.append((axis, index < 0 ? index + size : index))
+            picked[axis] = Set(picks.map { $0 < 0 ? $0 + size : $0 })
         }
         var strides = [Int](repeating: 1, count: maskShape.count)
         for axis in stride(from: maskShape.count - 2, through: 0, by: -1) { strides[axis] = strides[axis + 1] * maskShape[axis + 1] }
@@ -83,7 +105,7 @@ public struct ActivationSlice: Equatable, Sendable, CustomStringConvertible {
             for axis in 0..<maskShape.count {
                 let coordinate = remainder / strides[axis]
                 remainder %= strides[axis]
-                if let pick = picks.first(where: { $0.axis == axis }), pick.index != coordinate { inside = false }
+                if let set = picked[axis], !set.contains(coordinate) { inside = false }
             }
             values[flat] = inside ? 1 : 0
         }
@@ -136,7 +158,8 @@ public enum InterventionMetric: Equatable, Sendable {
 public struct InterventionResult: Sendable {
     public enum Kind: String, Sendable { case patch, ablate, hook }
     public let kind: Kind
-    public let point: HookPoint
+    /// The sites intervened on together, in forward order (usually one).
+    public let points: [HookPoint]
     public let slice: ActivationSlice
     public let metric: InterventionMetric
     public let clean: Double
@@ -146,6 +169,24 @@ public struct InterventionResult: Sendable {
     public let intervened: Double
     /// How the intervention was described: `corrupt(a+1)`, `mean`, `fn(x)`.
     public let detail: String
+
+    public init(kind: Kind, points: [HookPoint], slice: ActivationSlice, metric: InterventionMetric, clean: Double,
+                corrupted: Double?, intervened: Double, detail: String) {
+        self.kind = kind
+        self.points = points
+        self.slice = slice
+        self.metric = metric
+        self.clean = clean
+        self.corrupted = corrupted
+        self.intervened = intervened
+        self.detail = detail
+    }
+
+    /// The first site (the only one, usually).
+    public var point: HookPoint { points[0] }
+
+    /// The sites' names, joined by ` + ` when there are several.
+    public var siteName: String { points.map(\.name).joined(separator: " + ") }
 
     /// Patching: the share of the corruption's effect that flows through the
     /// site, (clean − patched) / (clean − corrupted), nil when the corruption
@@ -169,22 +210,42 @@ public enum Intervention {
     /// let r = try Intervention.patch(model, clean: data.tokens, corrupted: shifted, labels: data.labels, at: embed)
     /// ```
     public static func patch(_ model: any HookedModel, clean: Tensor, corrupted: Tensor, labels: Tensor,
-                             at point: HookPoint, slice: ActivationSlice = ActivationSlice(), metric: Metric = .accuracy,
+                             at points: [HookPoint], slice: ActivationSlice = ActivationSlice(), metric: Metric = .accuracy,
                              detail: String = "") throws -> InterventionResult {
         guard clean.shape == corrupted.shape else {
             throw EngineError(.shape, subject: "patch", "corrupted inputs \(formatShape(corrupted.shape)) do not match clean inputs \(formatShape(clean.shape))")
         }
+        let points = try distinct(points, subject: "patch")
         return try GradMode.withNoGrad {
             let cleanLogits = try model.run(clean, positions: .last).logits
-            let (corruptedLogits, cache) = try model.run(corrupted, cache: .only([point]), positions: .last)
-            guard let source = cache[point] else { throw EngineError(.argument, subject: "patch", "\(point.name) was not reached") }
-            let hook = Hook(point) { activation, _ in try slice.blend(activation, source, at: point) }
-            let patched = try model.run(clean, hooks: [hook], positions: .last).logits
-            return InterventionResult(kind: .patch, point: point, slice: slice, metric: .labels(metric),
+            let (corruptedLogits, cache) = try model.run(corrupted, cache: .only(Set(points)), positions: .last)
+            let hooks = try points.map { point -> Hook in
+                guard let source = cache[point] else { throw EngineError(.argument, subject: "patch", "\(point.name) was not reached") }
+                return Hook(point) { activation, _ in try slice.blend(activation, source, at: point) }
+            }
+            let patched = try model.run(clean, hooks: hooks, positions: .last).logits
+            return InterventionResult(kind: .patch, points: points, slice: slice, metric: .labels(metric),
                                       clean: try metric.measure(cleanLogits, labels: labels),
                                       corrupted: try metric.measure(corruptedLogits, labels: labels),
                                       intervened: try metric.measure(patched, labels: labels), detail: detail)
         }
+    }
+
+    /// `patch` at one site.
+    public static func patch(_ model: any HookedModel, clean: Tensor, corrupted: Tensor, labels: Tensor,
+                             at point: HookPoint, slice: ActivationSlice = ActivationSlice(), metric: Metric = .accuracy,
+                             detail: String = "") throws -> InterventionResult {
+        try patch(model, clean: clean, corrupted: corrupted, labels: labels, at: [point], slice: slice, metric: metric, detail: detail)
+    }
+
+    /// The sites of an intervention, at least one, none twice, in the order given.
+    static func distinct(_ points: [HookPoint], subject: String) throws -> [HookPoint] {
+        guard !points.isEmpty else { throw EngineError(.argument, subject: subject, "needs at least one site") }
+        var seen = Set<HookPoint>()
+        for point in points where !seen.insert(point).inserted {
+            throw EngineError(.argument, subject: subject, "\(point.name) is listed twice")
+        }
+        return points
     }
 
     /// How an ablation replaces an activation.
@@ -210,35 +271,54 @@ public enum Intervention {
         }
     }
 
-    /// Replaces the activation at `point` (or its slice) by zeros, its mean
-    /// over the batch, or its value on other inputs, and measures the change.
-    public static func ablate(_ model: any HookedModel, tokens: Tensor, labels: Tensor, at point: HookPoint,
+    /// Replaces the activation at each of `points` (or its slice) by zeros,
+    /// its mean over the batch, or its value on other inputs (the same other
+    /// input at every site), all in one run, and measures the change.
+    public static func ablate(_ model: any HookedModel, tokens: Tensor, labels: Tensor, at points: [HookPoint],
                               method: AblationMethod, slice: ActivationSlice = ActivationSlice(), metric: Metric = .accuracy,
                               seed: UInt64 = 0) throws -> InterventionResult {
-        try GradMode.withNoGrad {
-            let (cleanLogits, cache) = try model.run(tokens, cache: .only([point]), positions: .last)
-            guard let activation = cache[point] else { throw EngineError(.argument, subject: "ablate", "\(point.name) was not reached") }
-            let replacement = try method.replacement(for: activation, seed: seed)
-            let hook = Hook(point) { original, _ in try slice.blend(original, replacement, at: point) }
-            let ablated = try model.run(tokens, hooks: [hook], positions: .last).logits
-            return InterventionResult(kind: .ablate, point: point, slice: slice, metric: .labels(metric),
+        let points = try distinct(points, subject: "ablate")
+        return try GradMode.withNoGrad {
+            let (cleanLogits, cache) = try model.run(tokens, cache: .only(Set(points)), positions: .last)
+            let hooks = try points.map { point -> Hook in
+                guard let activation = cache[point] else { throw EngineError(.argument, subject: "ablate", "\(point.name) was not reached") }
+                let replacement = try method.replacement(for: activation, seed: seed)
+                return Hook(point) { original, _ in try slice.blend(original, replacement, at: point) }
+            }
+            let ablated = try model.run(tokens, hooks: hooks, positions: .last).logits
+            return InterventionResult(kind: .ablate, points: points, slice: slice, metric: .labels(metric),
                                       clean: try metric.measure(cleanLogits, labels: labels), corrupted: nil,
                                       intervened: try metric.measure(ablated, labels: labels), detail: method.rawValue)
         }
     }
 
-    /// Runs with `function` replacing the activation at `point` and measures the change.
-    public static func hook(_ model: any HookedModel, tokens: Tensor, labels: Tensor, at point: HookPoint,
+    /// `ablate` at one site.
+    public static func ablate(_ model: any HookedModel, tokens: Tensor, labels: Tensor, at point: HookPoint,
+                              method: AblationMethod, slice: ActivationSlice = ActivationSlice(), metric: Metric = .accuracy,
+                              seed: UInt64 = 0) throws -> InterventionResult {
+        try ablate(model, tokens: tokens, labels: labels, at: [point], method: method, slice: slice, metric: metric, seed: seed)
+    }
+
+    /// Runs with `function` replacing the activation at each of `points` and measures the change.
+    public static func hook(_ model: any HookedModel, tokens: Tensor, labels: Tensor, at points: [HookPoint],
                             slice: ActivationSlice = ActivationSlice(), metric: Metric = .accuracy, detail: String = "fn",
                             function: @escaping (Tensor) throws -> Tensor) throws -> InterventionResult {
-        try GradMode.withNoGrad {
+        let points = try distinct(points, subject: "hook")
+        return try GradMode.withNoGrad {
             let cleanLogits = try model.run(tokens, positions: .last).logits
-            let hook = Hook(point) { original, _ in try slice.blend(original, try function(original), at: point) }
-            let hooked = try model.run(tokens, hooks: [hook], positions: .last).logits
-            return InterventionResult(kind: .hook, point: point, slice: slice, metric: .labels(metric),
+            let hooks = points.map { point in Hook(point) { original, _ in try slice.blend(original, try function(original), at: point) } }
+            let hooked = try model.run(tokens, hooks: hooks, positions: .last).logits
+            return InterventionResult(kind: .hook, points: points, slice: slice, metric: .labels(metric),
                                       clean: try metric.measure(cleanLogits, labels: labels), corrupted: nil,
                                       intervened: try metric.measure(hooked, labels: labels), detail: detail)
         }
+    }
+
+    /// `hook` at one site.
+    public static func hook(_ model: any HookedModel, tokens: Tensor, labels: Tensor, at point: HookPoint,
+                            slice: ActivationSlice = ActivationSlice(), metric: Metric = .accuracy, detail: String = "fn",
+                            function: @escaping (Tensor) throws -> Tensor) throws -> InterventionResult {
+        try hook(model, tokens: tokens, labels: labels, at: [point], slice: slice, metric: metric, detail: detail, function: function)
     }
 
     /// A random permutation of 0..<n that moves every index (when n > 1), so

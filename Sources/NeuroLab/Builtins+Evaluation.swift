@@ -113,16 +113,20 @@ extension Builtins {
         return .number(try Metrics.crossEntropy(lastLogits(t.model.model, t.split), labels: t.labels).item())
     }
 
-    static let logits = Builtin("logits", "logits(model, data, split: \"all\") or logits(model, text)",
-                                "last-position logits [inputs, d_vocab_out], in grid order for split all; for a pretrained model and text, [batch, pos, d_vocab]",
-                                parameters: ["model", "data", "split", "text", "prepend_bos", "truncate"]) { args in
+    static let logits = Builtin("logits", "logits(model, data, split: \"all\", hooks: {site: fn(x) {…}}) or logits(model, tokens) or logits(model, text)",
+                                "last-position logits [inputs, d_vocab_out] of a dataset, in grid order for split all; of token ids or text, every position [batch, pos, d_vocab]",
+                                parameters: ["model", "data", "split", "hooks", "text", "prepend_bos", "truncate"]) { args in
         if case .object(let model as LanguageModelObject)? = args.value(0, "model") { return try textLogits(model, args) }
+        guard args.value(nil, "cache") == nil else { throw args.error("'cache' belongs to run(…), which returns the activations; logits returns only the logits") }
         if let tokens = try tokenInput(args.value(1, "data"), args) {
             let model = try args.object(0, "model", as: ModelObject.self, what: "a model") ?? args.interpreter.session.requireModel(args.function)
-            return .tensor(try args.engine { try GradMode.forEvaluation { try model.model.run(tokens).logits } })
+            let (hooks, _) = try runOptions(model.model.hooks, args)
+            return .tensor(try args.engine { try GradMode.forEvaluation { try model.model.run(tokens, hooks: hooks).logits } })
         }
         let t = try evaluationTarget(args)
-        return .tensor(try lastLogits(t.model.model, t.split))
+        guard args.value(nil, "hooks") != nil else { return .tensor(try lastLogits(t.model.model, t.split)) }
+        let (hooks, _) = try runOptions(t.model.model.hooks, args)
+        return .tensor(try args.engine { try GradMode.forEvaluation { try t.model.model.run(t.tokens, hooks: hooks, positions: .last).logits } })
     }
 
     static let run = Builtin("run", "run(model, data, split: \"all\", hooks: {site: fn(x) {…}}, cache: [..]) or run(model, text, …)",

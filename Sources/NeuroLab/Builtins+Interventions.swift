@@ -30,13 +30,43 @@ extension Builtins {
     }
 
     /// The inputs, resolved site, slice and metric of an intervention built-in.
-    static func interventionTarget(_ args: CallArguments) throws -> (EvaluationTarget, HookPoint, ActivationSlice, Metric) {
+    static func interventionTarget(_ args: CallArguments) throws -> (EvaluationTarget, [HookPoint], ActivationSlice, Metric) {
         let target = try evaluationTarget(args, modelIndex: nil, dataIndex: nil)
-        let point = try target.model.model.hooks.point(for: try args.required(0, "site"), what: "site")
-        func optionalInt(_ name: String) throws -> Int? { args.value(nil, name) == nil ? nil : try args.int(nil, name) }
-        let slice = ActivationSlice(head: try optionalInt("head"), position: try optionalInt("pos"), neuron: try optionalInt("neuron"))
+        let (points, slice) = try sitesAndSlice(target.model.model.hooks, args)
         let metric = try metricArgument(args, default: .accuracy)
-        return (target, point, slice, metric)
+        return (target, points, slice, metric)
+    }
+
+    /// An intervention's `site` — one hook name, or a list of them intervened
+    /// on together — and its `head:`, `pos:` and `neuron:`, each a whole
+    /// number or a list of them (`head: [0, 2]`).
+    static func sitesAndSlice(_ resolver: HookResolver, _ args: CallArguments) throws -> ([HookPoint], ActivationSlice) {
+        let site = try args.required(0, "site")
+        let points: [HookPoint]
+        if case .list(let names) = site {
+            guard !names.isEmpty else { throw args.error("'site' is an empty list; give a hook name or a list of them") }
+            points = try names.map { name in try args.engine { try resolver.point(for: name, what: "site") } }
+            if let twice = points.indices.first(where: { i in points[..<i].contains(points[i]) }) {
+                throw args.error("the site \(points[twice].name) is listed twice")
+            }
+        } else {
+            points = [try args.engine { try resolver.point(for: site, what: "site") }]
+        }
+        func picks(_ name: String) throws -> [Int] {
+            switch args.value(nil, name) {
+            case nil: return []
+            case .list(let items)?:
+                guard !items.isEmpty else { throw args.error("'\(name)' is an empty list; leave it out to take every \(name)") }
+                return try items.enumerated().map { i, item in
+                    guard case .number(let n) = item, n == n.rounded(), Swift.abs(n) < 1e9 else {
+                        throw args.error("'\(name)' item \(i) must be a whole number, got \(Formatter.display(item))")
+                    }
+                    return Int(n)
+                }
+            default: return [try args.int(nil, name)]
+            }
+        }
+        return (points, ActivationSlice(heads: try picks("head"), positions: try picks("pos"), neurons: try picks("neuron")))
     }
 
     static let interventionParameters = ["site", "with", "head", "pos", "neuron", "metric", "model", "data", "split", "seed"]
@@ -45,12 +75,12 @@ extension Builtins {
                                "run clean inputs with one activation taken from corrupted inputs: `patch embed with corrupt(a+1)`",
                                parameters: interventionParameters + textInterventionParameters) { args in
         if let text = try textTarget(args) { return try textPatch(text, args) }
-        let (target, point, slice, metric) = try interventionTarget(args)
+        let (target, points, slice, metric) = try interventionTarget(args)
         guard case .object(let corruption as CorruptionObject)? = args.value(1, "with") else {
             throw args.error("needs 'with: corrupt(…)', the inputs to take the activation from")
         }
         let corrupted = try target.corrupted(corruption, args.interpreter)
-        let result = try Intervention.patch(target.model.model, clean: target.tokens, corrupted: corrupted, labels: target.labels, at: point,
+        let result = try Intervention.patch(target.model.model, clean: target.tokens, corrupted: corrupted, labels: target.labels, at: points,
                                             slice: slice, metric: metric, detail: corruption.summary)
         return args.interpreter.adopt(result, on: target)
     }
@@ -59,12 +89,12 @@ extension Builtins {
                                 "replace an activation by zero, its mean or other inputs' values: `ablate mlp_post 0 with mean`",
                                 parameters: interventionParameters + textInterventionParameters) { args in
         if let text = try textTarget(args) { return try textAblate(text, args) }
-        let (target, point, slice, metric) = try interventionTarget(args)
+        let (target, points, slice, metric) = try interventionTarget(args)
         let methodName = try args.string(1, "with", default: "mean")
         guard let method = Intervention.AblationMethod(rawValue: methodName) else {
             throw args.error("unknown ablation '\(methodName)' (zero, mean or resample)")
         }
-        let result = try Intervention.ablate(target.model.model, tokens: target.tokens, labels: target.labels, at: point, method: method,
+        let result = try Intervention.ablate(target.model.model, tokens: target.tokens, labels: target.labels, at: points, method: method,
                                              slice: slice, metric: metric, seed: try args.seed(nil, default: 0))
         return args.interpreter.adopt(result, on: target)
     }
@@ -73,12 +103,12 @@ extension Builtins {
                               "run with a function replacing an activation: `hook blocks.0.mlp.hook_post with fn(x) { x * 0 }`",
                               parameters: interventionParameters + textInterventionParameters) { args in
         if let text = try textTarget(args) { return try textHook(text, args) }
-        let (target, point, slice, metric) = try interventionTarget(args)
+        let (target, points, slice, metric) = try interventionTarget(args)
         guard case .function(let function)? = args.value(1, "with") else {
             throw args.error("needs 'with: fn(x) { … }', a function from the activation to its replacement")
         }
         let interpreter = args.interpreter
-        let result = try Intervention.hook(target.model.model, tokens: target.tokens, labels: target.labels, at: point, slice: slice,
+        let result = try Intervention.hook(target.model.model, tokens: target.tokens, labels: target.labels, at: points, slice: slice,
                                            metric: metric, detail: function.name) { activation in
             let replaced = try interpreter.apply(function, positional: [.tensor(activation)], range: args.range)
             guard case .tensor(let tensor) = replaced else {

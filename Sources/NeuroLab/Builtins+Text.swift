@@ -73,7 +73,7 @@ extension Builtins {
         let batch = try textBatch(model, input, args)
         let (hooks, request) = try runOptions(model.model.hooks, args)
         let (_, cache) = try args.engine {
-            try GradMode.withNoGrad { try model.model.run(batch.ids, attentionMask: batch.mask, hooks: hooks, cache: request) }
+            try GradMode.forEvaluation { try model.model.run(batch.ids, attentionMask: batch.mask, hooks: hooks, cache: request) }
         }
         return .object(CacheObject(cache))
     }
@@ -86,8 +86,9 @@ extension Builtins {
         }
         let input = try args.required(1, "text")
         let batch = try textBatch(model, input, args)
+        let (hooks, _) = try runOptions(model.model.hooks, args)
         let (logits, _) = try args.engine {
-            try GradMode.withNoGrad { try model.model.run(batch.ids, attentionMask: batch.mask) }
+            try GradMode.forEvaluation { try model.model.run(batch.ids, attentionMask: batch.mask, hooks: hooks) }
         }
         return .tensor(logits)
     }

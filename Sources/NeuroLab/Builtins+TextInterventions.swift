@@ -124,21 +124,19 @@ extension Builtins {
     }
 
     /// The site and slice of a text intervention.
-    static func textSite(_ target: TextTarget, _ args: CallArguments) throws -> (HookPoint, ActivationSlice) {
-        let point = try target.model.model.hooks.point(for: try args.required(0, "site"), what: "site")
-        func optionalInt(_ name: String) throws -> Int? { args.value(nil, name) == nil ? nil : try args.int(nil, name) }
-        return (point, ActivationSlice(head: try optionalInt("head"), position: try optionalInt("pos"), neuron: try optionalInt("neuron")))
+    static func textSite(_ target: TextTarget, _ args: CallArguments) throws -> ([HookPoint], ActivationSlice) {
+        try sitesAndSlice(target.model.model.hooks, args)
     }
 
     /// `patch(site, with: "corrupted text")` on the text target.
     static func textPatch(_ target: TextTarget, _ args: CallArguments) throws -> Value {
-        let (point, slice) = try textSite(target, args)
+        let (points, slice) = try textSite(target, args)
         let metric = try textMetric(target, args)
         let (corruptedTexts, detail) = try corruption(args.value(1, "with"), target, args)
         let clean = try textInputs(target.model, target.texts, args)
         let corrupted = try textInputs(target.model, corruptedTexts, args)
         let result = try args.engine {
-            try Intervention.patch(target.model.model, clean: clean, corrupted: corrupted, at: point, slice: slice, metric: metric,
+            try Intervention.patch(target.model.model, clean: clean, corrupted: corrupted, at: points, slice: slice, metric: metric,
                                    detail: detail)
         }
         return args.interpreter.adopt(result, on: target)
@@ -146,7 +144,7 @@ extension Builtins {
 
     /// `ablate(site, with: "zero")` on the text target.
     static func textAblate(_ target: TextTarget, _ args: CallArguments) throws -> Value {
-        let (point, slice) = try textSite(target, args)
+        let (points, slice) = try textSite(target, args)
         let metric = try textMetric(target, args)
         let methodName = try args.string(1, "with", default: "mean")
         guard let method = Intervention.AblationMethod(rawValue: methodName) else {
@@ -154,7 +152,7 @@ extension Builtins {
         }
         let inputs = try textInputs(target.model, target.texts, args)
         let result = try args.engine {
-            try Intervention.ablate(target.model.model, inputs: inputs, at: point, method: method, slice: slice, metric: metric,
+            try Intervention.ablate(target.model.model, inputs: inputs, at: points, method: method, slice: slice, metric: metric,
                                     seed: try args.seed(nil, default: 0))
         }
         return args.interpreter.adopt(result, on: target)
@@ -162,7 +160,7 @@ extension Builtins {
 
     /// `hook(site, with: fn(x) {…})` on the text target.
     static func textHook(_ target: TextTarget, _ args: CallArguments) throws -> Value {
-        let (point, slice) = try textSite(target, args)
+        let (points, slice) = try textSite(target, args)
         let metric = try textMetric(target, args)
         guard case .function(let function)? = args.value(1, "with") else {
             throw args.error("needs 'with: fn(x) { … }', a function from the activation to its replacement")
@@ -170,7 +168,7 @@ extension Builtins {
         let inputs = try textInputs(target.model, target.texts, args)
         let interpreter = args.interpreter
         let result = try args.engine {
-            try Intervention.hook(target.model.model, inputs: inputs, at: point, slice: slice, metric: metric, detail: function.name) { activation in
+            try Intervention.hook(target.model.model, inputs: inputs, at: points, slice: slice, metric: metric, detail: function.name) { activation in
                 let replaced = try interpreter.apply(function, positional: [.tensor(activation)], range: args.range)
                 guard case .tensor(let tensor) = replaced else {
                     throw RuntimeError("the hook function must return a tensor, got \(replaced.typeName)", at: args.range)

@@ -25,7 +25,7 @@ extension TrainingObject: Pictured {
 }
 
 extension InterventionObject: Pictured {
-    public var heading: String { result.kind.rawValue + " " + result.point.name }
+    public var heading: String { result.kind.rawValue + " " + result.siteName }
     public func figure() throws -> Figure { Figure.interventionFigure(self) }
 }
 
@@ -122,7 +122,7 @@ extension Figure {
         }
         categories.append(r.kind == .patch ? "patched" : r.kind == .ablate ? "ablated" : "hooked")
         values.append(r.intervened)
-        let bars = BarPanel(title: r.point.name, xLabel: "", yLabel: r.metric.label, categories: categories,
+        let bars = BarPanel(title: r.siteName, xLabel: "", yLabel: r.metric.label, categories: categories,
                             groups: [.init(name: r.metric.label, values: values)])
         return Figure(title: object.summary, panels: [.bars(bars)])
     }

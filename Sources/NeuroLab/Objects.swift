@@ -363,7 +363,7 @@ public final class InterventionObject: NativeObject {
         case "corrupted": return result.corrupted.map { .number($0) } ?? Value.none
         case "patched", "value": return .number(result.intervened)
         case "effect": return result.effect.map { .number($0) } ?? Value.none
-        case "site": return .string(result.point.name)
+        case "site": return .string(result.siteName)
         case "metric": return .string(result.metric.name)
         case "inputs": return .string(inputs)
         default: return nil
@@ -377,13 +377,13 @@ public final class InterventionObject: NativeObject {
         let label = r.metric.label
         switch r.kind {
         case .patch:
-            return "\(r.point.name)\(slice) ← \(r.detail): clean \(label) \(show(r.clean))  →  patched \(label) \(show(r.intervened))"
+            return "\(r.siteName)\(slice) ← \(r.detail): clean \(label) \(show(r.clean))  →  patched \(label) \(show(r.intervened))"
                 + "   (corrupted \(show(r.corrupted ?? .nan))) · effect \(r.effect.map(Formatter.percent) ?? NormalizedEffect.undefinedText) · \(inputs)"
         case .ablate, .hook:
             let verb = r.kind == .ablate ? "\(r.detail)-ablated" : "hooked"
             let effect = r.effect ?? 0   // defined whenever there is no corrupted run
             let change = r.metric.isFraction ? "\(String(format: "%.1f", effect * 100)) points" : String(format: "%.4g", effect)
-            return "\(r.point.name)\(slice): clean \(label) \(show(r.clean))  →  \(verb) \(label) \(show(r.intervened))   (worse by \(change)) · \(inputs)"
+            return "\(r.siteName)\(slice): clean \(label) \(show(r.clean))  →  \(verb) \(label) \(show(r.intervened))   (worse by \(change)) · \(inputs)"
         }
     }
 }

@@ -4,7 +4,7 @@ import NeuroEngine
 /// Every built-in the language starts with.
 public enum Builtins {
     /// All of them: values, math, sequences, strings, tensors, files (a vocabulary adds its own).
-    public static var all: [Builtin] { core + math + sequences + strings + tensorFunctions + linearAlgebra + files }
+    public static var all: [Builtin] { core + math + sequences + strings + tensorFunctions + linearAlgebra + files + [gradient] }
 
     /// The language's built-ins and a vocabulary's, in order: the language's
     /// first, less those the vocabulary replaces (a built-in of the same name).

@@ -76,18 +76,18 @@ final class TextMetricTests: XCTestCase {
         let corrupted = try inputs([[96, 5, 17, 60, 8, 41]], lengths: [6])
         let resid = HookPoint(.residPre, layer: 0)
         for metric in [TextMetric.loss, .logitDiff(answer: 3, wrong: 9), .answerLoss(answer: 3), .cosine] {
-            let r = try Intervention.patch(gpt2, clean: clean, corrupted: corrupted, at: resid, metric: metric)
+            let r = try Intervention.patch(gpt2, clean: clean, corrupted: corrupted, at: [resid], metric: metric)
             XCTAssertEqual(r.intervened, try XCTUnwrap(r.corrupted), accuracy: 1e-5 * max(1, abs(r.clean)), "\(metric)")
             XCTAssertNotEqual(r.clean, r.corrupted ?? r.clean, accuracy: 1e-4, "the corruption changes \(metric)")
             XCTAssertEqual(r.effect ?? .nan, 1, accuracy: 1e-3)
-            let same = try Intervention.patch(gpt2, clean: clean, corrupted: clean, at: resid, metric: metric)
+            let same = try Intervention.patch(gpt2, clean: clean, corrupted: clean, at: [resid], metric: metric)
             XCTAssertEqual(same.intervened, same.clean, accuracy: 1e-5 * max(1, abs(same.clean)))
             XCTAssertNil(same.effect, "a corruption that changes nothing has no normalized effect")
         }
         // Logit difference is the difference of the two logits at the last position.
         let logits = try gpt2.run(clean.ids, attentionMask: nil).logits.toDoubles()   // [1, 6, 97]
         let last = 5 * 97
-        let r = try Intervention.hook(gpt2, inputs: clean, at: resid, metric: .logitDiff(answer: 3, wrong: 9)) { $0 }
+        let r = try Intervention.hook(gpt2, inputs: clean, at: [resid], metric: .logitDiff(answer: 3, wrong: 9)) { $0 }
         XCTAssertEqual(r.clean, logits[last + 3] - logits[last + 9], accuracy: 1e-5)
         XCTAssertEqual(r.intervened, r.clean, accuracy: 1e-5, "an identity hook changes nothing")
     }
@@ -96,20 +96,20 @@ final class TextMetricTests: XCTestCase {
         let bert = try Self.pretrained("tiny_bert")
         let text = try inputs([[2, 14, 30, 7, 3]], lengths: [5])
         let point = HookPoint(.mlpPost, layer: 0)
-        let zero = try Intervention.ablate(bert, inputs: text, at: point, method: .zero, metric: .cosine)
+        let zero = try Intervention.ablate(bert, inputs: text, at: [point], method: .zero, metric: .cosine)
         XCTAssertEqual(zero.clean, 1, accuracy: 1e-9)
         XCTAssertLessThan(zero.intervened, 0.9999, "zeroing an MLP moves the pooled state")
         XCTAssertEqual(zero.effect ?? .nan, 1 - zero.intervened, accuracy: 1e-12)
-        XCTAssertThrowsError(try Intervention.ablate(bert, inputs: text, at: point, method: .mean, metric: .cosine)) { error in
+        XCTAssertThrowsError(try Intervention.ablate(bert, inputs: text, at: [point], method: .mean, metric: .cosine)) { error in
             XCTAssertTrue("\(error)".contains("single text; use zero"), "\(error)")
         }
         // The mean of a batch of one repeated text is that text: mean-ablation changes nothing.
         let twice = try inputs([[2, 14, 30, 7, 3], [2, 14, 30, 7, 3]], lengths: [5, 5])
-        let mean = try Intervention.ablate(bert, inputs: twice, at: point, method: .mean, metric: .cosine)
+        let mean = try Intervention.ablate(bert, inputs: twice, at: [point], method: .mean, metric: .cosine)
         XCTAssertEqual(mean.intervened, 1, accuracy: 1e-5)
         let ragged = try inputs([[2, 14, 30, 7, 3], [2, 14, 3, 0, 0]], lengths: [5, 3])
-        XCTAssertThrowsError(try Intervention.ablate(bert, inputs: ragged, at: point, method: .mean, metric: .cosine))
-        XCTAssertThrowsError(try Intervention.patch(bert, clean: text, corrupted: ragged, at: point, metric: .cosine))
+        XCTAssertThrowsError(try Intervention.ablate(bert, inputs: ragged, at: [point], method: .mean, metric: .cosine))
+        XCTAssertThrowsError(try Intervention.patch(bert, clean: text, corrupted: ragged, at: [point], metric: .cosine))
     }
 
     func testSweepOnTextRestoresTheCleanRunWhereTheTextsDiffer() throws {
@@ -125,7 +125,7 @@ final class TextMetricTests: XCTestCase {
             // Only position 3 differs at the first residual stream: patching it in restores the clean run; elsewhere nothing changes.
             XCTAssertEqual(values[3], s.clean, accuracy: 1e-4 * max(1, abs(s.clean)), "\(metric)")
             for p in [0, 1, 2, 4, 5] { XCTAssertEqual(values[p], s.corrupted, accuracy: 1e-4 * max(1, abs(s.clean)), "\(metric) pos \(p)") }
-            let direct = try Intervention.patch(gpt2, clean: clean, corrupted: corrupted, at: HookPoint(.residPre, layer: 0), metric: metric)
+            let direct = try Intervention.patch(gpt2, clean: clean, corrupted: corrupted, at: [HookPoint(.residPre, layer: 0)], metric: metric)
             XCTAssertEqual(s.clean, direct.clean, accuracy: 1e-4 * max(1, abs(s.clean)))
             XCTAssertEqual(s.corrupted, try XCTUnwrap(direct.corrupted), accuracy: 1e-4 * max(1, abs(s.clean)))
         }
