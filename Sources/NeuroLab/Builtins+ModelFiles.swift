@@ -14,9 +14,10 @@ enum LabFileFormats {
         case .object(let result as ResultValue):
             let extra = result.textFormats.keys.compactMap { FileFormat(rawValue: $0) }
             return [.json, .csv, .npy, .svg] + extra.filter { ![.json, .csv, .npy, .svg].contains($0) }.sorted { $0.rawValue < $1.rawValue }
-        case .object(is ModelObject), .object(is TrainingObject): return [.safetensors, .svg]
+        case .object(is ModelObject): return [.safetensors, .svg]
+        case .object(is TrainingObject): return [.safetensors, .json, .svg]
         case .object(is InterventionObject): return [.json, .svg]
-        case .object(is SAEObject): return [.svg]
+        case .object(is SAEObject): return [.json, .svg]
         default: return FileFormat.plain(value)
         }
     }
@@ -36,6 +37,7 @@ extension Builtins {
             return .object(SAEObject(sae: sae, metrics: nil, losses: [], source: "loaded from \(folder)", splice: nil, note: nil))
         }
         if let folder = try pretrainedFolder(args) { return try loadPretrained(folder, args) }
+        if let plain = try loadPlain(args) { return plain }
         let path = try loadPath(args)
         if (path as NSString).pathExtension.lowercased() == "npy" { return .tensor(try NPY.read(path)) }
         let act = try args.value(nil, "act").map { _ in try args.string(nil, "act") }.map { name -> ActivationFunction in
@@ -114,10 +116,10 @@ extension Builtins {
                               parameters: ["value", "to", "path", "run"], effects: .files) { args in
         let value = try args.required(0, "value")
         let path = try savePath(args)
-        // An autoencoder saves as a SAELens folder (a picture with .svg).
-        if case .object(let autoencoder as SAEObject) = value, FileFormat(path: path) != .svg {
+        // An autoencoder saves as a SAELens folder (a picture with .svg, its measurements with .json).
+        if case .object(let autoencoder as SAEObject) = value, FileFormat(path: path) != .svg, FileFormat(path: path) != .json {
             guard (path as NSString).pathExtension.isEmpty else {
-                throw args.error("a sparse autoencoder saves as a folder in SAELens's layout (a path without an extension) or as .svg, not '\(path)'")
+                throw args.error("a sparse autoencoder saves as a folder in SAELens's layout (a path without an extension), its measurements as .json, or its picture as .svg, not '\(path)'")
             }
             try args.engine { try autoencoder.sae.save(saeLensFolder: path, metadata: autoencoder.hookName.map { ["hook_name": $0] } ?? [:]) }
             args.interpreter.output("saved sae to \(path)/ (SAELens: cfg.json, sae_weights.safetensors)")
@@ -130,11 +132,31 @@ extension Builtins {
         return .none
     }
 
+    /// A result object's fields as one JSON object with its kind: what
+    /// `load` reads back as a record. An autoencoder's weights are left out
+    /// (they go in its SAELens folder).
+    static func fieldsJSON(_ object: NativeObject) throws -> String {
+        let kind: String
+        var skipped: Set<String> = []
+        switch object {
+        case let intervention as InterventionObject: kind = intervention.result.kind.rawValue
+        case is SAEObject:
+            kind = "sae"
+            skipped = ["W_enc", "b_enc", "W_dec", "b_dec", "b_gate", "r_mag", "b_mag", "threshold"]
+        default: kind = object.typeName
+        }
+        let pairs = try object.fieldNames.filter { !skipped.contains($0) }.compactMap { name in try object.field(name).map { (name, $0) } }
+        return JSONText.object(pairs, kind: kind)
+    }
+
     /// Writes `value` in `format` (already checked to fit it).
     private static func write(_ value: Value, as format: FileFormat, to path: String, _ args: CallArguments) throws {
         if format == .svg {
             let figure = try naming(args) { try Figure.of(value) }
             return try writeAtomically(Array(try naming(args) { try figure.svg() }.utf8), to: path)
+        }
+        if format == .json, case .object(let object) = value, !(object is ResultValue) {
+            return try writeAtomically(Array((fieldsJSON(object) + "\n").utf8), to: path)
         }
         switch value {
         case .object(let model as ModelObject):
@@ -153,10 +175,6 @@ extension Builtins {
             try training.trainer.save(to: path)
         case .object(let result as ResultValue):
             try result.save(to: path)
-        case .object(let intervention as InterventionObject):
-            try writeAtomically(Array((JSONText.object(intervention.fieldNames.compactMap { name in
-                (try? intervention.field(name)).flatMap { $0 }.map { (name, $0) }
-            }, kind: intervention.result.kind.rawValue) + "\n").utf8), to: path)
         default:
             try writePlain(value, as: format, to: path, args)
         }

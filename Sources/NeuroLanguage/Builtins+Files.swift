@@ -14,6 +14,7 @@ public enum FileFormat: String, CaseIterable {
     public static func plain(_ value: Value) -> [FileFormat] {
         switch value {
         case .tensor: return [.npy, .safetensors, .csv, .json]
+        case .list where Builtins.isTable(value): return [.json, .csv]
         case .number, .string, .bool, .none, .list, .record, .range: return [.json]
         default: return []
         }
@@ -29,14 +30,26 @@ public enum FileFormat: String, CaseIterable {
 /// y = load("x.npy")
 /// ```
 extension Builtins {
-    static var files: [Builtin] { [load, save] }
+    static var files: [Builtin] { [load, save] + textFiles }
 
     public static let load = Builtin("load", "load(\"x.npy\")",
-                                     "tensors from a .npy file, or from a safetensors file (one tensor, or a record of them by name)",
+                                     "tensors from a .npy file, or from a safetensors file (one tensor, or a record of them by name); values from .json; a table (a list of records) from .csv",
                                      parameters: ["path"], effects: .files) { args in
+        if let plain = try loadPlain(args) { return plain }
         let path = try loadPath(args)
         if (path as NSString).pathExtension.lowercased() == "npy" { return .tensor(try NPY.read(path)) }
         return tensors(try SafeTensors.read(path))
+    }
+
+    /// What `load` reads from a .json or .csv file; nil for other paths.
+    public static func loadPlain(_ args: CallArguments) throws -> Value? {
+        let path = try args.string(0, "path")
+        switch (path as NSString).pathExtension.lowercased() {
+        case "json", "csv":
+            guard FileManager.default.fileExists(atPath: path) else { throw args.error("no such file '\(path)'") }
+            return (path as NSString).pathExtension.lowercased() == "json" ? try loadJSON(args) : try loadCSV(args)
+        default: return nil
+        }
     }
 
     /// The path `load` reads: it exists and names a .npy or .safetensors file.
@@ -45,7 +58,7 @@ extension Builtins {
         guard FileManager.default.fileExists(atPath: path) else { throw args.error("no such file '\(path)'") }
         switch (path as NSString).pathExtension.lowercased() {
         case "npy", "safetensors": return path
-        default: throw args.error("cannot tell what '\(path)' holds: load reads .npy and .safetensors files")
+        default: throw args.error("cannot tell what '\(path)' holds: load reads .npy, .safetensors, .json and .csv files (and model folders)")
         }
     }
 
@@ -105,7 +118,8 @@ extension Builtins {
             default: try writeAtomically(Array((JSONText.value(value) + "\n").utf8), to: path)
             }
         default:
-            try writeAtomically(Array((JSONText.value(value) + "\n").utf8), to: path)
+            let text = format == .csv ? csvTable(value) : JSONText.value(value) + "\n"
+            try writeAtomically(Array(text.utf8), to: path)
         }
     }
 
