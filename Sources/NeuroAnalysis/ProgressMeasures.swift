@@ -51,6 +51,8 @@ public struct ProgressMeasures {
     public let structure: ModularStructure
     public let phases: GrokkingPhases
 
+    /// Measures every checkpoint in order; `progress` hears of each one
+    /// measured (and stops the work when it throws), `shouldStop` is asked before each.
     public init(config: TransformerConfig, checkpoints: [Checkpoint], data: Dataset, keyFrequencies given: [Int]? = nil,
                 shouldStop: () -> Bool = { false }, progress: StepProgress? = nil) throws {
         guard let lastCheckpoint = checkpoints.last else {
