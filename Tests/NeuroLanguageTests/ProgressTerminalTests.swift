@@ -40,6 +40,44 @@ final class ProgressTerminalTests: XCTestCase {
         XCTAssertEqual(prompt.waitForExit(), 0)
     }
 
+    /// A script: Ctrl-C during a sweep stops it with `interrupted` and
+    /// status 130, before the next statement (which would have saved it).
+    func testCtrlCStopsASweepInAScript() throws {
+        let script = scratch.appendingPathComponent("sweep.nmap")
+        try """
+            data = modular(p: 31, train: 0.5)
+            model = transformer(data, layers: 1, heads: 4, d_model: 64, d_mlp: 512)
+            use model on data
+            print("sweeping")
+            r = sweep("mlp_post 0", with: corrupt(a + 1), by: "pos,neuron")
+            save(r, "sweep.csv")
+
+            """.write(to: script, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = try NeuromapBinary.locate()
+        process.arguments = ["run", script.path]
+        process.currentDirectoryURL = scratch
+        process.standardInput = FileHandle.nullDevice
+        let output = Pipe(), errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        // Started once it says so; the sweep itself takes minutes in a debug build.
+        var printed = Data()
+        while !String(decoding: printed, as: UTF8.self).contains("sweeping") {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            printed += chunk
+        }
+        Thread.sleep(forTimeInterval: 1)
+        process.interrupt()
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 130, message)
+        XCTAssertTrue(message.contains("sweep.nmap:5:5: error: interrupted"), message)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: scratch.appendingPathComponent("sweep.csv").path))
+    }
+
     /// The golden script of every long computation, run by the binary with
     /// its output and errors going to files: exactly the printed results.
     func testAPipedScriptPrintsOnlyItsResults() throws {
