@@ -48,21 +48,25 @@ extension ActivationPatching {
     /// the inputs and the dimensions the cell covers). Laid out exactly as
     /// `sweep(specs)`; compare them with `AttributionAgreement`.
     ///
+    /// `progress` hears of its three passes (two baselines, one with the backward pass).
     /// Throws for a metric without a gradient (accuracy), and as `sweep` does.
     ///
     /// ```swift
     /// let fast = try patching.attribute(SweepSpec.everyHead(byPosition: true))
     /// let agreement = try AttributionAgreement(estimate: fast, actual: patching.sweep(SweepSpec.everyHead(byPosition: true)))
     /// ```
-    public func attribute(_ specs: [SweepSpec], title: String? = nil) throws -> PatchingSweep {
+    public func attribute(_ specs: [SweepSpec], title: String? = nil, progress: StepProgress? = nil) throws -> PatchingSweep {
         guard !specs.isEmpty else { throw EngineError(.argument, subject: "attribute", "needs at least one activation to sweep") }
         guard metric.isDifferentiable else {
             throw EngineError(.argument, subject: "attribute", "the metric '\(metric.name)' has no gradient; use a differentiable one such as logit_diff or loss")
         }
         let plans = try specs.map(plan)
         let points = Set(plans.flatMap(\.points))
+        try progress?(0, 3)
         let base = try baselines(source: points)
+        try progress?(2, 3)
         let gradients = try self.gradients(at: points)
+        try progress?(3, 3)
         let grids = try plans.map { plan -> [Double] in
             // Per hook point: Σ (source − target)·grad with only the swept dimensions left.
             var sums: [HookPoint: [Double]] = [:]

@@ -140,6 +140,7 @@ public enum CircuitDiscovery {
     /// - Parameters:
     ///   - tokens: inputs [batch, pos]; `labels` [batch] the answers the metric uses.
     ///   - minimality: the drop (fraction) a kept component needs to count as necessary.
+    ///   - progress: hears of every component ablated; a throw stops the work.
     ///
     /// ```swift
     /// let r = try CircuitDiscovery.importance(model, tokens: data.tokens, labels: data.labels, ablation: .mean)
@@ -147,16 +148,18 @@ public enum CircuitDiscovery {
     /// ```
     public static func importance(_ model: any HookedModel, tokens: Tensor, labels: Tensor, ablation: CircuitAblation,
                                   metric: Metric = .logitDiff, threshold: Double = 0.05, minimality: Double = 0.01,
-                                  shouldStop: () -> Bool = { false }) throws -> ImportanceResult {
+                                  shouldStop: () -> Bool = { false }, progress: StepProgress? = nil) throws -> ImportanceResult {
         let runner = try CircuitRunner(model: model, tokens: tokens, ablation: ablation)
         let all = runner.graph.components
         let clean = try metric.measure(runner.cleanLogits, labels: labels)
         let baseline = try metric.measure(runner.corruptedLogits ?? runner.logits(ablating: Set(all)), labels: labels)
         var rows: [(node: CircuitNode, ablated: Double, importance: Double)] = []
+        try progress?(0, all.count)
         for node in all {
             if shouldStop() { throw EngineError(.interrupted, "importance interrupted") }
             let ablated = try metric.measure(runner.logits(ablating: [node]), labels: labels)
             rows.append((node, ablated, fraction(clean - ablated, of: clean - baseline, degenerate: clean - ablated)))
+            try progress?(rows.count, all.count)
         }
         let importance = Dictionary(uniqueKeysWithValues: rows.map { ($0.node, $0.importance) })
         let kept = runner.graph.nodes.filter { node in importance[node].map { Swift.abs($0) >= threshold } ?? true }
@@ -185,7 +188,8 @@ public enum CircuitDiscovery {
     /// (`ablation`) instead of its output. Needs a model without LayerNorm,
     /// where removing an edge is exact (see `CircuitRunner`).
     ///
-    /// Kept components' importance is their minimality drop.
+    /// Kept components' importance is their minimality drop. `progress`
+    /// hears of every edge decided; a throw stops the work.
     ///
     /// ```swift
     /// let r = try CircuitDiscovery.acdc(model, tokens: x, labels: y, ablation: .patch(corrupted: x2), tau: 0.01)
@@ -193,7 +197,7 @@ public enum CircuitDiscovery {
     /// ```
     public static func acdc(_ model: any HookedModel, tokens: Tensor, labels: Tensor, ablation: CircuitAblation,
                             tau: Double = 0.01, metric: Metric = .logitDiff, minimality: Double = 0.01,
-                            shouldStop: () -> Bool = { false }) throws -> ACDCResult {
+                            shouldStop: () -> Bool = { false }, progress: StepProgress? = nil) throws -> ACDCResult {
         guard tau.isFinite, tau >= 0 else { throw EngineError(.argument, subject: "acdc", "tau must be a finite number ≥ 0, got \(tau)") }
         let runner = try CircuitRunner(model: model, tokens: tokens, ablation: ablation)
         try runner.requireEdges("ACDC")
@@ -203,8 +207,11 @@ public enum CircuitDiscovery {
         var current = 0.0
         var tested: [(edge: CircuitEdge, increase: Double, kept: Bool)] = []
         var passes = 0
+        let edgeCount = runner.graph.edges.count
+        try progress?(0, edgeCount)
         for edge in runner.graph.edges.reversed() {
             if shouldStop() { throw EngineError(.interrupted, "ACDC interrupted") }
+            if !tested.isEmpty { try progress?(tested.count, edgeCount) }
             // Every reader of this receiver was decided before it (reverse topological order).
             guard feeds.contains(edge.receiver) else {
                 removed.insert(edge)
@@ -225,6 +232,7 @@ public enum CircuitDiscovery {
                 tested.append((edge, increase, true))
             }
         }
+        if edgeCount > 0 { try progress?(edgeCount, edgeCount) }
         let keptEdges = runner.graph.edges.filter { !removed.contains($0) }
         let touched = Set(keptEdges.flatMap { [$0.sender, $0.receiver] }).union([.embed, .unembed])
         let kept = runner.graph.nodes.filter { touched.contains($0) }

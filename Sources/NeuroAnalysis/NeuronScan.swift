@@ -1,5 +1,6 @@
 import Foundation
 import NeuroEngine
+import NeuroModels
 
 /// One neuron a scan reads: its layer and its index in that layer's hook.
 public struct ScanNeuron: Hashable, Sendable {
@@ -70,12 +71,14 @@ public struct NeuronScan: Sendable {
 
     /// Computes the scan from `activations`, row-major [tokens, neurons]: the
     /// activation of every neuron on every token of `text.tokens`.
-    /// `shouldStop` is asked between chunks of permutations.
+    /// `shouldStop` is asked, and `progress` told, between chunks of permutations
+    /// (the permutation test is the part that takes time; `done` counts permutations).
     ///
     /// Throws when the sizes disagree, when the text has no scanned token, or
     /// when a category has no occurrence (naming the categories).
     public init(text: ScanText, activations: [Float], neurons: [ScanNeuron], threshold: Double, topK: Int,
-                permutations: Int = 100, seed: UInt64 = 0, shouldStop: () -> Bool = { false }) throws {
+                permutations: Int = 100, seed: UInt64 = 0, shouldStop: () -> Bool = { false },
+                progress: StepProgress? = nil) throws {
         let t = text.tokens.count, n = neurons.count, c = text.categories.count
         guard t > 0 else { throw EngineError(.argument, subject: "scan", "the text has no token to scan") }
         guard n > 0 else { throw EngineError(.argument, subject: "scan", "there is no neuron to scan") }
@@ -128,7 +131,8 @@ public struct NeuronScan: Sendable {
         self.selectivity = selectivity
         self.topTokens = Self.topTokens(activations, tokens: text.tokens, neurons: n, k: topK)
         self.chance = try Self.chance(unitActivations, units: units, neurons: n, categories: c, means: means,
-                                      threshold: threshold, permutations: permutations, seed: seed, shouldStop: shouldStop)
+                                      threshold: threshold, permutations: permutations, seed: seed, shouldStop: shouldStop,
+                                      progress: progress)
     }
 
     // MARK: - Pieces
@@ -216,7 +220,8 @@ public struct NeuronScan: Sendable {
 
     /// Per category: neurons over the threshold, and the count under shuffled labels.
     static func chance(_ unitActivations: [Float], units: [ScanText.Unit], neurons n: Int, categories c: Int, means: [Double],
-                       threshold: Double, permutations: Int, seed: UInt64, shouldStop: () -> Bool) throws -> [Chance] {
+                       threshold: Double, permutations: Int, seed: UInt64, shouldStop: () -> Bool,
+                       progress: StepProgress? = nil) throws -> [Chance] {
         let passing = (0..<c).map { category in (0..<n).filter { means[$0 * c + category] >= threshold }.count }
         guard permutations > 0 else { return passing.map { Chance(passing: $0, byChance: .nan, p: .nan) } }
         let u = units.count
@@ -228,6 +233,7 @@ public struct NeuronScan: Sendable {
         // Permutations in chunks: one product [chunk·c, units] × [units, neurons] per chunk.
         let chunk = max(1, min(permutations, 32))
         var done = 0
+        try progress?(0, permutations)
         while done < permutations {
             if shouldStop() { throw EngineError(.interrupted, "scan interrupted") }
             let count = min(chunk, permutations - done)
@@ -253,6 +259,7 @@ public struct NeuronScan: Sendable {
                 }
             }
             done += count
+            try progress?(done, permutations)
         }
         return (0..<c).map { category in
             Chance(passing: passing[category], byChance: Double(totals[category]) / Double(permutations),

@@ -235,14 +235,20 @@ extension ActivationPatching {
     /// pattern rows, attn_out, resid_mid, the MLP, resid_post, the final
     /// LayerNorm).
     ///
+    /// `progress` hears of every cell done (cells of all stacked grids
+    /// counted together); a throw from it stops the sweep with that error.
+    ///
     /// Throws for axes a site does not have, a site the model lacks, a per-block
     /// site with neither a layer axis nor a layer, or stacked grids that differ.
-    public func sweep(_ specs: [SweepSpec], title: String? = nil) throws -> PatchingSweep {
+    public func sweep(_ specs: [SweepSpec], title: String? = nil, progress: StepProgress? = nil) throws -> PatchingSweep {
         guard !specs.isEmpty else { throw EngineError(.argument, subject: "sweep", "needs at least one activation to sweep") }
         let plans = try specs.map(plan)
         let points = Set(plans.flatMap(\.points))
         let base = try baselines(source: points, target: points)
         var passes = 2
+        let cells = plans.reduce(0) { $0 + $1.count }
+        var done = 0
+        try progress?(0, cells)
         let grids = try plans.map { plan -> [Double] in
             // Per hook point: how much each cell's slice differs between the runs.
             var differences: [HookPoint: [Double]] = [:]
@@ -251,8 +257,12 @@ extension ActivationPatching {
                 differences[point] = try plan.perCell(change.abs())
             }
             return try (0..<plan.count).map { flat -> Double in
+                done += 1
                 let (point, picks) = plan.cell(flat)
-                if isUnread(point, picks) || differences[point]?[plan.perCellIndex(picks)] == 0 { return base.targetValue }
+                if isUnread(point, picks) || differences[point]?[plan.perCellIndex(picks)] == 0 {
+                    try progress?(done, cells)
+                    return base.targetValue
+                }
                 let source = try ActivationPatching.cached(base.source, point)
                 let mask = try picks.isEmpty ? nil : ActivationPatching.cellMask(rank: plan.rank, sizes: source.shape, picks: picks)
                 let hook = Hook(point) { activation, _ in
@@ -260,7 +270,9 @@ extension ActivationPatching {
                     return try Tensor.where(mask, source, activation)
                 }
                 passes += 1
-                return try measureTarget([hook])
+                let value = try measureTarget([hook])
+                try progress?(done, cells)
+                return value
             }
         }
         return try assemble(plans, grids, clean: base.clean, corrupted: base.corrupted, passes: passes, title: title)

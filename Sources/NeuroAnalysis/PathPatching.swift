@@ -127,7 +127,8 @@ extension ActivationPatching {
     /// sender's change Δ = output(source) − output(target), through its
     /// LayerNorm and projection, so models with LayerNorm are handled exactly.
     /// With every reader downstream of the sender as receivers, the result is
-    /// the ordinary activation patch of the sender.
+    /// the ordinary activation patch of the sender. `progress` hears of its
+    /// three forward passes (two baselines, the patched run).
     ///
     /// Throws when a receiver reads the residual stream before the sender
     /// writes to it, for indices out of range, or for a sender site that does
@@ -137,7 +138,7 @@ extension ActivationPatching {
     /// let r = try patching.pathPatch(from: PathSender(HookPoint(.z, layer: 0), head: 1),
     ///                                to: [.query(layer: 1, head: 0)])
     /// ```
-    public func pathPatch(from sender: PathSender, to receivers: [PathReceiver]) throws -> PathPatchResult {
+    public func pathPatch(from sender: PathSender, to receivers: [PathReceiver], progress: StepProgress? = nil) throws -> PathPatchResult {
         guard !receivers.isEmpty else { throw EngineError(.argument, subject: "path patch", "needs at least one receiver") }
         let nLayers = model.config.nLayers
         let written = try writeTime(sender)
@@ -150,7 +151,9 @@ extension ActivationPatching {
                 throw EngineError(.argument, subject: "path patch", "\(receiver) reads the residual stream before \(sender) writes to it; choose a later receiver")
             }
         }
+        try progress?(0, 3)
         let base = try baselines(source: [sender.point], target: [sender.point])
+        try progress?(2, 3)
         let delta = try senderChange(sender, base)                                                       // [batch, pos, d_model]
         let recorder = ActivationRecorder()
         var hooks = Set(receivers.map { $0.readPoint(nLayers: nLayers) }).map { point in
@@ -166,6 +169,7 @@ extension ActivationPatching {
             }
         }
         let patched = try measureTarget(hooks)
+        try progress?(3, 3)
         return PathPatchResult(sender: sender, receivers: receivers, clean: base.clean, corrupted: base.corrupted,
                                patched: patched, direction: direction, metric: metric.name)
     }

@@ -51,8 +51,10 @@ public struct ProgressMeasures {
     public let structure: ModularStructure
     public let phases: GrokkingPhases
 
+    /// Measures every checkpoint in order; `progress` hears of each one
+    /// measured (and stops the work when it throws), `shouldStop` is asked before each.
     public init(config: TransformerConfig, checkpoints: [Checkpoint], data: Dataset, keyFrequencies given: [Int]? = nil,
-                shouldStop: () -> Bool = { false }) throws {
+                shouldStop: () -> Bool = { false }, progress: StepProgress? = nil) throws {
         guard let lastCheckpoint = checkpoints.last else {
             throw EngineError(.argument, "progress measures need checkpoints; train with a checkpoint interval (e.g. checkpoint 100)")
         }
@@ -85,10 +87,12 @@ public struct ProgressMeasures {
             groupTrain: try Tensor(ints: groupTrain, shape: [groupTrain.count]))
 
         var measured: [[Double]] = []
+        try progress?(0, checkpoints.count)
         for checkpoint in checkpoints {
             if shouldStop() { throw EngineError(.interrupted, "progress measures interrupted") }
             let model = try HookedTransformer(config: config, weights: Dictionary(uniqueKeysWithValues: checkpoint.weights))
             measured.append(try ProgressMeasures.measure(model, data: data, structure: structure, directions: directions, rows: rows))
+            try progress?(measured.count, checkpoints.count)
         }
         epochs = checkpoints.map(\.epoch)
         trainLoss = measured.map { $0[0] }

@@ -116,9 +116,11 @@ extension Builtins {
             guard case .list(let items) = listed else { throw args.error("'key_freqs' must be a list of frequencies") }
             given = try items.map { try Operators.integer($0, what: "frequency", at: args.range) }
         }
+        let reporter = args.interpreter.session.reporter("progress: checkpoints")
+        defer { reporter.finish() }
         let m = try args.engine {
             try ProgressMeasures(config: model.model.config, checkpoints: trainer.checkpoints, data: trainer.data,
-                                 keyFrequencies: given, shouldStop: { Interruption.requested })
+                                 keyFrequencies: given, shouldStop: { Interruption.requested }, progress: reporter.callback)
         }
         let step = max(1, m.epochs.count / 12)
         let rows = stride(from: 0, to: m.epochs.count, by: step).map { i in

@@ -99,9 +99,12 @@ extension Builtins {
         let t = try circuitTarget(args)
         let threshold = try args.number(nil, "threshold", default: 0.05)
         let minimal = try args.number(nil, "minimal", default: 0.01)
+        let reporter = args.interpreter.session.reporter("importance (\(t.ablation.name) ablation): components")
+        defer { reporter.finish() }
         let r = try args.engine {
             try CircuitDiscovery.importance(t.model, tokens: t.tokens, labels: t.labels, ablation: t.ablation, metric: t.metric,
-                                            threshold: threshold, minimality: minimal, shouldStop: { Interruption.requested })
+                                            threshold: threshold, minimality: minimal, shouldStop: { Interruption.requested },
+                                            progress: reporter.callback)
         }
         let kept = Set(r.circuit.components.map(\.node))
         let rows = r.components.map { row in
@@ -129,9 +132,11 @@ extension Builtins {
         let t = try circuitTarget(args)
         let tau = try args.number(nil, "tau", default: 0.01)
         let minimal = try args.number(nil, "minimal", default: 0.01)
+        let reporter = args.interpreter.session.reporter("circuit (ACDC τ = \(Formatter.number(tau)), \(t.ablation.name)): edges")
+        defer { reporter.finish() }
         let r = try args.engine {
             try CircuitDiscovery.acdc(t.model, tokens: t.tokens, labels: t.labels, ablation: t.ablation, tau: tau, metric: t.metric,
-                                      minimality: minimal, shouldStop: { Interruption.requested })
+                                      minimality: minimal, shouldStop: { Interruption.requested }, progress: reporter.callback)
         }
         let c = r.circuit
         let rows = c.links.sorted { $0.weight > $1.weight }.map { link in

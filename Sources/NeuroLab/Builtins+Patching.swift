@@ -167,6 +167,11 @@ extension Builtins {
         }
     }
 
+    /// What a sweep's progress line calls it: `z by layer × pos × head`, or the sites of a stack.
+    static func sweepName(_ specs: [SweepSpec]) -> String {
+        specs.count == 1 ? specs[0].name : specs.map(\.site.shortName).joined(separator: ", ")
+    }
+
     static func adoptResult(_ result: ResultValue, _ args: CallArguments) -> Value {
         args.interpreter.session.results.append(result)
         return .object(result)
@@ -181,7 +186,9 @@ extension Builtins {
     ) { args in
         let (engine, model, corruption) = try patchingEngine(args)
         let specs = try sweepSpecs(args, model)
-        let s = try analysis(args) { try engine.sweep(specs) }
+        let reporter = args.interpreter.session.reporter("sweep " + sweepName(specs))
+        defer { reporter.finish() }
+        let s = try analysis(args) { try engine.sweep(specs, progress: reporter.callback) }
         let parts = sweepParts(s)
         let result = ResultValue(heading: "activation patching", figure: Figure.sweep, kind: "sweep", title: "patching \(parts.title) · \(corruption)",
                                  fields: parts.fields + [("with", .string(corruption))],
@@ -196,12 +203,18 @@ extension Builtins {
     ) { args in
         let (engine, model, corruption) = try patchingEngine(args)
         let specs = try sweepSpecs(args, model)
-        let estimate = try analysis(args) { try engine.attribute(specs) }
+        let session = args.interpreter.session
+        let reporter = session.reporter("attribute " + sweepName(specs))
+        defer { reporter.finish() }
+        let estimate = try analysis(args) { try engine.attribute(specs, progress: reporter.callback) }
+        reporter.finish()
         let parts = sweepParts(estimate)
         var title = "\(parts.title) · \(corruption)"
         var fields = parts.fields + [("with", .string(corruption))]
         if try args.bool(nil, "check", default: true) {
-            let actual = try analysis(args) { try engine.sweep(specs) }
+            let checking = session.reporter("attribute: checking " + sweepName(specs))
+            defer { checking.finish() }
+            let actual = try analysis(args) { try engine.sweep(specs, progress: checking.callback) }
             let agreement = try analysis(args) { try AttributionAgreement(estimate: estimate, actual: actual) }
             title += " · agrees with patching: r = \(String(format: "%.3f", agreement.correlation)), signs \(Formatter.percent(agreement.signAgreement))"
                 + ", max error \(Formatter.number(agreement.maxError))"
@@ -236,7 +249,9 @@ extension Builtins {
         }
         let receiverHead = try optionalInt("receiver_head")
         let receivers = try names.map { try pathReceiver($0, head: receiverHead, model, args) }
-        let r = try analysis(args) { try engine.pathPatch(from: sender, to: receivers) }
+        let reporter = args.interpreter.session.reporter("path_patch \(sender)")
+        defer { reporter.finish() }
+        let r = try analysis(args) { try engine.pathPatch(from: sender, to: receivers, progress: reporter.callback) }
         let route = "\(sender) → \(receivers.map(\.description).joined(separator: ", "))"
         let title = "path patching \(route) · \(r.direction.rawValue) · \(r.metric) \(Formatter.number(r.patched))"
             + " (clean \(Formatter.number(r.clean)), corrupted \(Formatter.number(r.corrupted))) · "

@@ -44,6 +44,8 @@ extension Builtins {
         let autoencoder = try args.engine { try SparseAutoencoder(config, fittedTo: train) }
         // L0 and explained variance on the held-out inputs as training goes: at most about 100 points.
         var curve: [(pass: Int, l0: Double, explained: Double)] = []
+        let reporter = session.reporter("sae \(kind.rawValue): passes")
+        defer { reporter.finish() }
         let (loop, outcome) = try args.engine {
             try autoencoder.train(on: train, schedule: schedule, shouldStop: { Interruption.requested }) { progress in
                 let every = max(1, progress.totalEpochs / 100)
@@ -51,14 +53,16 @@ extension Builtins {
                    let measured = try? SAEMetrics(autoencoder, on: heldOut) {
                     curve.append((progress.epoch, measured.l0, measured.explainedVariance))
                 }
-                let last = curve.last.map { " · L0 \(Formatter.number($0.l0)) · explained \(Formatter.number($0.explained))" } ?? ""
-                session.progress("sae \(kind.rawValue): pass \(progress.epoch)/\(progress.totalEpochs) · loss \(Formatter.number(progress.trainLoss))\(last)")
+                reporter.show(progress.epoch, of: progress.totalEpochs,
+                              detail: "loss \(Formatter.number(progress.trainLoss))"
+                                + (curve.last.map { " · L0 \(Formatter.number($0.l0)) · explained \(Formatter.number($0.explained))" } ?? ""))
             }
         }
-        session.progressDone()
+        reporter.finish()
         var note: String? = nil
         switch outcome {
-        case .interrupted(let epoch): note = "stopped by Ctrl-C after pass \(epoch): the metrics are of the weights then"
+        // Ctrl-C: an error, and no autoencoder half trained is kept or reported.
+        case .interrupted: throw EngineError(.interrupted, "interrupted")
         case .diverged(let epoch):
             note = "training diverged in pass \(epoch) (a non-finite loss); kept the last good weights — try a smaller lr:"
         default: break

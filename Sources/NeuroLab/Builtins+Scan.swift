@@ -33,10 +33,12 @@ extension Builtins {
             warn("warning: scan: \(missing.count) word\(missing.count == 1 ? "" : "s") of '\(input.text.categories[c])' never occur"
                  + "\(missing.count == 1 ? "s" : "") in the text: \(missing.joined(separator: ", "))")
         }
+        let reporter = args.interpreter.session.reporter("scan \(input.neurons.count) neurons: permutations")
+        defer { reporter.finish() }
         let scan = try args.engine {
             try NeuronScan(text: input.text, activations: input.activations, neurons: input.neurons, threshold: settings.threshold,
                            topK: settings.topK, permutations: settings.permutations, seed: settings.seed,
-                           shouldStop: { Interruption.requested })
+                           shouldStop: { Interruption.requested }, progress: reporter.callback)
         }
         return adoptResult(scanResult(scan, input: input, settings: settings), args)
     }

@@ -40,7 +40,9 @@ extension Builtins {
         try args.expectAtMost(3)
         let settings = try toySettings(args)
         let sparsity = try args.number(2, "sparsity", default: 0.95)
-        let (model, run) = try trainToy(settings, sparsity: sparsity, args: args, label: "superposition")
+        let reporter = args.interpreter.session.reporter("superposition: steps")
+        defer { reporter.finish() }
+        let (model, run) = try trainToy(settings, sparsity: sparsity, args: args, reporter: reporter)
         let g = try toyEngine(args) { try SuperpositionGeometry(weights: model.W) }
         let represented = g.norms.filter { $0 >= 0.5 }.count
         let result = ResultValue(
@@ -76,9 +78,12 @@ extension Builtins {
         let settings = try toySettings(args)
         let sparsities = try sweepSparsities(args)
         var runs: [(geometry: SuperpositionGeometry, loss: Double)] = []
+        // One line for the whole sweep: every model's steps counted together.
+        let reporter = args.interpreter.session.reporter("superposition_sweep: \(sparsities.count) models, steps")
+        defer { reporter.finish() }
         for (index, sparsity) in sparsities.enumerated() {
-            let label = "superposition_sweep \(index + 1)/\(sparsities.count) sparsity \(Formatter.number(sparsity))"
-            let (model, run) = try trainToy(settings, sparsity: sparsity, args: args, label: label)
+            let (model, run) = try trainToy(settings, sparsity: sparsity, args: args, reporter: reporter,
+                                            stepsBefore: index * settings.steps, totalSteps: sparsities.count * settings.steps)
             let g = try toyEngine(args) { try SuperpositionGeometry(weights: model.W) }
             runs.append((g, run.finalLoss))
         }
@@ -166,21 +171,17 @@ extension Builtins {
         }
     }
 
-    /// Trains a fresh toy model at `sparsity`, with a progress line named `label`.
-    static func trainToy(_ s: ToySettings, sparsity: Double, args: CallArguments, label: String) throws -> (ToySuperposition, ToyTrainingRun) {
-        let session = args.interpreter.session
-        var lastShown = 0.0
-        defer { session.progressDone() }
-        return try toyEngine(args) {
+    /// Trains a fresh toy model at `sparsity`, its steps shown on `reporter`'s
+    /// line after `stepsBefore` of `totalSteps` (a sweep's earlier models).
+    static func trainToy(_ s: ToySettings, sparsity: Double, args: CallArguments, reporter: ProgressReporter,
+                         stepsBefore: Int = 0, totalSteps: Int? = nil) throws -> (ToySuperposition, ToyTrainingRun) {
+        try toyEngine(args) {
             let model = try ToySuperposition(nFeatures: s.nFeatures, dHidden: s.dHidden, importance: s.importance, seed: s.seed)
             let features = try SyntheticFeatures(nFeatures: s.nFeatures, sparsity: sparsity)
             let run = try model.train(on: features, steps: s.steps, batchSize: s.batch, learningRate: s.lr, seed: s.seed,
                                       shouldStop: { Interruption.requested }) { p in
-                let now = monotonicSeconds()
-                guard now - lastShown > 0.1 || p.epoch == p.totalEpochs else { return }
-                lastShown = now
-                session.progress("  \(label) step \(p.epoch)/\(p.totalEpochs) \(progressBar(Double(p.epoch) / Double(max(p.totalEpochs, 1))))"
-                                 + "  loss \(String(format: "%.2g", p.trainLoss))  ETA \(duration(p.secondsRemaining))")
+                reporter.show(stepsBefore + p.epoch, of: totalSteps ?? p.totalEpochs,
+                              detail: "sparsity \(Formatter.number(sparsity))  loss \(String(format: "%.2g", p.trainLoss))")
             }
             return (model, run)
         }

@@ -82,39 +82,24 @@ extension Builtins {
         model.trainer = trainer
         session.model = model
         session.data = data
-        var lastShown = 0.0
+        // The last line stays on screen: the final losses, as the run ended.
+        let reporter = session.reporter("train")
+        defer { reporter.finish(keep: true) }
         let outcome = try trainer.train(epochs: epochs, shouldStop: { Interruption.requested }) { p in
-            let now = monotonicSeconds()
-            guard now - lastShown > 0.1 || p.epoch == p.totalEpochs else { return }
-            lastShown = now
-            session.progress(progressLine(p))
+            reporter.draw(force: p.epoch == p.totalEpochs) { _ in progressLine(p) }
         }
-        session.progressDone()
         let result = TrainingObject(trainer: trainer, outcome: outcome, note: note)
         session.results.append(result)
         return .object(result)
     }
 
+    /// Training's own progress text (its losses and accuracy; the bar and
+    /// times are `ProgressLine`'s):
     /// `epoch 1200/2000 ━━━━━━━━━╸──────  train 1.2e-06  test 0.41  acc 93.1%  38 ms/ep  ETA 30s`
     static func progressLine(_ p: TrainingProgress) -> String {
         String(format: "  epoch %d/%d %@  train %.2g  test %.2g  acc %@  %.1f ms/ep  ETA %@",
-               p.epoch, p.totalEpochs, progressBar(Double(p.epoch) / Double(max(p.totalEpochs, 1))), p.trainLoss, p.testLoss,
-               Formatter.percent(p.testAccuracy), p.msPerEpoch, duration(p.secondsRemaining))
-    }
-
-    /// A bar 20 characters wide, `done` (0…1) of it full: `━━━━━━━━━╸──────────`.
-    static func progressBar(_ done: Double) -> String {
-        let width = 20
-        // Clamped: the bar must draw whatever the numbers (a negative count would trap).
-        let full = done.isFinite ? Int(Swift.min(Swift.max(done, 0), 1) * Double(width)) : 0
-        return String(repeating: "━", count: full) + (full < width ? "╸" + String(repeating: "─", count: width - full - 1) : "")
-    }
-
-    static func duration(_ seconds: Double) -> String {
-        // Int(seconds) traps on NaN and past Int's range; a week is already "long".
-        guard seconds.isFinite, seconds >= 0 else { return "?" }
-        guard seconds < 7 * 24 * 3600 else { return "days" }
-        return seconds < 90 ? String(format: "%.0fs", seconds) : String(format: "%dm%02ds", Int(seconds) / 60, Int(seconds) % 60)
+               p.epoch, p.totalEpochs, ProgressLine.bar(Double(p.epoch) / Double(max(p.totalEpochs, 1))), p.trainLoss, p.testLoss,
+               Formatter.percent(p.testAccuracy), p.msPerEpoch, ProgressLine.duration(p.secondsRemaining))
     }
 
     static let baseline = Builtin(

@@ -35,10 +35,11 @@ public final class Session {
     }
     /// The interpreter this session belongs to.
     private weak var interpreter: Interpreter?
-    /// Shows a progress line while training (set by the front end; silent by default).
-    public var progress: (String) -> Void = { _ in }
-    /// Ends a progress line once training stops.
-    public var progressDone: () -> Void = {}
+    /// Where long computations (training, sweeps, circuits, scans, …) draw
+    /// their progress line: set by the front end to the terminal; silent by default.
+    public var progressDisplay: ProgressDisplay = .silent
+    /// The seconds progress lines time themselves by (tests give a clock of their own).
+    public var progressClock: () -> Double = monotonicSeconds
 
     /// The session of `interpreter` (see `Interpreter.session`).
     init(_ interpreter: Interpreter) {

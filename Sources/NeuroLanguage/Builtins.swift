@@ -380,7 +380,8 @@ extension CallArguments {
     public func engine<T>(_ body: () throws -> T) throws -> T {
         do {
             return try body()
-        } catch let failure as EngineError {
+        } catch let failure as EngineError where failure.kind != .interrupted {
+            // Ctrl-C passes through unnamed: the interpreter reports it as `interrupted`.
             throw error(failure.subject == function ? failure.detail : failure.message)
         }
     }

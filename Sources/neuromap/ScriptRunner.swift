@@ -19,7 +19,6 @@ enum ExitStatus {
 /// Shared by `neuromap run`, `neuromap check`, `neuromap -e` and the REPL.
 final class ScriptRunner {
     let interpreter: Interpreter
-    let isTerminal: Bool
     /// How an echoed value is shown (the REPL lays wide records and lists out as tables).
     var display: (Value) -> String = { Formatter.display($0) }
     /// Every text run so far, by input: an error in a function shows the
@@ -29,23 +28,12 @@ final class ScriptRunner {
 
     init(interpreter: Interpreter = NeuroLab.makeInterpreter()) {
         self.interpreter = interpreter
-        self.isTerminal = isatty(STDOUT_FILENO) != 0
         for problem in interpreter.loadStandardLibrary() { ScriptRunner.report(problem) }
         interpreter.output = { line in
             FileHandle.standardOutput.write(Data((line + "\n").utf8))
         }
-        if isTerminal {
-            // Only a progress line that was shown needs ending (errors end it too).
-            var showing = false
-            interpreter.session.progress = { line in
-                showing = true
-                FileHandle.standardOutput.write(Data(("\r" + line + "\u{1B}[K").utf8))
-            }
-            interpreter.session.progressDone = {
-                if showing { FileHandle.standardOutput.write(Data("\n".utf8)) }
-                showing = false
-            }
-        }
+        // Progress lines go to standard error, and only when it is a terminal.
+        if let display = ProgressDisplay.standardError() { interpreter.session.progressDisplay = display }
     }
 
     /// Writes to standard error.
@@ -87,7 +75,8 @@ final class ScriptRunner {
             interpreter.session.notes.removeAll()
             return ExitStatus.success
         } catch let error as RuntimeError {
-            interpreter.session.progressDone()
+            // A line the failed computation left (each ends its own; this is a safeguard) stays above the error.
+            interpreter.session.progressDisplay.end(true)
             ScriptRunner.report(error.diagnostic.render(in: text, earlier: inputs))
             // After Ctrl-C the run stopped on purpose, whatever error it stopped with.
             return Interruption.requested ? ExitStatus.interrupted : ExitStatus.runtimeError
