@@ -16,7 +16,7 @@ enum LabFileFormats {
             return [.json, .csv, .npy, .svg] + extra.filter { ![.json, .csv, .npy, .svg].contains($0) }.sorted { $0.rawValue < $1.rawValue }
         case .object(is ModelObject), .object(is TrainingObject): return [.safetensors, .svg]
         case .object(is InterventionObject): return [.json, .svg]
-        case .object(is SAEObject): return [.svg]
+        case .object(is SAEObject), .object(is FigureValue): return [.svg]
         default: return FileFormat.plain(value)
         }
     }
