@@ -179,19 +179,40 @@ extension Figure {
         return [.bars(bars), .scatter(scatter)]
     }
 
-    /// Train, test, restricted and excluded loss on a log scale, with the start of each phase.
+    /// Train, test, restricted and excluded loss on a log scale, with each phase shaded and
+    /// labelled where it is, and the end of cleanup marked. Test and excluded loss, which
+    /// rise together during circuit formation, get far-apart hues and different dashes.
     static func progressPanel(_ r: ResultValue) throws -> LinePanel {
         let x = try r.doubles("epochs")
-        let series = try [("train", "train_loss"), ("test", "test_loss"), ("restricted", "restricted_loss"), ("excluded", "excluded_loss")]
-            .map { LinePanel.Series(name: $0.0, x: x, y: try r.doubles($0.1)) }
+        let series = try progressSeries.map { LinePanel.Series(name: $0.name, x: x, y: try r.doubles($0.field), color: $0.color, dashed: $0.dashed) }
+        var spans: [(from: Double, to: Double, label: String)] = []
         var markers: [(x: Double, label: String)] = []
         if case .record(let phases)? = r.fields["phases"] {
-            for (name, range) in phases.pairs {
-                if case .list(let bounds) = range, case .number(let start)? = bounds.first {
-                    markers.append((start, name.replacingOccurrences(of: "_", with: " ")))
+            let found = phases.pairs.compactMap { name, range -> (name: String, start: Double, end: Double)? in
+                guard case .list(let bounds) = range, bounds.count == 2, case .number(let start) = bounds[0],
+                      case .number(let end) = bounds[1], end >= start else { return nil }
+                return (name, start, end)
+            }
+            // Phases all at one epoch mean none was found (too few checkpoints).
+            if found.contains(where: { $0.end > $0.start }) {
+                for phase in found {
+                    if phase.end > phase.start { spans.append((phase.start, phase.end, phase.name.replacingOccurrences(of: "_", with: " "))) }
+                    if phase.name == "cleanup" { markers.append((phase.end, "cleanup ends")) }
                 }
             }
         }
-        return LinePanel(title: "progress measures", xLabel: "epoch", yLabel: "loss", series: series, logY: true, markers: markers)
+        // A line at each boundary between phases (the spans' shades show the phases themselves).
+        for (previous, next) in zip(spans, spans.dropFirst()) where previous.to == next.from && !markers.contains(where: { $0.x == next.from }) {
+            markers.append((next.from, ""))
+        }
+        return LinePanel(title: "progress measures", xLabel: "epoch", yLabel: "loss", series: series, logY: true, markers: markers, spans: spans)
     }
+
+    /// The progress curves: field, name, colour (Okabe–Ito) and dash.
+    static let progressSeries: [(field: String, name: String, color: String, dashed: Bool)] = [
+        ("train_loss", "train", "#0072b2", false),          // blue
+        ("test_loss", "test", "#d55e00", false),            // vermillion
+        ("restricted_loss", "restricted", "#cc79a7", true), // reddish purple
+        ("excluded_loss", "excluded", "#009e73", true),     // bluish green, far from the test loss's vermillion
+    ]
 }

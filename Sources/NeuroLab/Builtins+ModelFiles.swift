@@ -18,6 +18,7 @@ enum LabFileFormats {
         case .object(is TrainingObject): return [.safetensors, .json, .svg]
         case .object(is InterventionObject): return [.json, .svg]
         case .object(is SAEObject): return [.json, .svg]
+        case .object(is FigureValue): return [.svg]
         default: return FileFormat.plain(value)
         }
     }

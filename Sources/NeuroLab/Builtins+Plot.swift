@@ -7,7 +7,8 @@ import NeuroPlots
 
 /// Built-ins for pictures: `plot` (SVG files and terminal sketches),
 /// `report` (the session as one HTML page) and `view` (an interactive
-/// page of a model's embeddings).
+/// page of a model's embeddings); pictures of one's own numbers are in
+/// `Builtins+Pictures.swift`.
 ///
 /// ```
 /// plot model.history                     # a sketch in the terminal
@@ -16,22 +17,20 @@ import NeuroPlots
 /// view model to "viewer.html"
 /// ```
 extension Builtins {
-    static var plotting: [Builtin] { [plot, report, view, viewer] }
+    static var plotting: [Builtin] { [plot, report, view, viewer] + pictures }
 
     static let plot = Builtin(
-        "plot", "plot(x, to: \"x.svg\", colour: true)",
-        "draw a tensor, training run or analysis result: a sketch in the terminal, and with 'to' an SVG file",
-        parameters: ["x", "to", "colour"], effects: .files
+        "plot", "plot(x, to: \"x.svg\", colour: true, title: \"…\", xlabel: \"…\", ylabel: \"…\", labels: […], legend: true)",
+        "draw a tensor, training run, analysis result or figure: a sketch in the terminal, and with 'to' an SVG file; title, axis titles, series names and legend as given",
+        parameters: ["x", "to", "colour", "title", "xlabel", "ylabel", "labels", "legend"], effects: .files
     ) { args in
         let value = try args.required(0, "x")
-        let figure = try naming(args) { try Figure.of(value) }
+        let style = try figureStyle(args)
+        let figure = try naming(args) { try Figure.of(value).styled(style) }
         let colour = try args.bool(nil, "colour", default: Sketch.terminalHasColour)
         args.interpreter.output(Sketch.render(figure, colour: colour))
         if args.value(1, "to") != nil {
-            let path = try args.string(1, "to")
-            guard (path as NSString).pathExtension.lowercased() == "svg" else {
-                throw args.error("plot writes SVG; name the file with .svg, not '\(path)' (report(\"x.html\") writes a page)")
-            }
+            let path = try svgPath(args, index: 1)
             try write(try naming(args) { try figure.svg() }, to: path, args)
             args.interpreter.output("wrote \(path)")
         }
@@ -57,7 +56,7 @@ extension Builtins {
     /// `view` and its synonym `viewer`.
     static func viewerBuiltin(_ name: String) -> Builtin {
         Builtin(name, "\(name)(model, to: \"viewer.html\", p: 113)",
-                "an interactive HTML page of the model's embeddings: PCA in 2-D or 3-D beside the expected circle, per checkpoint",
+                "an interactive HTML page of the model's embeddings: the strongest key frequency's cos/sin plane (or PCA in 2-D or 3-D) beside the expected circle, per checkpoint",
                 parameters: ["model", "to", "p", "title"], effects: .files) { args in
             let (model, p) = try modularTarget(args)
             let path = try htmlPath(args, index: 1)

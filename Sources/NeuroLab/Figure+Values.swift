@@ -46,7 +46,7 @@ extension Figure {
     static let plottable = "a tensor or list of numbers (1-D line, 2-D heatmap, 3-D heatmaps), a training run (model.history or "
         + "the result of train), a trained model, an intervention (patch, ablate, hook), or the result of fourier, progress, sweep, "
         + "attribute, path_patch, pc_ablate, importance, circuit, probe, correlate, neuron_grid, explained_variance, scan, "
-        + "superposition or superposition_sweep"
+        + "superposition or superposition_sweep, or a figure (line, bar, scatter, imshow)"
 
     /// Most facets drawn from a 3-D tensor (the rest are left out, and the title says so).
     static let maxFacets = 16

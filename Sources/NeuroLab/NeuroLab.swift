@@ -15,7 +15,7 @@ import NeuroPlots
 public enum NeuroLab {
     /// Every built-in, statement and completion of the workbench.
     public static var vocabulary: Vocabulary {
-        Vocabulary(builtins: Builtins.domain + Builtins.analysis,
+        Vocabulary(builtins: (Builtins.domain + Builtins.analysis).map(Session.noting),
                    statements: statements,
                    site: { name, layer in .object(SiteObject(name: name, layer: layer)) },
                    siteProblem: { name, layerFollows in HookResolver.problem(spelling: name, layerFollows: layerFollows) },

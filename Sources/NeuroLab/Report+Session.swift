@@ -4,8 +4,9 @@ import NeuroLanguage
 import NeuroModels
 import NeuroPlots
 
-// What the session's report shows: each result's heading, summary and
-// picture, and each model's configuration; NeuroPlots lays out the page.
+// What the session's report shows: each result's heading, the command that
+// made it, its summary and picture, and each model's configuration;
+// NeuroPlots lays out the page.
 
 extension Report {
     /// The page for the session's results so far.
@@ -16,10 +17,13 @@ extension Report {
     static func html(_ session: Session, title: String) -> String {
         let entries = session.results.map { result -> Entry in
             let kind = (result as? ResultValue)?.kind ?? result.typeName
+            let command = session.command(of: result) ?? ""
             do {
-                return Entry(kind: kind, heading: heading(result), summary: result.summary, figure: try Figure.of(.object(result)))
+                return Entry(kind: kind, heading: heading(result), summary: result.summary, figure: try Figure.of(.object(result)),
+                             command: command)
             } catch {
-                return Entry(kind: kind, heading: heading(result), summary: result.summary, figure: nil, note: String(describing: error))
+                return Entry(kind: kind, heading: heading(result), summary: result.summary, figure: nil, note: String(describing: error),
+                             command: command)
             }
         }
         return html(title: title, models: models(session), entries: entries)

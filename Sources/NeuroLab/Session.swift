@@ -26,8 +26,15 @@ public final class Session {
     public var madeDatasets = 0
     /// Model and data pairs already warned about (trained on another task).
     var warnedMismatches: Set<String> = []
-    /// Results in the order they were made (trainings, interventions, analyses).
-    public var results: [NativeObject] = []
+    /// Results in the order they were made (trainings, interventions, analyses);
+    /// each new one is noted with the command that made it (Session+Commands.swift).
+    public var results: [NativeObject] = [] { didSet { noteCommands(after: oldValue) } }
+    /// The source text of each input run so far, by its number (`SourceLocation.input`), to quote commands from.
+    var sources: [Int: SourceText] = [:]
+    /// The places of the built-in calls under way, outermost first.
+    var calls: [SourceRange] = []
+    /// The command that made each result, by the result's identity.
+    var commands: [ObjectIdentifier: String] = [:]
     /// Remarks to show the user once (e.g. a variable hiding a built-in): the interpreter's.
     public var notes: [String] {
         get { interpreter?.notes ?? [] }

@@ -44,12 +44,25 @@ extension Figure {
         case .lines(let p):
             return [LineChart(title: p.title, xAxis: Axis(p.xLabel, scale: p.logX ? .log : .linear),
                               yAxis: Axis(p.yLabel, scale: p.logY ? .log : .linear),
-                              series: p.series.map { LineChart.Series($0.name, x: $0.x, y: $0.y) },
-                              markers: p.markers.map { LineChart.Marker(x: $0.x, label: $0.label) }, width: fullWidth, height: 400)]
+                              series: p.series.map { LineChart.Series($0.name, x: $0.x, y: $0.y, color: $0.color, dashed: $0.dashed) },
+                              markers: p.markers.map { LineChart.Marker(x: $0.x, label: $0.label) },
+                              spans: p.spans.map { LineChart.Span(from: $0.from, to: $0.to, label: $0.label) },
+                              showLegend: p.showLegend, width: fullWidth, height: 400)]
         case .heatmap(let p):
             return [Heatmap(title: p.title, panels: p.facets.map { Heatmap.Panel($0.title, values: $0.values) },
                             rowLabels: p.rowLabels, columnLabels: p.columnLabels, xLabel: p.xLabel, yLabel: p.yLabel,
                             colorMap: p.diverging ? .diverging : .sequential)]
+        case .scatter(let p) where p.together:
+            let points = p.groups.flatMap(\.points)
+            let labelled = p.groups.allSatisfy { $0.labels.count == $0.points.count }
+            return [ScatterPlot(title: p.title, x: points.map(\.x), y: points.map(\.y),
+                                labels: labelled ? p.groups.flatMap(\.labels) : nil, showLabels: p.showLabels, equalAspect: p.square,
+                                xAxis: Axis(p.xLabel, scale: p.logX ? .log : .linear), yAxis: Axis(p.yLabel),
+                                pointRadius: points.count > 500 ? 2.5 : 4.5, width: fullWidth, height: 480,
+                                guides: p.guides, fromOrigin: p.fromOrigin,
+                                groups: p.groups.count > 1 || p.showLegend
+                                    ? p.groups.flatMap { g in Array(repeating: g.name, count: g.points.count) } : nil,
+                                showLegend: p.showLegend)]
         case .scatter(let p):
             let single = p.groups.count == 1
             return p.groups.map { g in
@@ -63,7 +76,7 @@ extension Figure {
             }
         case .bars(let p):
             return [GroupedBarChart(title: p.title, groups: p.categories, series: p.groups.map { .init($0.name, values: $0.values) },
-                                    xLabel: p.xLabel, yAxis: Axis(p.yLabel), width: fullWidth, height: 400)]
+                                    xLabel: p.xLabel, yAxis: Axis(p.yLabel), showLegend: p.showLegend, width: fullWidth, height: 400)]
         case .circuit(let p):
             return [CircuitDiagram(title: p.title, nodes: p.nodes, edges: p.edges)]
         }

@@ -39,11 +39,17 @@ public struct LinePanel {
         public var name: String
         public var x: [Double]
         public var y: [Double]
+        /// A colour such as `"#0072b2"`, or nil for the series' palette colour.
+        public var color: String?
+        /// Drawn dashed (told apart from a solid line of a similar colour).
+        public var dashed: Bool
 
-        public init(name: String, x: [Double], y: [Double]) {
+        public init(name: String, x: [Double], y: [Double], color: String? = nil, dashed: Bool = false) {
             self.name = name
             self.x = x
             self.y = y
+            self.color = color
+            self.dashed = dashed
         }
     }
 
@@ -53,11 +59,16 @@ public struct LinePanel {
     public var series: [Series]
     public var logX = false
     public var logY = false
-    /// Vertical lines at x with a label (`memorization ends`).
+    /// Vertical lines at x with a label (`memorization ends`); an empty label draws the line alone.
     public var markers: [(x: Double, label: String)] = []
+    /// Shaded bands from one x to another, labelled at their middle (the phases of training).
+    public var spans: [(from: Double, to: Double, label: String)] = []
+    /// Whether the series are named in a legend.
+    public var showLegend = true
 
     public init(title: String, xLabel: String, yLabel: String, series: [Series], logX: Bool = false, logY: Bool = false,
-                markers: [(x: Double, label: String)] = []) {
+                markers: [(x: Double, label: String)] = [], spans: [(from: Double, to: Double, label: String)] = [],
+                showLegend: Bool = true) {
         self.title = title
         self.xLabel = xLabel
         self.yLabel = yLabel
@@ -65,6 +76,8 @@ public struct LinePanel {
         self.logX = logX
         self.logY = logY
         self.markers = markers
+        self.spans = spans
+        self.showLegend = showLegend
     }
 }
 
@@ -134,6 +147,11 @@ public struct ScatterPanel {
     public var fromOrigin = false
     /// Labels written beside the points, not only on hover.
     public var showLabels = false
+    /// All groups in one chart, each in its palette colour with a legend
+    /// (rather than one chart per group).
+    public var together = false
+    /// Whether the groups are named in a legend (with `together`).
+    public var showLegend = true
 
     public init(title: String, xLabel: String, yLabel: String, groups: [Group], square: Bool = false, colourByIndex: Bool = false,
                 logX: Bool = false, guides: [(y: Double, label: String)] = [], fromOrigin: Bool = false, showLabels: Bool = false) {
@@ -168,13 +186,16 @@ public struct BarPanel {
     public var yLabel: String
     public var categories: [String]
     public var groups: [Group]
+    /// Whether the groups are named in a legend.
+    public var showLegend = true
 
-    public init(title: String, xLabel: String, yLabel: String, categories: [String], groups: [Group]) {
+    public init(title: String, xLabel: String, yLabel: String, categories: [String], groups: [Group], showLegend: Bool = true) {
         self.title = title
         self.xLabel = xLabel
         self.yLabel = yLabel
         self.categories = categories
         self.groups = groups
+        self.showLegend = showLegend
     }
 }
 
@@ -197,6 +218,11 @@ public struct CircuitPanel {
 extension Figure {
     /// Largest heatmap drawn cell by cell; bigger grids are averaged in blocks down to this many rows and columns.
     public static let maxHeatmapSide = 128
+    /// The columns a grid of at most `shortHeatmapSide` rows keeps cell by cell (a few positions ×
+    /// every neuron): the chart wraps them into bands rather than averaging neurons together.
+    public static let maxWrappedHeatmapSide = 1024
+    /// So few rows let the columns reach `maxWrappedHeatmapSide`.
+    public static let shortHeatmapSide = 16
 
     /// Row-major numbers as rows.
     public static func grid(_ values: [Double], rows: Int, columns: Int) -> [[Double]] {
@@ -204,12 +230,15 @@ extension Figure {
     }
 
     /// A heatmap panel, with grids larger than `maxHeatmapSide` averaged in
-    /// blocks (labels then name each block's first index); diverging when
+    /// blocks (labels then name each block's first index) — a single grid
+    /// of few rows keeps up to `maxWrappedHeatmapSide` columns; diverging when
     /// the values have both signs.
     public static func heatmap(title: String, facets: [HeatmapPanel.Facet], rowLabels: [String], columnLabels: [String],
                                xLabel: String, yLabel: String) -> HeatmapPanel {
         let rows = rowLabels.count, columns = columnLabels.count
-        let rowStep = (rows + maxHeatmapSide - 1) / maxHeatmapSide, columnStep = (columns + maxHeatmapSide - 1) / maxHeatmapSide
+        let rowLimit = maxHeatmapSide
+        let columnLimit = facets.count == 1 && rows <= shortHeatmapSide ? maxWrappedHeatmapSide : maxHeatmapSide
+        let rowStep = (rows + rowLimit - 1) / rowLimit, columnStep = (columns + columnLimit - 1) / columnLimit
         let reduced = facets.map { facet -> HeatmapPanel.Facet in
             guard rowStep > 1 || columnStep > 1 else { return facet }
             let values = stride(from: 0, to: rows, by: rowStep).map { r in

@@ -4,7 +4,9 @@
 /// Bars in groups: `groups[g]` names a category, and each series has one
 /// value per group, drawn side by side in the series' colour, with a legend.
 ///
-/// Bars start at 0 (linear axis) or at the bottom of the axis (log).
+/// Bars start at 0 (linear axis) or at the bottom of the axis (log). A bar
+/// of (nearly) no height is drawn as a small mark on the baseline, and with
+/// few bars each bar's value is written above it, so a 0 is seen, not missed.
 /// NaN or infinite values are shown as a short grey bar with a legend note.
 ///
 /// ```swift
@@ -42,6 +44,12 @@ public struct GroupedBarChart: Chart {
     public var xLabel: String
     /// The value axis (linear or log).
     public var yAxis: Axis
+    /// Whether the series are named in a legend.
+    public var showLegend: Bool
+    /// Whether each bar's value is written above it; nil for when there are at most `maxLabelledBars` bars.
+    public var valueLabels: Bool?
+    /// Most bars whose values are written above them by default.
+    public static let maxLabelledBars = 24
     /// Width of the drawing in pixels.
     public var width: Double
     /// Height of the drawing in pixels.
@@ -53,7 +61,9 @@ public struct GroupedBarChart: Chart {
     /// let bars = GroupedBarChart(groups: ["1", "2"], series: [.init("cos", values: [1, 2]), .init("sin", values: [2, 1])], xLabel: "frequency")
     /// ```
     public init(title: String = "", groups: [String], series: [Series], xLabel: String = "", yAxis: Axis = Axis(),
-                width: Double = 720, height: Double = 400) {
+                showLegend: Bool = true, valueLabels: Bool? = nil, width: Double = 720, height: Double = 400) {
+        self.showLegend = showLegend
+        self.valueLabels = valueLabels
         self.title = title
         self.groups = groups
         self.series = series
@@ -62,6 +72,9 @@ public struct GroupedBarChart: Chart {
         self.width = width
         self.height = height
     }
+
+    /// The height of the mark drawn for a bar shorter than it (a value of 0), in pixels.
+    public static let minimumBarHeight = 3.0
 
     /// The chart as a drawing; throws a `PlotError` for no groups or series, or a series whose length is not the number of groups.
     public func draw() throws -> SVG {
@@ -76,6 +89,7 @@ public struct GroupedBarChart: Chart {
         let x = ResolvedAxis.categories(groups, label: xLabel)
         let missing = values.contains { !y.canShow($0) }
         var entries = series.enumerated().map { LegendEntry(label: $0.element.name, swatch: .box(color: $0.element.color ?? Palette.color($0.offset))) }
+        if !showLegend { entries = [] }
         if missing {
             entries.append(LegendEntry(label: yAxis.scale == .log ? "NaN, inf or ≤ 0" : "NaN or inf", swatch: .box(color: Palette.missing)))
         }
@@ -90,6 +104,7 @@ public struct GroupedBarChart: Chart {
         svg.drawTitle(title)
         svg.drawAxes(area, rotateXLabels: rotate)
 
+        let labelled = valueLabels ?? (groups.count * series.count <= Self.maxLabelledBars)
         let groupWidth = area.width / Double(groups.count)
         let barWidth = groupWidth * 0.8 / Double(series.count)
         let baseline = area.py(y.scale == .linear ? Swift.min(Swift.max(0, y.lo), y.hi) : y.lo)
@@ -103,8 +118,20 @@ public struct GroupedBarChart: Chart {
                     continue
                 }
                 let top = Swift.min(area.bottom, Swift.max(area.y, area.py(value)))
-                svg.rect(x: left, y: Swift.min(top, baseline), width: Swift.max(0.5, barWidth - 0.5),
+                let width = Swift.max(0.5, barWidth - 0.5)
+                svg.rect(x: left, y: Swift.min(top, baseline), width: width,
                          height: Swift.abs(baseline - top), fill: color, title: tooltip)
+                if Swift.abs(baseline - top) < Self.minimumBarHeight {
+                    // A bar of (about) nothing still shows where it is: a mark on the baseline in its colour.
+                    svg.rect(x: left, y: baseline - Self.minimumBarHeight / 2, width: width, height: Self.minimumBarHeight,
+                             fill: color, stroke: Palette.ink, strokeWidth: 0.6, title: tooltip)
+                }
+                if labelled {
+                    let above = value >= 0 || y.scale == .log
+                    let labelY = above ? Swift.min(top, baseline) - 4 : Swift.max(top, baseline) + Style.tickSize + 2
+                    svg.text(Axis.shortLabel(value), x: left + width / 2, y: labelY, size: Style.tickSize, anchor: .middle,
+                             fill: Palette.ink)
+                }
             }
         }
         if y.scale == .linear && y.lo < 0 && y.hi > 0 {

@@ -10,7 +10,9 @@ import NeuroEngine
 /// Data with both signs uses a diverging blue–white–red map centred on 0
 /// (by default). NaN and infinite cells are grey, with a note under the
 /// colour bar. Small matrices get a tooltip per cell; large ones merge runs
-/// of equal colour to keep files small.
+/// of equal colour to keep files small. A wide matrix of few rows (positions
+/// × neurons) keeps cells of at least `minimumCell` pixels and wraps its
+/// columns into bands, one under another, each with its column labels.
 ///
 /// ```swift
 /// let map = Heatmap(title: "attention", values: pattern, xLabel: "key", yLabel: "query")
@@ -110,6 +112,21 @@ public struct Heatmap: Chart {
         self.init(title: title, panels: panels, xLabel: xLabel, yLabel: yLabel, valueLabel: valueLabel, colorMap: colorMap)
     }
 
+    /// The smallest side of a cell in a grid wrapped into bands, in pixels.
+    public static let minimumCell = 8.0
+    /// The widest band of a wrapped grid, in pixels.
+    static let bandWidth = 720.0
+
+    /// Columns per band when a single wide grid of few rows would get cells narrower than
+    /// `minimumCell`: as many as fit `bandWidth` at that size, balanced across the bands;
+    /// nil when the grid is drawn as it is.
+    static func bandColumns(rows: Int, columns: Int, cellWidth: Double, fixedCells: Bool, facets: Int) -> Int? {
+        guard !fixedCells, facets == 1, columns > 4 * rows, cellWidth < minimumCell else { return nil }
+        let fit = Swift.max(1, Int(bandWidth / minimumCell))
+        let bands = (columns + fit - 1) / fit
+        return (columns + bands - 1) / bands
+    }
+
     /// The heatmap as a drawing; throws a `PlotError` for no panels, empty or
     /// ragged matrices, panels of different shapes, or label lists of the wrong length.
     public func draw() throws -> SVG {
@@ -152,23 +169,38 @@ public struct Heatmap: Chart {
             if cellWidth > 2 { cellWidth.round(.down) }
             if cellHeight > 2 { cellHeight.round(.down) }
         }
-        let panelWidth = cellWidth * Double(cols)
+        // A wide grid of few rows (positions × neurons) would be squashed to a strip a few pixels
+        // tall: it keeps legible cells instead and wraps its columns into bands, one under another.
+        let wrapped = Heatmap.bandColumns(rows: rows, columns: cols, cellWidth: cellWidth, fixedCells: cellSize != nil,
+                                          facets: panels.count)
+        let bandColumns = wrapped ?? cols
+        if wrapped != nil {
+            let side = Swift.min(40, Swift.max(Heatmap.minimumCell, (Heatmap.bandWidth / Double(bandColumns)).rounded(.down)))
+            // A few rows tall enough for each to keep its name beside it.
+            (cellWidth, cellHeight) = (side, rows <= 8 ? Swift.max(side, (Style.tickSize * 1.3 + 6).rounded(.up)) : side)
+        }
+        let bands = stride(from: 0, to: cols, by: bandColumns).map { (start: $0, count: Swift.min(bandColumns, cols - $0)) }
+        let panelWidth = cellWidth * Double(bandColumns)
         let panelHeight = cellHeight * Double(rows)
 
         let columnNames = columnLabels ?? (0..<cols).map(String.init)
         let rowNames = rowLabels ?? (0..<rows).map(String.init)
-        let xAxis = ResolvedAxis(label: xLabel, scale: .linear, lo: -0.5, hi: Double(cols) - 0.5,
-                                 ticks: columnNames.enumerated().map { Tick(value: Double($0.offset), label: $0.element, major: true) },
-                                 grid: false)
-        let yAxis = ResolvedAxis(label: yLabel, scale: .linear, lo: -0.5, hi: Double(rows) - 0.5,
+        func xAxis(_ band: (start: Int, count: Int), last: Bool) -> ResolvedAxis {
+            ResolvedAxis(label: last ? xLabel : "", scale: .linear, lo: -0.5, hi: Double(band.count) - 0.5,
+                         ticks: (0..<band.count).map { Tick(value: Double($0), label: columnNames[band.start + $0], major: true) },
+                         grid: false)
+        }
+        let fullXAxis = xAxis((0, cols), last: true)
+        // Bands share one y title, drawn once beside them all.
+        let yAxis = ResolvedAxis(label: bands.count > 1 ? "" : yLabel, scale: .linear, lo: -0.5, hi: Double(rows) - 0.5,
                                  ticks: rowNames.enumerated().map { Tick(value: Double(rows - 1 - $0.offset), label: $0.element, major: true) },
                                  grid: false)
         // Custom column names are turned 45° when that lets more of them be shown.
         let rotate = columnLabels != nil
             && labelStride(spacing: cellWidth, labelWidth: Style.tickSize * 1.3)
-            < labelStride(spacing: cellWidth, labelWidth: xAxis.widestLabel(size: Style.tickSize))
+            < labelStride(spacing: cellWidth, labelWidth: fullXAxis.widestLabel(size: Style.tickSize))
 
-        // Grid of facets.
+        // Grid of facets (or of one panel's bands).
         let gridColumns = Swift.max(1, Swift.min(panels.count, columns ?? Int(Double(panels.count).squareRoot().rounded(.up))))
         let gridRows = (panels.count + gridColumns - 1) / gridColumns
         let facetTitles = panels.contains { !$0.title.isEmpty }
@@ -178,10 +210,12 @@ public struct Heatmap: Chart {
         let top = (title.isEmpty ? Style.pad + 4 : Style.pad + Style.titleSize + 16) + facetTitleHeight
         let yTitle = yLabel.isEmpty ? 0 : Style.labelSize + 10
         let left = (Style.pad + yTitle + yAxis.widestLabel(size: Style.tickSize) + 12).rounded(.up)
-        let tickHeight = rotate ? xAxis.widestLabel(size: Style.tickSize) * 0.72 + 8 : Style.tickSize + 6
+        let tickHeight = rotate ? fullXAxis.widestLabel(size: Style.tickSize) * 0.72 + 8 : Style.tickSize + 6
+        let bandGap = bands.count > 1 ? tickHeight + 12 : 0
+        let bandsHeight = panelHeight * Double(bands.count) + bandGap * Double(bands.count - 1)
         let bottom = Style.pad + tickHeight + (xLabel.isEmpty ? 0 : Style.labelSize + 12) + 4
         let gridWidth = Double(gridColumns) * panelWidth + Double(gridColumns - 1) * gap
-        let gridHeight = Double(gridRows) * panelHeight + Double(gridRows - 1) * (gap + facetTitleHeight)
+        let gridHeight = Double(gridRows) * bandsHeight + Double(gridRows - 1) * (gap + facetTitleHeight)
         let barWidth = ColorBar.width(scale, label: valueLabel, missing: missing)
         let width = Swift.max(left + gridWidth + barWidth, textWidth(title, size: Style.titleSize) + 2 * Style.pad).rounded(.up)
         let barHeight = Swift.max(120, Swift.min(gridHeight, 320))
@@ -192,32 +226,41 @@ public struct Heatmap: Chart {
         let perCellTooltips = rows * cols * panels.count <= 2500
         for (index, panel) in panels.enumerated() {
             let (gridRow, gridColumn) = (index / gridColumns, index % gridColumns)
-            let area = PlotArea(x: left + Double(gridColumn) * (panelWidth + gap),
-                                y: top + Double(gridRow) * (panelHeight + gap + facetTitleHeight),
-                                width: panelWidth, height: panelHeight, xAxis: xAxis, yAxis: yAxis)
+            let panelTop = top + Double(gridRow) * (bandsHeight + gap + facetTitleHeight)
+            let panelLeft = left + Double(gridColumn) * (panelWidth + gap)
             if !panel.title.isEmpty {
-                svg.text(panel.title, x: area.x + panelWidth / 2, y: area.y - 8, size: Style.labelSize, anchor: .middle,
+                svg.text(panel.title, x: panelLeft + panelWidth / 2, y: panelTop - 8, size: Style.labelSize, anchor: .middle,
                          weight: "600", fill: Palette.ink)
             }
-            for (r, row) in panel.values.enumerated() {
-                let y = area.y + Double(r) * cellHeight
-                var c = 0
-                while c < cols {
-                    let color = scale.color(row[c])
-                    var end = c + 1
-                    if !perCellTooltips {
-                        while end < cols && scale.color(row[end]) == color { end += 1 }
+            for (b, band) in bands.enumerated() {
+                let lastBand = b == bands.count - 1
+                let area = PlotArea(x: panelLeft, y: panelTop + Double(b) * (panelHeight + bandGap),
+                                    width: cellWidth * Double(band.count), height: panelHeight,
+                                    xAxis: xAxis(band, last: lastBand), yAxis: yAxis)
+                for (r, row) in panel.values.enumerated() {
+                    let y = area.y + Double(r) * cellHeight
+                    var c = band.start
+                    while c < band.start + band.count {
+                        let color = scale.color(row[c])
+                        var end = c + 1
+                        if !perCellTooltips {
+                            while end < band.start + band.count && scale.color(row[end]) == color { end += 1 }
+                        }
+                        let tooltip = perCellTooltips ? "\(rowNames[r]), \(columnNames[c]): \(Axis.shortLabel(row[c]))" : nil
+                        svg.rect(x: area.x + Double(c - band.start) * cellWidth, y: y, width: Double(end - c) * cellWidth,
+                                 height: cellHeight, fill: color, crisp: true, title: tooltip)
+                        c = end
                     }
-                    let tooltip = perCellTooltips ? "\(rowNames[r]), \(columnNames[c]): \(Axis.shortLabel(row[c]))" : nil
-                    svg.rect(x: area.x + Double(c) * cellWidth, y: y, width: Double(end - c) * cellWidth, height: cellHeight,
-                             fill: color, crisp: true, title: tooltip)
-                    c = end
                 }
+                let lastInColumn = index + gridColumns >= panels.count
+                svg.drawAxes(area, rotateXLabels: rotate, xLabels: lastInColumn || bands.count > 1, yLabels: gridColumn == 0)
+                svg.rect(x: area.x, y: area.y, width: area.width, height: panelHeight, fill: "none",
+                         stroke: Palette.axis, strokeWidth: 0.8)
             }
-            let lastInColumn = index + gridColumns >= panels.count
-            svg.drawAxes(area, rotateXLabels: rotate, xLabels: lastInColumn, yLabels: gridColumn == 0)
-            svg.rect(x: area.x, y: area.y, width: panelWidth, height: panelHeight, fill: "none",
-                     stroke: Palette.axis, strokeWidth: 0.8)
+        }
+        if bands.count > 1 && !yLabel.isEmpty {
+            svg.text(yLabel, x: Style.pad + Style.labelSize, y: top + bandsHeight / 2, size: Style.labelSize, anchor: .middle,
+                     fill: Palette.ink, rotate: -90)
         }
         svg.drawColorBar(scale, x: left + gridWidth + 20, y: top, height: barHeight, label: valueLabel, missing: missing)
         return svg

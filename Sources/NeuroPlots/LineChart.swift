@@ -101,6 +101,8 @@ public struct LineChart: Chart {
     public var markers: [Marker]
     /// Shaded bands, drawn under the lines.
     public var spans: [Span]
+    /// Whether the series are named in a legend to the right of the plot.
+    public var showLegend: Bool
     /// Width of the drawing in pixels.
     public var width: Double
     /// Height of the drawing in pixels.
@@ -112,13 +114,14 @@ public struct LineChart: Chart {
     /// let chart = LineChart(title: "loss", series: [.init("train", y: [3, 1, 0.5])], markers: [.init(x: 1, label: "grok")])
     /// ```
     public init(title: String = "", xAxis: Axis = Axis(), yAxis: Axis = Axis(), series: [Series],
-                markers: [Marker] = [], spans: [Span] = [], width: Double = 720, height: Double = 420) {
+                markers: [Marker] = [], spans: [Span] = [], showLegend: Bool = true, width: Double = 720, height: Double = 420) {
         self.title = title
         self.xAxis = xAxis
         self.yAxis = yAxis
         self.series = series
         self.markers = markers
         self.spans = spans
+        self.showLegend = showLegend
         self.width = width
         self.height = height
     }
@@ -146,6 +149,7 @@ public struct LineChart: Chart {
             return LegendEntry(label: s.name + note,
                                swatch: .line(color: s.color ?? Palette.color(index), dash: s.dashed ? "6 4" : nil))
         }
+        if !showLegend { entries = [] }
         if anyHidden {
             let reason = yAxis.scale == .log || xAxis.scale == .log ? "NaN, inf or ≤ 0" : "NaN or inf"
             entries.append(LegendEntry(label: reason, swatch: .tick(color: Palette.missing)))
@@ -158,10 +162,11 @@ public struct LineChart: Chart {
                                    extraTop: Double(labelRows) * Self.labelRowHeight)
         var svg = SVG(width: width, height: height)
         svg.drawTitle(title)
-        for span in spans {
+        for (index, span) in spans.enumerated() {
+            // Alternate shades, so that bands side by side (phases) stay apart.
             let left = area.px(Swift.max(x.lo, Swift.min(span.from, span.to)))
             let right = area.px(Swift.min(x.hi, Swift.max(span.from, span.to)))
-            svg.rect(x: left, y: area.y, width: right - left, height: area.height, fill: "#000000", opacity: 0.05)
+            svg.rect(x: left, y: area.y, width: right - left, height: area.height, fill: "#000000", opacity: index % 2 == 0 ? 0.04 : 0.09)
         }
         svg.drawAxes(area)
         for (index, s) in series.enumerated() {

@@ -20,13 +20,16 @@ public enum Report {
         /// The picture; nil when there is none, and `note` says why.
         public var figure: Figure?
         public var note: String
+        /// The source text of the command that made it, shown above its summary; empty when not known.
+        public var command: String
 
-        public init(kind: String, heading: String, summary: String, figure: Figure?, note: String = "") {
+        public init(kind: String, heading: String, summary: String, figure: Figure?, note: String = "", command: String = "") {
             self.kind = kind
             self.heading = heading
             self.summary = summary
             self.figure = figure
             self.note = note
+            self.command = command
         }
     }
 
@@ -72,11 +75,12 @@ public enum Report {
         """
     }
 
-    /// One result: heading, printed summary and picture (or why it has none).
+    /// One result: heading, the command that made it, printed summary and picture (or why it has none).
     static func section(_ entry: Entry, number: Int) -> String {
         var parts = ["<section class=\"result\" id=\"result-\(number)\" data-kind=\"\(escape(entry.kind))\">",
-                     "<h2>\(number). \(escape(entry.heading))</h2>",
-                     "<pre>\(escape(entry.summary))</pre>"]
+                     "<h2>\(number). \(escape(entry.heading))</h2>"]
+        if !entry.command.isEmpty { parts.append("<pre class=\"command\">\(escape(entry.command))</pre>") }
+        parts.append("<pre>\(escape(entry.summary))</pre>")
         do {
             if let figure = entry.figure {
                 parts.append("<figure>\(inline(try figure.drawing(), prefix: "r\(number)-"))</figure>")
@@ -133,5 +137,6 @@ public enum Report {
     .meta,.note{color:#666}figure{margin:1em 0}figure svg{max-width:100%;height:auto}
     table.config{border-collapse:collapse;font-size:.9em}table.config th,table.config td{border:1px solid #ddd;padding:.2em .6em;text-align:left}
     nav ol{columns:2}
+    pre.command{background:#eef3f8;border-left:3px solid #0072b2;font-weight:600}pre.command::before{content:"nmap> ";color:#888;font-weight:400}
     """
 }

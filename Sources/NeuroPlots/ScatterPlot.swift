@@ -44,6 +44,11 @@ public struct ScatterPlot: Chart {
     public var guides: [(y: Double, label: String)]
     /// Whether each point is also drawn as a line from the origin (a vector).
     public var fromOrigin: Bool
+    /// One group name per point, or nil: each group in its palette colour, named in a legend
+    /// (in the order the groups first appear). Ignored when `values` colours the points.
+    public var groups: [String]?
+    /// Whether the groups are named in a legend.
+    public var showLegend: Bool
 
     /// A scatter plot.
     ///
@@ -53,7 +58,10 @@ public struct ScatterPlot: Chart {
     public init(title: String = "", x: [Double], y: [Double], values: [Double]? = nil, labels: [String]? = nil,
                 showLabels: Bool = false, equalAspect: Bool = false, xAxis: Axis = Axis(), yAxis: Axis = Axis(),
                 colorMap: ColorMap = .automatic, valueLabel: String = "", pointRadius: Double = 4.5,
-                width: Double = 640, height: Double = 540, guides: [(y: Double, label: String)] = [], fromOrigin: Bool = false) {
+                width: Double = 640, height: Double = 540, guides: [(y: Double, label: String)] = [], fromOrigin: Bool = false,
+                groups: [String]? = nil, showLegend: Bool = true) {
+        self.groups = groups
+        self.showLegend = showLegend
         self.title = title
         self.x = x
         self.y = y
@@ -83,13 +91,21 @@ public struct ScatterPlot: Chart {
         if let labels, labels.count != x.count {
             throw PlotError("\(chart): \(labels.count) labels for \(x.count) points")
         }
+        if let groups, groups.count != x.count {
+            throw PlotError("\(chart): \(groups.count) group names for \(x.count) points")
+        }
+        // Groups in order of first appearance, each with its palette colour.
+        var groupNames: [String] = []
+        for name in groups ?? [] where !groupNames.contains(name) { groupNames.append(name) }
+        let groupIndex = Dictionary(groupNames.enumerated().map { ($0.element, $0.offset) }, uniquingKeysWith: { a, _ in a })
+        let entries = values == nil && showLegend ? groupNames.enumerated().map { LegendEntry(label: $0.element, swatch: .dot(color: Palette.color($0.offset))) } : []
         // The axes reach the guides and, for arrows, the origin.
         let origin: [Double] = fromOrigin ? [0] : []
         var xr = try ResolvedAxis.resolve(xAxis, values: Self.padded(x + origin, xAxis), chart: chart, name: "x")
         var yr = try ResolvedAxis.resolve(yAxis, values: Self.padded(y + origin + guides.map(\.y), yAxis), chart: chart, name: "y")
         let scale = values.flatMap { ColorScale(colorMap, values: $0) }
         let missingColor = values?.contains { !$0.isFinite } ?? false
-        let right = scale.map { ColorBar.width($0, label: valueLabel, missing: missingColor) } ?? 0
+        let right = scale.map { ColorBar.width($0, label: valueLabel, missing: missingColor) } ?? Legend.width(entries)
         let hidden = zip(x, y).filter { !xr.canShow($0.0) || !yr.canShow($0.1) }.count
         var area = PlotArea.layout(width: width, height: height - (hidden > 0 ? 18 : 0), title: title, x: xr, y: yr, right: right)
 
@@ -121,8 +137,9 @@ public struct ScatterPlot: Chart {
         for i in x.indices where xr.canShow(x[i]) && yr.canShow(y[i]) {
             let (px, py) = (area.px(x[i]), area.py(y[i]))
             let value = values?[i]
-            let color = value.map { scale?.color($0) ?? Palette.missing } ?? Palette.color(0)
-            var tooltip = labels?[i] ?? "point \(i)"
+            let group = groups.flatMap { groupIndex[$0[i]] } ?? 0
+            let color = value.map { scale?.color($0) ?? Palette.missing } ?? Palette.color(group)
+            var tooltip = labels?[i] ?? (groups.map { "\($0[i]), point \(i)" } ?? "point \(i)")
             tooltip += " (\(Axis.shortLabel(x[i])), \(Axis.shortLabel(y[i])))"
             if let value { tooltip += " = \(Axis.shortLabel(value))" }
             svg.circle(cx: px, cy: py, r: pointRadius, fill: color, stroke: "#ffffff", strokeWidth: 0.8, title: tooltip)
@@ -145,6 +162,7 @@ public struct ScatterPlot: Chart {
             svg.drawColorBar(scale, x: area.right + 20, y: area.y, height: Swift.min(area.height, 300), label: valueLabel,
                              missing: missingColor)
         }
+        if scale == nil { svg.drawLegend(entries, x: area.right + 16, y: area.y) }
         if hidden > 0 {
             let reason = xr.scale == .log || yr.scale == .log ? "NaN, inf or ≤ 0" : "NaN or inf"
             svg.text("\(hidden) point\(hidden == 1 ? "" : "s") not shown (\(reason) coordinates)", x: area.x,

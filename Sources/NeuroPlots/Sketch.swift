@@ -81,8 +81,10 @@ public enum Sketch {
             let ends = s.y.first.map { "\(short($0)) → \(short(s.y.last ?? $0))" } ?? "empty"
             out.append("  " + s.name.padding(toLength: nameWidth, withPad: " ", startingAt: 0) + " " + sparkline(s.y, log: p.logY) + " " + ends)
         }
-        if !p.markers.isEmpty {
-            out.append("  " + String(repeating: " ", count: nameWidth) + " │ " + p.markers.map { "\($0.label) \(short($0.x))" }.joined(separator: " · "))
+        let spans = p.spans.filter { !$0.label.isEmpty }.map { "\($0.label) \(short($0.from))–\(short($0.to))" }
+        let markers = p.markers.filter { !$0.label.isEmpty }.map { "\($0.label) \(short($0.x))" }
+        if !spans.isEmpty || !markers.isEmpty {
+            out.append("  " + String(repeating: " ", count: nameWidth) + " │ " + (spans + markers).joined(separator: " · "))
         }
         return out
     }

@@ -2,8 +2,9 @@ import Foundation
 import NeuroEngine
 
 /// An interactive page for a modular-arithmetic model's embeddings: W_E's
-/// rows projected to 2-D or 3-D by PCA (or onto a frequency's cos/sin
-/// plane), beside the circle the Fourier algorithm expects (residue a at
+/// rows projected onto a frequency's cos/sin plane (at first the strongest
+/// key frequency's, where a grokked model's circle shows) or to 2-D or 3-D
+/// by PCA, beside the circle the Fourier algorithm expects (residue a at
 /// angle 2πka/p), coloured by k·a mod p so a learned circle shows as a
 /// rainbow in order. Hovering names the token; a slider steps through the
 /// training checkpoints. The caller computes every number (projections,
@@ -69,9 +70,18 @@ public enum Viewer {
         }
         let data = "{\"title\": \(jsonQuoted(title)), \"p\": \(p), \"keys\": [\(frequencies.offered.map(String.init).joined(separator: ", "))], "
             + "\"key_freqs\": [\(frequencies.key.map(String.init).joined(separator: ", "))], \"summary\": \(jsonQuoted(frequencies.summary)), "
-            + "\"basis\": \(jsonQuoted(frequencies.basis)), "
+            + "\"basis\": \(jsonQuoted(frequencies.basis)), \"default_projection\": \(jsonQuoted(defaultProjection(frequencies))), "
             + "\"snapshots\": [\n\(entries.joined(separator: ",\n"))]}"
         return page(title: title, data: data)
+    }
+
+    /// The view the page opens on: the cos/sin plane of the strongest key frequency, where a
+    /// grokked model's circle shows (PCA's first components mix several frequencies and need
+    /// not show it); the first two principal components when no frequency stands out.
+    /// PCA stays in the page's projection menu.
+    public static func defaultProjection(_ frequencies: Frequencies) -> String {
+        guard let strongest = frequencies.key.first, frequencies.offered.contains(strongest) else { return "pca2" }
+        return "plane\(strongest)"
     }
 
     // MARK: - Numbers
@@ -152,6 +162,8 @@ public enum Viewer {
     data.keys.forEach((k) => option($("projection"), "plane" + k, "cos/sin plane of k = " + k + (isKey(k) ? " (key)" : "")));
     data.keys.forEach((k) => option($("freq"), k, String(k) + (isKey(k) ? " (key)" : "")));
     $("keys").textContent = "now, in the basis " + data.basis + ": " + data.summary;
+    $("projection").value = data.default_projection;
+    if (data.default_projection.startsWith("plane")) $("freq").value = data.default_projection.slice(5);
     function colour(a, k) { return "hsl(" + Math.round(360 * ((k * a) % p) / p) + ",75%,50%)"; }
     function fit(points) {
       const cx = points.reduce((s, q) => s + q[0], 0) / points.length, cy = points.reduce((s, q) => s + q[1], 0) / points.length;

@@ -61,6 +61,7 @@ final class ScriptRunner {
             return problems.isEmpty ? ExitStatus.success : ExitStatus.syntaxError
         }
         inputs[text.input] = text
+        interpreter.session.remember(text)   // the report quotes the command that made each result
         Interruption.clear()
         do {
             let value = try onLargeStack { try self.interpreter.run(program) }

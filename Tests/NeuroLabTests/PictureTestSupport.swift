@@ -31,6 +31,7 @@ enum PictureTestSupport {
         var printed: [String] = []
         interpreter.output = { printed.append($0) }
         let source = (setup ? PictureTestSupport.setup + "\n" : "") + code
+        interpreter.session.remember(SourceText(name: "t", text: source))   // as the front end does, for the report's commands
         let parsed = NeuroLab.parse(source)
         guard parsed.diagnostics.isEmpty else {
             return (interpreter, printed, parsed.diagnostics.map { $0.render(file: "t", source: source) }.joined())

@@ -100,7 +100,7 @@ final class PlotTests: XCTestCase {
             ("plot data", "plot: cannot plot a dataset; plot can draw"),
             ("plot(transformer(data, d_model: 8, heads: 2))", "plot: an untrained model has no natural picture"),
             ("plot(zeros([2, 2, 2, 2]))", "plot: cannot plot a 4-D tensor [2, 2, 2, 2]"),
-            ("plot(model.W_E, to: \"x.png\")", "plot: plot writes SVG; name the file with .svg, not 'x.png'"),
+            ("plot(model.W_E, to: \"x.png\")", "plot: writes SVG; name the file with .svg, not 'x.png'"),
             ("plot(model.W_E, to: \"/no/such/dir/x.svg\")", "plot: "),
         ]
         for c in cases {

@@ -44,6 +44,21 @@ final class ReportTests: XCTestCase {
         }
     }
 
+    /// Each result shows, above its summary, the command that made it.
+    func testEachResultShowsTheCommandThatMadeIt() throws {
+        let directory = try PictureTestSupport.temporaryDirectory("report-commands")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (html, _) = try report(directory)
+        for command in ["train model on data epochs 30 lr 1e-2 wd 1.0 checkpoint 10", "f = fourier(model)",
+                        "s = sweep(&quot;resid_pre&quot;, with: corrupt(a + 1))", "patch embed with corrupt(a + 1)",
+                        "c = circuit(model, tau: 0.01, with: corrupt(a + 1))", "pr = progress(model)"] {
+            XCTAssert(html.contains("<pre class=\"command\">\(command)</pre>"), "the report shows the command \(command)")
+        }
+        let patch = try XCTUnwrap(html.range(of: "<pre class=\"command\">patch embed"))
+        let heading = try XCTUnwrap(html.range(of: "<h2>4. "))
+        XCTAssert(heading.lowerBound < patch.lowerBound, "the command sits in its result's section, under the heading")
+    }
+
     /// A result is a snapshot of its moment: training on after it does not
     /// change what the report shows for it.
     func testTrainingResultsAreSnapshots() throws {

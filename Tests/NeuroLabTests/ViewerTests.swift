@@ -5,6 +5,7 @@ import XCTest
 import NeuroEngine
 import NeuroModels
 import NeuroAnalysis
+import NeuroPlots
 
 /// `view`: an interactive page of a model's embeddings with the projections
 /// embedded as JSON, one per checkpoint; its script runs without errors.
@@ -94,6 +95,34 @@ final class ViewerTests: XCTestCase {
         XCTAssertEqual(d["key_freqs"] as? [Int], fourierKeys, "view and fourier name the same key frequencies")
         XCTAssertEqual(d["basis"] as? String, "discrete log, generator 2, over ℤ_12")
         XCTAssertEqual((d["keys"] as? [Int])?.first, k, "the key frequency's plane is offered first")
+        XCTAssertEqual(d["default_projection"] as? String, "plane\(k)", "the page opens on the key frequency's plane, where the circle is")
+    }
+
+    /// An untrained model has no key frequency: its page opens on PCA.
+    func testWithoutAKeyFrequencyThePageOpensOnPCA() throws {
+        let directory = try PictureTestSupport.temporaryDirectory("viewer-pca")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let d = try data(try page(directory))
+        XCTAssertEqual(d["key_freqs"] as? [Int], [])
+        XCTAssertEqual(d["default_projection"] as? String, "pca2")
+    }
+
+    /// In a browser the page shows the key frequency's plane first, and PCA stays in the menu.
+    func testThePageOpensOnTheKeyFrequencysPlaneInChromium() throws {
+        guard PictureTestSupport.chromium != nil else { throw XCTSkip("headless Chromium is not installed") }
+        let directory = try PictureTestSupport.temporaryDirectory("viewer-plane")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("viewer.html")
+        let circle = (0..<5).map { a in [cos(2 * Double.pi * 2 * Double(a) / 5), sin(2 * Double.pi * 2 * Double(a) / 5)] }
+        let snapshot = Viewer.Snapshot(label: "now", pca: [[1, 0, 0], [0, 1, 0], [-1, 0, 0], [0, -1, 0], [0, 0, 1]], ratios: [0.5, 0.3, 0.2],
+                                       planes: [(2, circle), (1, Array(repeating: [0, 0], count: 5))])
+        let html = Viewer.html(title: "t", p: 5, frequencies: .init(offered: [2, 1], key: [2], summary: "key frequencies 2", basis: "additive ℤ_5"),
+                               snapshots: [snapshot])
+        try html.write(to: file, atomically: true, encoding: .utf8)
+        let (dom, log) = try PictureTestSupport.loadInChromium(file)
+        XCTAssertEqual(PictureTestSupport.scriptErrors(log), [])
+        XCTAssert(dom.contains("W_E on the cos/sin plane of k = 2"), "the learned panel shows the key frequency's plane: \(dom.prefix(600))")
+        XCTAssert(dom.contains("<option value=\"pca2\">PCA, 2-D</option>"), "PCA is still offered")
     }
 
     func testErrors() {

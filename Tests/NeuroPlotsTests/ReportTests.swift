@@ -26,6 +26,19 @@ final class ReportTests: XCTestCase {
         XCTAssertFalse(html.contains("http://"), "inline pictures name no namespace URL")
     }
 
+    /// Each result shows the command that made it above its summary.
+    func testTheCommandIsShownAboveItsResult() throws {
+        let html = Report.html(title: "t", models: [], entries: [
+            .init(kind: "intervention", heading: "ablate embed", summary: "acc 100% → 0%", figure: nil, note: "n",
+                  command: "ablate embed with zero"),
+            .init(kind: "x", heading: "no command", summary: "s", figure: nil, note: "n"),
+        ])
+        let command = try XCTUnwrap(html.range(of: "<pre class=\"command\">ablate embed with zero</pre>"))
+        let summary = try XCTUnwrap(html.range(of: "<pre>acc 100% → 0%</pre>"))
+        XCTAssert(command.lowerBound < summary.lowerBound, "the command comes first")
+        XCTAssertEqual(html.components(separatedBy: "<pre class=\"command\">").count - 1, 1, "a result with no known command shows none")
+    }
+
     func testNoModelsSaysSo() {
         XCTAssert(Report.html(title: "t", models: [], entries: []).contains("No model in this session."))
     }

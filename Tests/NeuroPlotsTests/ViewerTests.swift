@@ -30,4 +30,17 @@ final class ViewerTests: XCTestCase {
         XCTAssertEqual(Viewer.aligned([[1, 2]], to: [[1, 2], [3, 4]]), [[1, 2]], "frames of different sizes are left alone")
         XCTAssertEqual(Viewer.json([[1.234567, .nan]]), "[[1.2346,null]]")
     }
+
+    /// The page opens on the strongest key frequency's cos/sin plane, where a
+    /// grokked model's circle shows; on PCA when no frequency stands out.
+    func testThePageOpensOnTheStrongestKeyFrequencysPlane() throws {
+        let keyed = Viewer.Frequencies(offered: [14, 35, 3], key: [14, 35], summary: "key frequencies 14 35", basis: "additive ℤ_113")
+        XCTAssertEqual(Viewer.defaultProjection(keyed), "plane14")
+        let none = Viewer.Frequencies(offered: [3, 1, 2], key: [], summary: "no frequency stands out", basis: "additive ℤ_7")
+        XCTAssertEqual(Viewer.defaultProjection(none), "pca2")
+        let html = Viewer.html(title: "t", p: 3, frequencies: keyed, snapshots: [])
+        XCTAssert(html.contains("\"default_projection\": \"plane14\""), "the page says where it opens")
+        XCTAssert(html.contains("$(\"projection\").value = data.default_projection"), "and its script opens there")
+        XCTAssert(html.contains("\"pca2\", \"PCA, 2-D\""), "PCA stays in the menu")
+    }
 }
