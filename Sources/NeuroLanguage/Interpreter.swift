@@ -395,7 +395,11 @@ public final class Interpreter {
     private func call(_ calleeExpr: Expr, _ arguments: [Argument], _ env: Environment, range: SourceRange) throws -> Value {
         let callee = try evaluate(calleeExpr, env)
         guard case .function(let function) = callee else {
-            throw RuntimeError("\(describe(calleeExpr)) is a \(callee.typeName), not a function", at: calleeExpr.range)
+            var hint = ""
+            if case .object(let object) = callee, object.typeName.hasSuffix("model") {
+                hint = "; run it with logits(\(describeName(calleeExpr)), tokens) for its logits or run(\(describeName(calleeExpr)), tokens) for its activations"
+            }
+            throw RuntimeError("\(describe(calleeExpr)) is a \(callee.typeName), not a function\(hint)", at: calleeExpr.range)
         }
         if case .builtin(let builtin) = function.body, builtin.lazy {
             return try callBuiltin(builtin, function: function, positional: [], named: [], expressions: arguments, env, range: range)
@@ -517,6 +521,12 @@ public final class Interpreter {
     /// Evaluates an expression in a given environment (for lazy built-ins).
     public func evaluate(_ expr: Expr, in env: Environment) throws -> Value {
         try evaluate(expr, env)
+    }
+
+    /// The name to write in a suggestion: the variable's, else `m`.
+    private func describeName(_ expr: Expr) -> String {
+        if case .variable(let name) = expr.kind { return name }
+        return "m"
     }
 
     private func describe(_ expr: Expr) -> String {

@@ -134,6 +134,12 @@ public struct Lexer {
     private mutating func identifier(_ start: SourceLocation) -> Token {
         while let b = peek(), isIdentifierStart(b) || isDigit(b) { _ = advance() }
         let word = text(from: start)
+        if ["f", "F", "rf", "fr", "Rf", "fR"].contains(word), let quote = peek(), quote == UInt8(ascii: "\"") || quote == UInt8(ascii: "'") {
+            // Python's f"…{x}…": read the string so the rest of the line still parses, and say what to write.
+            diagnostics.append(Diagnostic(message: "f-strings are not part of NeuroMap; write format(\"… {} …\", x) (or \"…\" + str(x))",
+                                          range: SourceRange(start, location)))
+            return string(start, quote: quote)
+        }
         if let keyword = Keyword(rawValue: word) { return make(.keyword(keyword), from: start) }
         return make(.identifier(word), from: start)
     }

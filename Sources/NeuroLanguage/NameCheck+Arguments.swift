@@ -79,7 +79,12 @@ extension NameCheck.Checker {
 extension NameCheck {
     /// `zeros: unknown argument 'shap'; did you mean 'shape'?`, as `callBuiltin` says it.
     static func unknownArgument(_ label: String, of builtin: Builtin) -> String {
-        let hint = Suggest.closest(label, among: builtin.parameters).map { "; did you mean '\($0)'?" } ?? ""
+        var hint = Suggest.closest(label, among: builtin.parameters).map { "; did you mean '\($0)'?" } ?? ""
+        // PyTorch's and NumPy's names for the same thing.
+        let habits = ["dim": "axis", "reverse": "descending", "key": "by"]
+        if hint.isEmpty, let ours = habits[label], builtin.parameters.contains(ours) {
+            hint = "; NeuroMap calls it '\(ours)' (\(ours): …)"
+        }
         let accepted = builtin.parameters.isEmpty ? " (it takes no named arguments)" : ""
         return "\(builtin.name): unknown argument '\(label)'\(hint)\(accepted)"
     }

@@ -75,7 +75,17 @@ public enum Operators {
         case .equal: return .bool(equal(left, right))
         case .notEqual: return .bool(!equal(left, right))
         default:
-            throw RuntimeError("cannot apply '\(op.rawValue)' to a \(left.typeName) and a \(right.typeName)", at: range)
+            var hint = ""
+            if op == .add {
+                switch (left, right) {
+                case (.string, .string): break
+                case (.string, _): hint = "; make it text first: … + str(x), or format(\"… {}\", x)"
+                case (_, .string): hint = "; make it text first: str(x) + …, or format(\"{} …\", x)"
+                case (.list, _): hint = "; to add an item to a list, write xs + [x] (or xs += [x])"
+                default: break
+                }
+            }
+            throw RuntimeError("cannot apply '\(op.rawValue)' to a \(left.typeName) and a \(right.typeName)\(hint)", at: range)
         }
     }
 
@@ -402,11 +412,32 @@ public enum Operators {
 
     // MARK: - Fields
 
+    /// What to write instead of a method from Python or NumPy that values here do not have.
+    static func habit(_ value: Value, _ name: String) -> String? {
+        switch (value, name) {
+        case (.list, "append"): return "write xs += [item] (or xs + [item] for a new list)"
+        case (.list, "extend"): return "write xs += other"
+        case (.list, "index"): return "indices come from enumerate(xs); contains(xs, item) tells whether it is there"
+        case (.list, "sort"), (.list, "reverse"): return "write \(name)(xs) (it returns a new list)"
+        case (.list, "pop"), (.list, "remove"), (.list, "insert"): return "lists are values: make the new one with slices, like xs[0:i] + xs[i + 1:]"
+        case (.record, "keys"), (.record, "values"), (.record, "items"): return "write \(name)(r)"
+        case (.record, "get"): return "write r[\"name\"], or contains(r, \"name\") to ask first"
+        case (.string, "format"): return "write format(template, x, …)"
+        case (.string, "join"): return "write join(list, sep: text)"
+        case (.string, "split"): return "write split(text, sep)"
+        case (.string, "upper"), (.string, "lower"), (.string, "strip"): return "strings have no methods; the string built-ins are in docs/LANGUAGE.md section 7"
+        case (.tensor, "numpy"), (.tensor, "tolist"): return "write list(t) for nested lists"
+        case (.tensor, "size"): return "write t.shape"
+        case (.tensor, "detach"), (.tensor, "cpu"), (.tensor, "clone"): return "tensors are values here: use t itself"
+        default: return nil
+        }
+    }
+
     static func field(_ value: Value, _ name: String, interpreter: Interpreter, at range: SourceRange) throws -> Value {
         switch value {
         case .record(let r):
             if let v = r[name] { return v }
-            let hint = Suggest.closest(name, among: r.keys).map { "; did you mean '\($0)'?" } ?? ""
+            let hint = Suggest.closest(name, among: r.keys).map { "; did you mean '\($0)'?" } ?? habit(value, name).map { "; \($0)" } ?? ""
             throw RuntimeError("record has no field '\(name)'\(hint)", at: range)
         case .object(let object):
             do {
@@ -419,7 +450,7 @@ public enum Operators {
         default:
             if let member = try Methods.member(value, name, interpreter: interpreter) { return member }
             let names = Methods.names(for: value)
-            let hint = Suggest.closest(name, among: names).map { "; did you mean '\($0)'?" } ?? ""
+            let hint = habit(value, name).map { "; \($0)" } ?? Suggest.closest(name, among: names).map { "; did you mean '\($0)'?" } ?? ""
             throw RuntimeError("a \(value.typeName) has no field '\(name)'\(hint)", at: range)
         }
     }

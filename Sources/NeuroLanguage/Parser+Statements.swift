@@ -41,6 +41,8 @@ extension Parser {
             guard case .string(let path) = peek.kind else { throw error(at: peek, "expected a file name in quotes after 'import'") }
             advance()
             statement = Stmt(kind: .importFile(path), range: span(start))
+        case .identifier("def") where { if case .identifier = peekNext.kind { return true } else { return false } }():
+            throw error(at: start, "functions are defined with fn, not def: fn name(x) { … }")
         case .identifier(let word) where grammar.sugar(word) != nil && startsSite(peekNext):
             statement = try siteStatement(word)
         case .identifier where startsCommandArgument(peekNext):

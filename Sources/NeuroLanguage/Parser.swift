@@ -191,6 +191,10 @@ public struct Parser {
                     p.advance(); p.advance()
                     return Argument(label: label, value: try p.expression())
                 }
+                if case .identifier(let label) = p.peek.kind, p.peekNext.kind == .symbol(.equal) {
+                    let hint = label == "dim" ? "axis: …" : "\(label): …"
+                    throw p.error(at: p.peekNext, "arguments are named with ':', not '='; write \(hint)")
+                }
                 return Argument(label: nil, value: try p.expression())
             }
             return Expr(kind: .call(left, arguments), range: range())
@@ -236,12 +240,17 @@ public struct Parser {
         var items: [T] = []
         skipNewlines()
         while peek.kind != .symbol(close) {
+            if close == .rightBracket, peek.kind == .keyword(.for), !items.isEmpty {
+                throw error(at: peek, "list comprehensions are not part of NeuroMap; write map(xs, fn(x) { … }) (and filter(xs, fn(x) { … }) for an 'if')")
+            }
             if leavesBrackets(peek) { throw unclosed(opener, close) }
             items.append(try item(&self))
             skipNewlines()
             if peek.kind == .symbol(.comma) {
                 advance()
                 skipNewlines()
+            } else if close == .rightBracket, peek.kind == .keyword(.for) {
+                throw error(at: peek, "list comprehensions are not part of NeuroMap; write map(xs, fn(x) { … }) (and filter(xs, fn(x) { … }) for an 'if')")
             } else if leavesBrackets(peek) {
                 throw unclosed(opener, close)
             } else if peek.kind != .symbol(close) {

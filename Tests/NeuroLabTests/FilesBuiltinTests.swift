@@ -91,7 +91,7 @@ final class FilesBuiltinTests: XCTestCase {
         XCTAssertEqual(error, "load: no such file '\(path("notes.txt"))'")
         FileManager.default.createFile(atPath: path("notes.txt"), contents: Data("hello".utf8))
         let (_, _, other) = PictureTestSupport.run("load(\"\(path("notes.txt"))\")", setup: false)
-        XCTAssertEqual(other, "load: cannot tell what '\(path("notes.txt"))' holds: load reads .npy and .safetensors files")
+        XCTAssertEqual(other, "load: cannot tell what '\(path("notes.txt"))' holds: load reads .npy, .safetensors, .json and .csv files (and model folders)")
     }
 
     /// What is not a regular file is refused by name, at once: a FIFO would

@@ -96,7 +96,7 @@ extension SAEBuiltinTests {
         XCTAssertLessThan(same, 1e-4)
         let config = try String(contentsOfFile: folder + "/cfg.json", encoding: .utf8)
         XCTAssertTrue(config.contains("blocks.0.mlp.hook_post"), config)
-        XCTAssertTrue(failure("s = sae(randn([50, 4]), steps: 2)\nsave(s, \"/tmp/x.json\")").contains("saves as a folder in SAELens's layout"))
+        XCTAssertTrue(failure("s = sae(randn([50, 4]), steps: 2)\nsave(s, \"/tmp/x.npy\")").contains("saves as a folder in SAELens's layout"))
     }
 }
 

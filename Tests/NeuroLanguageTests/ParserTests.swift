@@ -57,6 +57,7 @@ final class ParserTests: XCTestCase {
             ("hook blocks.0.mlp.hook_post with fn(x) { x }", "(command (call hook (site blocks.0.mlp.hook_post) with:(fn x)))"),
             ("patch(\"embed\", with: c)", "(call patch \"embed\" with:c)"),
             ("for i in 0..3 { }", "(for i (.. 0 3))"),
+            ("for k, v in items(r) { }", "(for k,v (call items r))"),
             ("while x { break }", "(while x break)"),
             ("if a { } else if b { } else { }", "(if a (if b))"),
             ("if a { }\nelse { x }", "(if a x)"),
@@ -275,7 +276,7 @@ final class ParserTests: XCTestCase {
         case .assign(let target, let value, let op): return "(\(op.map { $0.rawValue } ?? "")= \(tree(target)) \(tree(value)))"
         case .function(let decl): return "(fn \(decl.name ?? "")" + decl.parameters.map { " " + $0.name }.joined() + block(decl.body) + ")"
         case .ifElse(let condition, let then, let otherwise): return "(if \(tree(condition))\(block(then))\(block(otherwise ?? [])))"
-        case .forIn(let name, let sequence, let body): return "(for \(name) \(tree(sequence))\(block(body)))"
+        case .forIn(let names, let sequence, let body): return "(for \(names.joined(separator: ",")) \(tree(sequence))\(block(body)))"
         case .whileLoop(let condition, let body): return "(while \(tree(condition))\(block(body)))"
         case .returnValue(let value): return "(return" + (value.map { " " + tree($0) } ?? "") + ")"
         case .breakLoop: return "break"
