@@ -18,10 +18,10 @@ public enum SweepAxis: String, CaseIterable, Sendable {
 }
 
 extension HookSite {
-    /// Whether the activation has a head dimension (q, k, v, z, attention scores and pattern).
+    /// Whether the activation has a head dimension (q, k, v, z, the heads' results, attention scores and pattern).
     public var hasHeads: Bool {
         switch self {
-        case .q, .k, .v, .z, .attnScores, .pattern: return true
+        case .q, .k, .v, .z, .result, .attnScores, .pattern: return true
         default: return false
         }
     }

@@ -72,6 +72,23 @@ final class ResidualBuiltinTests: XCTestCase, ScriptTesting {
         XCTAssertTrue(error.contains("decompose_resid: this model normalises the residual stream inside each block (post-LayerNorm, as BERT)"), error)
     }
 
+    /// The interventions reach hook_result: mean-ablating one head's result is
+    /// mean-ablating its z (the result is z · W_O, linear), and zeroing every
+    /// result leaves b_O alone in attn_out.
+    func testInterventionsReachTheHeadResults() {
+        let (_, output) = run("""
+        data = modular(p: 7, train: 0.6, seed: 1)
+        model = transformer(data, layers: 1, heads: 2, d_model: 16, d_mlp: 32, seed: 0)
+        train model on data epochs 30 lr 1e-2 wd 1.0
+        a = ablate("result 0", head: 1, with: "mean", metric: "loss")
+        b = ablate("z 0", head: 1, with: "mean", metric: "loss")
+        print(a.site, abs(a.patched - b.patched) < 1e-4 * abs(b.patched), a.patched != a.clean)
+        off = run(model, data, hooks: {"result 0": fn(x) { x * 0 }}, cache: ["attn_out 0"])
+        print(max(abs(off["attn_out 0"] - model.b_O[0])) < 1e-6)
+        """)
+        XCTAssertEqual(output.suffix(2), ["blocks.0.attn.hook_result true true", "true"])
+    }
+
     func testMisuseIsAClearError() {
         let setup = """
         data = modular(p: 5, train: 0.6, seed: 1)
