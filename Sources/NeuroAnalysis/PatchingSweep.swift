@@ -312,6 +312,7 @@ extension ActivationPatching {
         let table: [SweepAxis: Int]
         switch site {
         case .q, .k, .v, .z: table = [.pos: 1, .head: 2, .neuron: 3]                      // [batch, pos, head, d_head]
+        case .result: table = [.pos: 1, .head: 2, .neuron: 3]                              // [batch, pos, head, d_model]
         case .attnScores, .pattern: table = [.head: 1, .pos: 2, .destPos: 2, .srcPos: 3]  // [batch, head, query_pos, key_pos]
         default: table = [.pos: 1, .neuron: 2]                                              // [batch, pos, features]
         }
@@ -321,7 +322,7 @@ extension ActivationPatching {
     /// Sites of the last block (and after it) whose value at one position
     /// reaches the logits only at that position.
     static let positionLocalSites: Set<HookSite> = [
-        .q, .attnScores, .pattern, .z, .attnOut, .residMid, .ln2Scale, .ln2Normalized, .mlpPre, .mlpPost, .mlpOut,
+        .q, .attnScores, .pattern, .z, .result, .attnOut, .residMid, .ln2Scale, .ln2Normalized, .mlpPre, .mlpPost, .mlpOut,
         .residPost, .lnFinalScale, .lnFinalNormalized, .unembedIn, .unembedOut,
     ]
 

@@ -72,9 +72,9 @@ final class ResidualBuiltinTests: XCTestCase, ScriptTesting {
         XCTAssertTrue(error.contains("decompose_resid: this model normalises the residual stream inside each block (post-LayerNorm, as BERT)"), error)
     }
 
-    /// The interventions reach hook_result: mean-ablating one head's result is
-    /// mean-ablating its z (the result is z · W_O, linear), and zeroing every
-    /// result leaves b_O alone in attn_out.
+    /// The interventions reach hook_result: mean-ablating or patching one
+    /// head's result is doing it to its z (the result is z · W_O, linear),
+    /// and zeroing every result leaves b_O alone in attn_out.
     func testInterventionsReachTheHeadResults() {
         let (_, output) = run("""
         data = modular(p: 7, train: 0.6, seed: 1)
@@ -83,10 +83,13 @@ final class ResidualBuiltinTests: XCTestCase, ScriptTesting {
         a = ablate("result 0", head: 1, with: "mean", metric: "loss")
         b = ablate("z 0", head: 1, with: "mean", metric: "loss")
         print(a.site, abs(a.patched - b.patched) < 1e-4 * abs(b.patched), a.patched != a.clean)
+        sr = sweep("result 0", with: corrupt(a + 1), by: "pos,head")
+        sz = sweep("z 0", with: corrupt(a + 1), by: "pos,head")
+        print(sr.values.shape, max(abs(sr.values - sz.values)) < 1e-3)
         off = run(model, data, hooks: {"result 0": fn(x) { x * 0 }}, cache: ["attn_out 0"])
         print(max(abs(off["attn_out 0"] - model.b_O[0])) < 1e-6)
         """)
-        XCTAssertEqual(output.suffix(2), ["blocks.0.attn.hook_result true true", "true"])
+        XCTAssertEqual(output.suffix(3), ["blocks.0.attn.hook_result true true", "[3, 2] true", "true"])
     }
 
     func testMisuseIsAClearError() {
