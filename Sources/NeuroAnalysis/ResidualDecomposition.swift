@@ -226,13 +226,15 @@ public struct ResidualDecomposition {
         guard stack.rank >= 2, stack.shape.last == config.dModel else {
             throw EngineError(.shape, subject: op, "the stack must be [components, …, d_model] with d_model \(config.dModel); got \(formatShape(stack.shape))")
         }
-        let scaled = try applyLayerNorm(stack.cast(to: .float32), layer: config.nLayers, position: position)
-        do {
-            return try (scaled * directions).sum(axes: [-1])
-        } catch let error as EngineError where error.kind == .shape {
+        // One token, or one per row of the stack's batch (and position) axes: broadcasting
+        // [batch] against [components, batch, pos, d_model] would pair rows with positions.
+        let rows = Array(stack.shape.dropFirst().dropLast())
+        guard tokens.rank == 0 || tokens.shape == rows else {
             throw EngineError(.shape, subject: op, "tokens \(formatShape(tokens.shape)) do not match the stack \(formatShape(stack.shape)): "
-                              + "give one token, one per batch row, or one per batch row and position")
+                              + "give one token, or one per \(formatShape(rows)) (the stack's axes between components and d_model)")
         }
+        let scaled = try applyLayerNorm(stack.cast(to: .float32), layer: config.nLayers, position: position)
+        return try (scaled * directions).sum(axes: [-1])
     }
 
     /// The unembedding column of each token, [..., d_model] (TransformerLens's `tokens_to_residual_directions`).

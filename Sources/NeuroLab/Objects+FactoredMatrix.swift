@@ -11,8 +11,18 @@ import NeuroAnalysis
 public final class FactoredMatrixObject: NativeObject, IndexableObject {
     public let matrix: FactoredMatrix
 
+    /// The SVD, once computed (`U`, `S`, `V` and `svd()` share it, as TransformerLens caches it).
+    private var decomposition: (u: Tensor, s: Tensor, v: Tensor)?
+
     public init(_ matrix: FactoredMatrix) {
         self.matrix = matrix
+    }
+
+    func svd() throws -> (u: Tensor, s: Tensor, v: Tensor) {
+        if let decomposition { return decomposition }
+        let r = try matrix.svd()
+        decomposition = r
+        return r
     }
 
     public var typeName: String { "factored_matrix" }
@@ -33,9 +43,9 @@ public final class FactoredMatrixObject: NativeObject, IndexableObject {
         case "ldim": return .number(Double(m.ldim))
         case "mdim": return .number(Double(m.mdim))
         case "rdim": return .number(Double(m.rdim))
-        case "U": return .tensor(try m.svd().u)
-        case "S": return .tensor(try m.svd().s)
-        case "V": return .tensor(try m.svd().v)
+        case "U": return .tensor(try svd().u)
+        case "S": return .tensor(try svd().s)
+        case "V": return .tensor(try svd().v)
         case "eigenvalues":
             let e = try m.eigenvalues()
             return .record(Record([("real", .tensor(e.real)), ("imag", .tensor(e.imaginary))]))
@@ -61,16 +71,20 @@ public final class FactoredMatrixObject: NativeObject, IndexableObject {
     // MARK: - Methods
 
     static func receiver(_ args: CallArguments) throws -> FactoredMatrix {
+        try receiverObject(args).matrix
+    }
+
+    static func receiverObject(_ args: CallArguments) throws -> FactoredMatrixObject {
         guard let object = try args.object(0, "matrix", as: FactoredMatrixObject.self, what: "a factored matrix") else {
             throw args.error("is a method of a factored matrix: write m.\(args.function)(…)")
         }
-        return object.matrix
+        return object
     }
 
     static let svdMethod = Builtin("svd", "m.svd()", "the SVD from the factors: {U, S, V} with the matrix ≈ U * S @ V.T",
                                    parameters: ["matrix"]) { args in
         try args.expectAtMost(1)
-        let r = try args.engine { try receiver(args).svd() }
+        let r = try args.engine { try receiverObject(args).svd() }
         return .record(Record([("U", .tensor(r.u)), ("S", .tensor(r.s)), ("V", .tensor(r.v))]))
     }
 

@@ -194,6 +194,10 @@ final class ResidualDecompositionTests: XCTestCase {
             try d.logitAttributions(d.decompose(position: -1).stack, tokens: Tensor(ints: [1, 0, 0], shape: [3]),
                                     incorrect: Tensor(ints: [1], shape: [1]), position: -1)
         }
+        assertThrows("tokens [3] do not match the stack [6, 3, 4, 8]: give one token, or one per [3, 4]") {
+            try d.logitAttributions(d.decompose().stack, tokens: Tensor(ints: [1, 0, 0], shape: [3]))
+        }
+        XCTAssertEqual(try d.logitAttributions(d.decompose().stack, tokens: Tensor(ints: [2], shape: [])).shape, [6, 3, 4], "one token for every row")
         let partial = try Self.load("small", cache: .only([HookPoint(.embed), HookPoint(.posEmbed)]))
         assertThrows("decompose_resid: needs 'blocks.0.hook_attn_out' in the cache") { try partial.decomposition.decompose() }
         assertThrows("needs 'blocks.0.attn.hook_z' (or 'blocks.0.attn.hook_result') in the cache") { try partial.decomposition.headResults() }
