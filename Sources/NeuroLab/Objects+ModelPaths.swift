@@ -45,7 +45,10 @@ public final class ModuleObject: NativeObject, IndexableObject {
         if isAttention, name == "OV" || name == "QK" {
             return .object(FactoredMatrixObject(try ModelPaths.circuit(name, model, layers: [layerOfPath], dropLayerAxis: true)))
         }
-        guard path != "blocks", Int(name) == nil else { return nil }
+        guard path != "blocks" else {
+            throw EngineError(.argument, "blocks has no field '\(name)'; index it by layer: blocks[0] (then .attn, .mlp, .ln1, .ln2)")
+        }
+        guard Int(name) == nil else { return nil }
         let full = path + "." + name
         if let t = model.parameter(full) { return .tensor(t.detached()) }
         if children.contains(name) { return .object(ModuleObject(model: model, path: full)) }
@@ -77,7 +80,8 @@ public final class ModuleObject: NativeObject, IndexableObject {
     }
 
     public var summary: String {
-        if path == "blocks" { return "blocks: \(model.config.nLayers) transformer blocks; index them: blocks[0]" }
+        let n = model.config.nLayers
+        if path == "blocks" { return "blocks: \(n) transformer block\(n == 1 ? "" : "s"); index them: blocks[0]" }
         let parts = children.map { child -> String in
             if let t = model.parameter(path + "." + child) { return "\(child) \(formatShape(t.shape))" }
             return child

@@ -103,6 +103,7 @@ final class ResidualBuiltinTests: XCTestCase, ScriptTesting {
             ("model.OV[0, 0, 0]", "takes at most 2 indices"),
             ("model.OV[\"a\"]", "indexed by whole numbers over its leading dimensions [1, 2]"),
             ("model.blocks[2]", "layer 2 is out of range for a model with 1 layer"),
+            ("model.blocks.attn", "blocks has no field 'attn'; index it by layer: blocks[0]"),
             ("model.blocks[0].mlp", "blocks.0 has no mlp: it is attention-only (d_mlp 0)"),
             ("model.blocks[0].attn.W_QQ", "module has no field 'W_QQ'; did you mean 'W_Q'"),
             ("cache.decompose_resid(layer: 5)", "decompose_resid: layer 5 is out of range: 0 to 1"),
