@@ -21,6 +21,11 @@ void ssyevd_(const char *jobz, const char *uplo, const int *n, float *a, const i
 void dsyevd_(const char *jobz, const char *uplo, const int *n, double *a, const int *lda,
              double *w, double *work, const int *lwork, int *iwork, const int *liwork, int *info);
 
+// Eigenvalues (and optionally eigenvectors) of a general square matrix.
+void dgeev_(const char *jobvl, const char *jobvr, const int *n, double *a, const int *lda,
+            double *wr, double *wi, double *vl, const int *ldvl, double *vr, const int *ldvr,
+            double *work, const int *lwork, int *info);
+
 // Minimum-norm least squares via SVD.
 void sgelsd_(const int *m, const int *n, const int *nrhs, float *a, const int *lda,
              float *b, const int *ldb, float *s, const float *rcond, int *rank,

@@ -97,7 +97,7 @@ public final class ActivationPatching {
 
     /// Checks that `point` is a hook point of this model (attention-only models have no MLP sites).
     func checkExists(_ point: HookPoint) throws {
-        guard model.hookPoints.contains(point) else {
+        guard model.hasHook(point) else {
             throw EngineError(.argument, subject: "patching", "this model has no \(point.name)"
                 + (model.config.attentionOnly ? " (it is attention-only)" : model.config.normalizationType == .none ? " (it has no LayerNorm)" : ""))
         }
@@ -109,6 +109,7 @@ public final class ActivationPatching {
         let p = tokenCount
         switch site {
         case .q, .k, .v, .z: return [batch, p, c.nHeads, c.dHead]
+        case .result: return [batch, p, c.nHeads, c.dModel]
         case .attnScores, .pattern: return [batch, c.nHeads, p, p]
         case .mlpPre, .mlpPost: return [batch, p, c.dMLP]
         case .ln1Scale, .ln2Scale, .lnFinalScale: return [batch, p, 1]

@@ -68,7 +68,7 @@ public enum NeuronGrid {
             throw EngineError(.index, subject: "neuron grid", "layer \(layer) is out of range for a model with \(config.nLayers) layers")
         }
         let point = HookPoint(site, layer: layer < 0 ? layer + config.nLayers : layer)
-        guard model.hookPoints.contains(point) else {
+        guard model.hasHook(point) else {
             throw EngineError(.argument, subject: "neuron grid", "this model has no \(point.name)")
         }
         let (_, cache) = try GradMode.withNoGrad { try model.run(FourierAnalysis.gridTokens(p), cache: .only([point])) }

@@ -53,7 +53,7 @@ public struct ComponentAblation {
         guard Set(components).count == components.count, let highest = components.max(), components.allSatisfy({ $0 >= 0 }) else {
             throw EngineError(.argument, subject: "pc ablation", "components must be distinct ranks 0, 1, …; got \(components)")
         }
-        guard model.hookPoints.contains(point) else { throw EngineError(.argument, subject: "pc ablation", "this model has no \(point.name)") }
+        guard model.hasHook(point) else { throw EngineError(.argument, subject: "pc ablation", "this model has no \(point.name)") }
         let (cleanLogits, cache) = try GradMode.withNoGrad { try model.run(tokens, cache: .only([point]), positions: .last) }
         guard let activation = cache[point] else { throw EngineError(.argument, subject: "pc ablation", "\(point.name) was not reached") }
         let view = try FeatureView(activation, site: point.site, head: head, position: position)

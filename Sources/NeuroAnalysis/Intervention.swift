@@ -75,6 +75,7 @@ public struct ActivationSlice: Equatable, Sendable, CustomStringConvertible {
     static func axes(_ site: HookSite) -> (head: Int?, position: Int?, neuron: Int?) {
         switch site {
         case .q, .k, .v, .z: return (2, 1, 3)                       // [batch, pos, head, d_head]
+        case .result: return (2, 1, 3)                              // [batch, pos, head, d_model]
         case .attnScores, .pattern: return (1, 2, nil)              // [batch, head, query_pos, key_pos]
         default: return (nil, 1, 2)                                  // [batch, pos, features]
         }

@@ -18,10 +18,10 @@ public enum SweepAxis: String, CaseIterable, Sendable {
 }
 
 extension HookSite {
-    /// Whether the activation has a head dimension (q, k, v, z, attention scores and pattern).
+    /// Whether the activation has a head dimension (q, k, v, z, the heads' results, attention scores and pattern).
     public var hasHeads: Bool {
         switch self {
-        case .q, .k, .v, .z, .attnScores, .pattern: return true
+        case .q, .k, .v, .z, .result, .attnScores, .pattern: return true
         default: return false
         }
     }
@@ -324,6 +324,7 @@ extension ActivationPatching {
         let table: [SweepAxis: Int]
         switch site {
         case .q, .k, .v, .z: table = [.pos: 1, .head: 2, .neuron: 3]                      // [batch, pos, head, d_head]
+        case .result: table = [.pos: 1, .head: 2, .neuron: 3]                              // [batch, pos, head, d_model]
         case .attnScores, .pattern: table = [.head: 1, .pos: 2, .destPos: 2, .srcPos: 3]  // [batch, head, query_pos, key_pos]
         default: table = [.pos: 1, .neuron: 2]                                              // [batch, pos, features]
         }
@@ -333,7 +334,7 @@ extension ActivationPatching {
     /// Sites of the last block (and after it) whose value at one position
     /// reaches the logits only at that position.
     static let positionLocalSites: Set<HookSite> = [
-        .q, .attnScores, .pattern, .z, .attnOut, .residMid, .ln2Scale, .ln2Normalized, .mlpPre, .mlpPost, .mlpOut,
+        .q, .attnScores, .pattern, .z, .result, .attnOut, .residMid, .ln2Scale, .ln2Normalized, .mlpPre, .mlpPost, .mlpOut,
         .residPost, .lnFinalScale, .lnFinalNormalized, .unembedIn, .unembedOut,
     ]
 

@@ -121,6 +121,30 @@ enum LAPACK {
         return Int(info)
     }
 
+    /// Eigenvalues of a general n×n matrix (`dgeev`, no eigenvectors). `a`
+    /// is column-major and destroyed; `wr` and `wi` receive the real and
+    /// imaginary parts, a complex conjugate pair one after the other (the one
+    /// with positive imaginary part first), in the order LAPACK finds them.
+    static func geev(n: Int, a: UnsafeMutablePointer<Double>, lda: Int, wr: UnsafeMutablePointer<Double>,
+                     wi: UnsafeMutablePointer<Double>, op: String) throws -> Int {
+        var none = CChar(truncatingIfNeeded: UInt8(ascii: "N"))
+        var noneR = none
+        var n32 = try int32(n, op: op, "order"), lda32 = try int32(lda, op: op, "lda")
+        var one: Int32 = 1
+        var oneR: Int32 = 1
+        var unused = 0.0, unusedR = 0.0
+        var info: Int32 = 0
+        var query = 0.0
+        var lwork: Int32 = -1
+        dgeev_(&none, &noneR, &n32, a, &lda32, wr, wi, &unused, &one, &unusedR, &oneR, &query, &lwork, &info)
+        guard info == 0 else { return Int(info) }
+        lwork = try workspaceLength(query, minimum: 3 * n, op: op)   // documented minimum without vectors: 3n
+        let work = UnsafeMutablePointer<Double>.allocate(capacity: Int(lwork))
+        defer { work.deallocate() }
+        dgeev_(&none, &noneR, &n32, a, &lda32, wr, wi, &unused, &one, &unusedR, &oneR, work, &lwork, &info)
+        return Int(info)
+    }
+
     /// Minimum-norm solution of `min ‖A·X − B‖` via the SVD (`dgelsd`). `a`
     /// is m×n column-major (destroyed); `b` is ldb×nrhs with ldb ≥ max(m, n)
     /// and returns the n×nrhs solution in its first n rows; `s` receives the

@@ -170,6 +170,46 @@ extension Tensor {
                           vectors: try Tensor.linalgTensor(vectors, shape: [n, n], dtype: dtype))
     }
 
+    // MARK: - General eigenvalues
+
+    /// The eigenvalues of a square matrix [n, n] that need not be symmetric,
+    /// computed by LAPACK's `geev` in Float64, as their real and imaginary
+    /// parts (each [n], in this tensor's dtype): the values of
+    /// `torch.linalg.eig(a).eigenvalues`, in LAPACK's order (complex
+    /// conjugate pairs next to each other, positive imaginary part first).
+    /// Not recorded for autograd.
+    ///
+    /// Throws a shape error unless this is a non-empty square 2-D tensor, a
+    /// dtype error for integer tensors, a numeric error for NaN or infinite
+    /// entries or when LAPACK does not converge.
+    ///
+    /// ```swift
+    /// let rotation = try Tensor([0, -1, 1, 0], shape: [2, 2])
+    /// let e = try rotation.eigenvalues()   // real [0, 0], imaginary [1, -1]
+    /// ```
+    public func eigenvalues() throws -> (real: Tensor, imaginary: Tensor) {
+        let op = "eigenvalues"
+        let m = try linalgOperand(op)
+        guard m.rows == m.cols else {
+            throw EngineError.shape(op, "needs a square matrix, got shape \(formatShape(shape))")
+        }
+        let n = m.rows
+        // Row-major A is column-major Aᵀ, which has the same eigenvalues.
+        let a = UnsafeMutablePointer<Double>.allocate(capacity: n * n)
+        defer { a.deallocate() }
+        m.values.withUnsafeBufferPointer { source in
+            for i in 0..<(n * n) { a[i] = source[i] }
+        }
+        let wr = UnsafeMutablePointer<Double>.allocate(capacity: n)
+        defer { wr.deallocate() }
+        let wi = UnsafeMutablePointer<Double>.allocate(capacity: n)
+        defer { wi.deallocate() }
+        let info = try LAPACK.geev(n: n, a: a, lda: n, wr: wr, wi: wi, op: op)
+        try Tensor.checkLAPACKInfo(info, routine: "dgeev", op: op)
+        let real = Array(UnsafeBufferPointer(start: wr, count: n)), imaginary = Array(UnsafeBufferPointer(start: wi, count: n))
+        return (try Tensor.linalgTensor(real, shape: [n], dtype: dtype), try Tensor.linalgTensor(imaginary, shape: [n], dtype: dtype))
+    }
+
     // MARK: - Least squares
 
     /// The minimum-norm least-squares solution `x` of `min ‖self · x − b‖`

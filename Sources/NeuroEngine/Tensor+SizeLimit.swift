@@ -83,7 +83,7 @@ extension Tensor {
     /// message, `"the result"` for an operation's output (`matmul: the result
     /// [100000, 100000] (40 GB) is too large to allocate (more than half of
     /// this machine's memory)`), `"shape"` for a shape the caller asked for.
-    static func checkedCount(_ shape: [Int], dtype: DType, op: String, what: String = "the result") throws -> Int {
+    public static func checkedCount(_ shape: [Int], dtype: DType, op: String, what: String = "the result") throws -> Int {
         switch sizeCheck(shape) {
         case .success(let count): return count
         case .failure(.negative(let axis)):

@@ -45,7 +45,9 @@ public final class LanguageModelObject: NativeObject {
         isDecoder && tokenizer.specialTokensPerText == 0 ? (tokenizer.specialTokens.bos ?? tokenizer.specialTokens.eos) : nil
     }
 
-    public var fieldNames: [String] { ["config", "hooks", "parameters", "type", "folder", "name", "has_head", "vocab_size"] }
+    public var fieldNames: [String] {
+        ["config", "hooks", "parameters", "type", "folder", "name", "has_head", "vocab_size"] + ModelPaths.fieldNames + ModelPaths.modules(model)
+    }
 
     public func field(_ name: String) throws -> Value? {
         let c = model.config
@@ -65,7 +67,7 @@ public final class LanguageModelObject: NativeObject {
         case "name": return .string(name)
         case "has_head": return .bool(model.hasHead)
         case "vocab_size": return .number(Double(tokenizer.vocabularySize))
-        default: return nil
+        default: return try ModelPaths.field(name, of: model, modelType: model.modelType)   // cfg, OV, QK, blocks, embed, …
         }
     }
 

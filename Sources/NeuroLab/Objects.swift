@@ -23,6 +23,7 @@ public final class ModelObject: NativeObject, IndexableObject {
 
     public var fieldNames: [String] {
         ["W_E", "W_pos", "W_U", "b_U"] + ModelObject.stacked + ["config", "hooks", "parameters", "history", "W_logit"]
+            + ModelPaths.fieldNames + ModelPaths.modules(model)
     }
 
     public func field(_ name: String) throws -> Value? {
@@ -54,7 +55,7 @@ public final class ModelObject: NativeObject, IndexableObject {
         case "history":
             guard let trainer else { return Value.none }
             return .object(TrainingObject(trainer: trainer, outcome: nil))
-        default: return nil
+        default: return try ModelPaths.field(name, of: model)   // cfg, OV, QK, blocks, embed, …
         }
     }
 
@@ -154,13 +155,13 @@ public final class CacheObject: NativeObject, IndexableObject {
     }
 
     public var typeName: String { "cache" }
-    public var fieldNames: [String] { ["names", "size"] }
+    public var fieldNames: [String] { ["names", "size"] + CacheObject.methodNames }
 
     public func field(_ name: String) throws -> Value? {
         switch name {
         case "names": return .list(cache.points.map { .string($0.name) })
         case "size": return .number(Double(cache.count))
-        default: return nil
+        default: return method(name)   // decompose_resid, keys, … (Builtins+Residual.swift)
         }
     }
 

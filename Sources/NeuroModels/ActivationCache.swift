@@ -13,9 +13,15 @@ public struct ActivationCache {
     private var values: [HookPoint: Tensor] = [:]
     /// Resolves names typed by people against the model's hook points.
     public let resolver: HookResolver
+    /// The model that made it, for what needs its weights (the heads' results
+    /// from `z`, the unembedding of logit attributions), as TransformerLens's
+    /// cache keeps its model; nil for a cache made by hand. Its weights are
+    /// the model's as they are now: train the model on and they change.
+    public let model: (any HookedModel)?
 
-    public init(resolver: HookResolver) {
+    public init(resolver: HookResolver, model: (any HookedModel)? = nil) {
         self.resolver = resolver
+        self.model = model
     }
 
     mutating func record(_ point: HookPoint, _ value: Tensor) {

@@ -3,7 +3,8 @@ import NeuroEngine
 /// Multi-head attention as TransformerLens computes it, with its hooks
 /// `attn.hook_q`, `hook_k`, `hook_v` [batch, pos, head, d_head],
 /// `hook_attn_scores` and `hook_pattern` [batch, head, query_pos, key_pos]
-/// and `hook_z` [batch, pos, head, d_head]. Scores are scaled by 1/√d_head,
+/// and `hook_z` [batch, pos, head, d_head], and on request `hook_result`
+/// [batch, pos, head, d_model] (each head's `z·W_O`). Scores are scaled by 1/√d_head,
 /// causal (GPT-2, TransformerLens) or bidirectional (BERT), and keys that
 /// an attention mask marks as padding get -inf (rows with nothing to attend
 /// to get a zero pattern, as in TransformerLens).
@@ -98,7 +99,20 @@ public struct AttentionBlock {
         if padded != nil { pattern = try Tensor.where(pattern.equal(pattern), pattern, Tensor(scalar: 0)) }   // NaN rows → 0
         pattern = try f.pass(.pattern, l, pattern)                                                       // [batch, head, q_pos, k_pos]
         let z = try f.pass(.z, l, pattern.matmul(v.permuted([0, 2, 1, 3])).permuted([0, 2, 1, 3]))        // [batch, q_pos, head, d_head]
-        return try z.reshaped([b, queries, nHeads * dHead]).linear(wO.reshaped([nHeads * dHead, dModel]), bias: bO)  // [batch, q_pos, d_model]
+        let resultPoint = HookPoint(.result, layer: l)
+        guard f.needs(resultPoint) else {
+            return try z.reshaped([b, queries, nHeads * dHead]).linear(wO.reshaped([nHeads * dHead, dModel]), bias: bO)  // [batch, q_pos, d_model]
+        }
+        // Each head's output, asked for: the output is then their sum, so a hook that replaces them changes it.
+        let result = try f.pass(.result, l, headResults(z))                                              // [batch, q_pos, head, d_model]
+        return try result.sum(axes: [2]) + bO                                                            // [batch, q_pos, d_model]
+    }
+
+    /// Each head's output `z·W_O` (without `b_O`): z [batch, pos, head, d_head]
+    /// to [batch, pos, head, d_model], TransformerLens's `hook_result`.
+    public func headResults(_ z: Tensor) throws -> Tensor {
+        let perHead = try z.permuted([0, 2, 1, 3]).matmul(wO.reshaped([nHeads, dHead, dModel]))        // [batch, head, pos, d_model]
+        return try perHead.permuted([0, 2, 1, 3])                                                        // [batch, pos, head, d_model]
     }
 
     /// Sets scores of keys after their query (when causal) and of padding

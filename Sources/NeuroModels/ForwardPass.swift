@@ -6,12 +6,14 @@ final class ForwardPass {
     private let request: CacheRequest
     var cache: ActivationCache
 
-    init(hooks: [Hook], request: CacheRequest, resolver: HookResolver) {
+    /// `model`: the model that runs, which the cache keeps (as TransformerLens's
+    /// `ActivationCache` keeps its model) for what needs its weights later.
+    init(hooks: [Hook], request: CacheRequest, resolver: HookResolver, model: (any HookedModel)? = nil) {
         var table: [HookPoint: [HookFunction]] = [:]
         for hook in hooks { table[hook.point, default: []].append(hook.function) }
         self.hooks = table
         self.request = request
-        self.cache = ActivationCache(resolver: resolver)
+        self.cache = ActivationCache(resolver: resolver, model: model)
     }
 
     /// Runs the hooks at `point` on `x` and records the result when asked.
@@ -42,6 +44,10 @@ final class ForwardPass {
     /// Whether the cache keeps the activation at `point`.
     func wants(_ point: HookPoint) -> Bool { request.wants(point) }
 
+    /// Whether a hook function or the cache needs the activation at `point`
+    /// (for what is computed only on request).
+    func needs(_ point: HookPoint) -> Bool { hooks[point] != nil || request.wants(point) }
+
     /// Stores an activation computed outside `pass` (no hook runs on it).
     func record(_ point: HookPoint, _ value: () throws -> Tensor) rethrows {
         if request.wants(point) { cache.record(point, try value()) }
@@ -49,7 +55,8 @@ final class ForwardPass {
 
     /// Whether nothing reads or replaces any activation of block `layer` or after it.
     func leavesUntouched(fromLayer layer: Int, in points: [HookPoint]) -> Bool {
-        points.allSatisfy { p in
+        let onRequest = Set(hooks.keys).union(request.named).filter(\.site.isOnRequest)
+        return (points + onRequest).allSatisfy { p in
             let late = p.layer.map { $0 >= layer } ?? (p.site != .embed && p.site != .posEmbed)
             return !late || (hooks[p] == nil && !request.needsAllPositions(p))
         }

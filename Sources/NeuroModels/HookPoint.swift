@@ -22,13 +22,20 @@ public struct HookSite: Hashable, Sendable, CustomStringConvertible {
     public let layerType: String?
     /// The names of the activation's axes, e.g. `["batch", "pos", "head", "d_head"]`.
     public let axes: [String]
+    /// Whether the activation is computed only when a run caches or hooks it
+    /// (`attn.hook_result`, a tensor n_heads times the size of `hook_attn_out`):
+    /// names resolve and runs may ask for it, but caching everything leaves it
+    /// out and a model's `hookPoints` do not list it, as TransformerLens's
+    /// `run_with_cache` does without `use_attn_result`.
+    public let isOnRequest: Bool
 
-    public init(_ localName: String, short: String, perBlock: Bool, layerType: String? = nil, axes: [String]) {
+    public init(_ localName: String, short: String, perBlock: Bool, layerType: String? = nil, axes: [String], onRequest: Bool = false) {
         self.localName = localName
         self.shortName = short
         self.isPerBlock = perBlock
         self.layerType = layerType
         self.axes = axes
+        self.isOnRequest = onRequest
     }
 
     public static func == (a: HookSite, b: HookSite) -> Bool {
@@ -50,7 +57,7 @@ public struct HookSite: Hashable, Sendable, CustomStringConvertible {
     /// is `embed.ln.hook_scale`, whose layer norm is `embed.ln`.
     public func within(_ module: String) -> HookSite {
         HookSite(module + "." + localName, short: shortName, perBlock: isPerBlock,
-                 layerType: layerType.map { module + "." + $0 }, axes: axes)
+                 layerType: layerType.map { module + "." + $0 }, axes: axes, onRequest: isOnRequest)
     }
 
     // MARK: - Axis layouts
@@ -59,6 +66,7 @@ public struct HookSite: Hashable, Sendable, CustomStringConvertible {
     public enum Axes {
         public static let residual = ["batch", "pos", "d_model"]
         public static let heads = ["batch", "pos", "head", "d_head"]
+        public static let headResults = ["batch", "pos", "head", "d_model"]
         public static let pattern = ["batch", "head", "query_pos", "key_pos"]
         public static let mlp = ["batch", "pos", "d_mlp"]
         public static let scale = ["batch", "pos", "1"]
@@ -90,6 +98,10 @@ public struct HookSite: Hashable, Sendable, CustomStringConvertible {
     public static let attnScores = HookSite("attn.hook_attn_scores", short: "attn_scores", perBlock: true, axes: Axes.pattern)
     public static let pattern = HookSite("attn.hook_pattern", short: "pattern", perBlock: true, axes: Axes.pattern)
     public static let z = HookSite("attn.hook_z", short: "z", perBlock: true, axes: Axes.heads)
+    /// Each head's output `z·W_O` before the heads are summed (without `b_O`),
+    /// [batch, pos, head, d_model]: `hook_attn_out` is its sum over heads plus
+    /// `b_O`. Computed only when asked for (see `isOnRequest`).
+    public static let result = HookSite("attn.hook_result", short: "result", perBlock: true, axes: Axes.headResults, onRequest: true)
     public static let attnOut = HookSite("hook_attn_out", short: "attn_out", perBlock: true, axes: Axes.residual)
     public static let residMid = HookSite("hook_resid_mid", short: "resid_mid", perBlock: true, axes: Axes.residual)
     public static let ln2Scale = layerNorm("ln2", perBlock: true).scale
@@ -114,6 +126,9 @@ public struct HookSite: Hashable, Sendable, CustomStringConvertible {
         .ln2Scale, .ln2Normalized, .mlpPre, .mlpPost, .mlpOut, .residPost,
         .lnFinalScale, .lnFinalNormalized, .unembedIn, .unembedOut,
     ]
+
+    /// The sites computed only when a run asks for them (see `isOnRequest`).
+    public static let onRequestCases: [HookSite] = [.result]
 
     /// Sites only pretrained encoders have (a HookedEncoder's embedding
     /// module, its layer norms after each part, its masked-LM head): names a

@@ -11,11 +11,24 @@ public struct HookResolver: Sendable {
     /// The hook points of one model, in forward order.
     public let points: [HookPoint]
     public let nLayers: Int
+    /// Points the model computes only when a run asks for them
+    /// (`blocks.L.attn.hook_result`): names resolve to them, but they are
+    /// not among `points` (nor `names`).
+    public let onRequest: [HookPoint]
 
-    public init(points: [HookPoint], nLayers: Int) {
+    public init(points: [HookPoint], nLayers: Int, onRequest: [HookPoint] = []) {
         self.points = points
         self.nLayers = nLayers
+        self.onRequest = onRequest
     }
+
+    /// The on-request sites of `sites` at every layer of a model of `nLayers` blocks.
+    public static func onRequestPoints(nLayers: Int, sites: [HookSite] = HookSite.onRequestCases) -> [HookPoint] {
+        (0..<max(nLayers, 0)).flatMap { layer in sites.map { HookPoint($0, layer: layer) } }
+    }
+
+    /// Every point a name can resolve to.
+    private var known: [HookPoint] { points + onRequest }
 
     /// Every full name, in forward order.
     public var names: [String] { points.map(\.name) }
@@ -61,7 +74,7 @@ public struct HookResolver: Sendable {
     }
 
     func resolution(of name: String) -> Resolution {
-        if let exact = points.first(where: { $0.name == name }) { return .point(exact) }
+        if let exact = known.first(where: { $0.name == name }) { return .point(exact) }
         switch HookSpelling(name) {
         case .full: return .problem(.unknown(suggestions: suggestions(for: name)), quoting: name)
         case .short(let short, let layer, let module): return resolution(short, layer: layer, module: module, typed: name)
@@ -82,7 +95,7 @@ public struct HookResolver: Sendable {
     /// none (an unknown name without suggestions: the caller knows what was typed).
     private func lookup(_ short: String, layer: Int?, module: String?) -> Result<HookPoint, HookNameProblem> {
         let key = hookNameAliases[short] ?? short
-        let named = points.filter { $0.site.shortName == key && (module == nil || $0.site.layerType == module) }
+        let named = known.filter { $0.site.shortName == key && (module == nil || $0.site.layerType == module) }
         guard !named.isEmpty else { return .failure(.unknown(suggestions: [])) }
         let matches: [HookPoint]
         if let layer {
@@ -106,6 +119,7 @@ public struct HookResolver: Sendable {
     /// names it ends (`hook_resid_post`), then sites whose short name is a
     /// typo away, at the layer typed when this model has it.
     func suggestions(for typed: String) -> [HookSuggestion] {
+        let points = known
         var found: [HookSuggestion] = []
         func add(_ point: HookPoint, inFull: Bool) {
             if !found.contains(where: { $0.point == point }) { found.append(HookSuggestion(point: point, inFull: inFull)) }
@@ -259,7 +273,7 @@ extension HookResolver {
         let sites = HookSite.allCases + HookSite.encoderOnly
         let global = sites.filter { !$0.isPerBlock }.map { HookPoint($0) }
         let blocks = (0..<nLayers).flatMap { layer in sites.filter(\.isPerBlock).map { HookPoint($0, layer: layer) } }
-        return HookResolver(points: global + blocks, nLayers: nLayers)
+        return HookResolver(points: global + blocks, nLayers: nLayers, onRequest: onRequestPoints(nLayers: nLayers))
     }
 
     /// What is wrong with a hook name in any model, or nil when some model

@@ -136,7 +136,9 @@ public final class HookedBERT: PretrainedModel {
 
     public var parameters: [NamedParameter] { order.compactMap { name in named[name].map { NamedParameter(name, $0) } } }
 
-    public var hooks: HookResolver { HookResolver(points: hookPoints, nLayers: config.nLayers) }
+    public var hooks: HookResolver {
+        HookResolver(points: hookPoints, nLayers: config.nLayers, onRequest: HookResolver.onRequestPoints(nLayers: config.nLayers))
+    }
 
     /// The weight with TransformerLens's `HookedEncoder` state_dict name
     /// (`blocks.0.attn.W_Q` [head, d_model, d_head], `embed.embed.W_E`, `unembed.W_U`).
@@ -146,7 +148,7 @@ public final class HookedBERT: PretrainedModel {
                         positions: LogitPositions) throws -> (logits: Tensor, cache: ActivationCache) {
         let (ids, mask, types) = try checkInputs(tokens, attentionMask, tokenTypes, typeCount: typeCount)
         let (b, p) = (ids.shape[0], ids.shape[1])
-        let f = ForwardPass(hooks: hooks, request: request, resolver: self.hooks)
+        let f = ForwardPass(hooks: hooks, request: request, resolver: self.hooks, model: self)
         let summed = try embed(ids, f) + posEmbed(batch: b, positions: p, mask: nil, f) + tokenTypeEmbed(types, batch: b, positions: p, f)
         var resid = try f.pass(.fullEmbed, nil, embedLN(summed, layer: nil, f))                          // [batch, pos, d_model]
         for (l, block) in blocks.enumerated() {

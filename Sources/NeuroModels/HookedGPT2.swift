@@ -123,7 +123,9 @@ public final class HookedGPT2: PretrainedModel {
 
     public var parameters: [NamedParameter] { order.compactMap { name in named[name].map { NamedParameter(name, $0) } } }
 
-    public var hooks: HookResolver { HookResolver(points: hookPoints, nLayers: config.nLayers) }
+    public var hooks: HookResolver {
+        HookResolver(points: hookPoints, nLayers: config.nLayers, onRequest: HookResolver.onRequestPoints(nLayers: config.nLayers))
+    }
 
     /// The weight with TransformerLens's state_dict name (`blocks.0.attn.W_Q` [head, d_model, d_head], `unembed.W_U`).
     public func parameter(_ name: String) -> Tensor? { named[name] }
@@ -133,7 +135,7 @@ public final class HookedGPT2: PretrainedModel {
         guard tokenTypes == nil else { throw EngineError(.argument, "GPT-2 takes no token type ids") }
         let (ids, mask, _) = try checkInputs(tokens, attentionMask, nil, typeCount: 0)
         let (b, p) = (ids.shape[0], ids.shape[1])
-        let f = ForwardPass(hooks: hooks, request: request, resolver: self.hooks)
+        let f = ForwardPass(hooks: hooks, request: request, resolver: self.hooks, model: self)
         var resid = try embed(ids, f) + posEmbed(batch: b, positions: p, mask: mask, f)                  // [batch, pos, d_model]
         for (l, block) in blocks.enumerated() {
             resid = try block(resid, layer: l, mask: mask, f)

@@ -33,6 +33,12 @@ public protocol HookedModel: AnyObject {
 }
 
 extension HookedModel {
+    /// Whether `point` is a hook of this model: one of `hookPoints`, or one
+    /// computed only when asked for (`blocks.L.attn.hook_result`).
+    public func hasHook(_ point: HookPoint) -> Bool {
+        hookPoints.contains(point) || hooks.onRequest.contains(point)
+    }
+
     /// `forward` with nothing hooked, nothing cached and every position by default.
     public func run(_ tokens: Tensor, hooks: [Hook] = [], cache request: CacheRequest = .none,
                     positions: LogitPositions = .all) throws -> (logits: Tensor, cache: ActivationCache) {

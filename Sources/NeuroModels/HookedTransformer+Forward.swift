@@ -26,11 +26,21 @@ public enum CacheRequest {
     /// so caching them does not stop that block from being trimmed.
     case atLastPosition(Set<HookPoint>)
 
+    /// Whether the activation at `point` is kept. Everything is, for `.all`,
+    /// except what is computed only on request (`hook_result`), which must be named.
     func wants(_ point: HookPoint) -> Bool {
         switch self {
         case .none: return false
-        case .all: return true
+        case .all: return !point.site.isOnRequest
         case .only(let set), .atLastPosition(let set): return set.contains(point)
+        }
+    }
+
+    /// The points named, for `.only` and `.atLastPosition`.
+    var named: Set<HookPoint> {
+        switch self {
+        case .none, .all: return []
+        case .only(let set), .atLastPosition(let set): return set
         }
     }
 
@@ -70,7 +80,7 @@ extension HookedTransformer: HookedModel {
                         positions: LogitPositions) throws -> (logits: Tensor, cache: ActivationCache) {
         let batch = try checkTokens(tokens)
         let (b, p) = (batch.shape[0], batch.shape[1])
-        let f = ForwardPass(hooks: hooks, request: request, resolver: self.hooks)
+        let f = ForwardPass(hooks: hooks, request: request, resolver: self.hooks, model: self)
         let last = config.nLayers - 1
         let trimLast = positions == .last && f.leavesUntouched(fromLayer: last, in: hookPoints)
         var resid: Tensor

@@ -132,7 +132,9 @@ public final class HookedTransformer {
     // MARK: - Finding hook points by name
 
     /// Resolves hook names against this model's hook points.
-    public var hooks: HookResolver { HookResolver(points: hookPoints, nLayers: config.nLayers) }
+    public var hooks: HookResolver {
+        HookResolver(points: hookPoints, nLayers: config.nLayers, onRequest: HookResolver.onRequestPoints(nLayers: config.nLayers))
+    }
 
     /// The hook point with this full TransformerLens name (`blocks.0.mlp.hook_post`)
     /// or short form (`pattern0`, `resid_pre1`, `scale0ln1`, `embed`); see `HookResolver`.

@@ -48,7 +48,7 @@ public struct LayerNormBlock {
     }
 
     /// The same without hooks, returning its intermediate values; nil when disabled.
-    func parts(_ x: Tensor) throws -> (scale: Tensor, normalized: Tensor, output: Tensor)? {
+    public func parts(_ x: Tensor) throws -> (scale: Tensor, normalized: Tensor, output: Tensor)? {
         guard isEnabled else { return nil }
         let centered = try x - x.mean(axes: [-1], keepDims: true)
         let scale = try (centered.square().mean(axes: [-1], keepDims: true) + eps).sqrt()
