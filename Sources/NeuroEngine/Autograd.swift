@@ -176,14 +176,40 @@ extension Tensor {
             start = try Tensor.full(shape, value: 1, dtype: dtype, op: "backward")
         }
 
+        try propagate(start, retainGraph: retainGraph) { node, g in
+            if node.gradFn == nil || node.retainsGrad { try node.accumulateGrad(g) }
+        }
+    }
+
+    /// The gradients of this one-element tensor with respect to `inputs`
+    /// (PyTorch's `torch.autograd.grad`): zeros for an input it does not
+    /// depend on. Nothing's `grad` is touched — a model's parameters keep
+    /// theirs — and the graph is freed unless `retainGraph`.
+    public func gradients(of inputs: [Tensor], retainGraph: Bool = false) throws -> [Tensor] {
+        guard requiresGrad else {
+            throw EngineError.argument("gradients", "this tensor does not require grad (no tensor it depends on requires grad)")
+        }
+        guard count == 1 else {
+            throw EngineError.shape("gradients", "needs a one-element output, got shape \(formatShape(shape))")
+        }
+        let wanted = Set(inputs.map(ObjectIdentifier.init))
+        var found: [ObjectIdentifier: Tensor] = [:]
+        try propagate(try Tensor.full(shape, value: 1, dtype: dtype, op: "gradients"), retainGraph: retainGraph) { node, g in
+            let key = ObjectIdentifier(node)
+            if wanted.contains(key) { found[key] = try found[key].map { try $0 + g } ?? g }
+        }
+        return try inputs.map { input in try found[ObjectIdentifier(input)]?.copied() ?? Tensor.zeros(input.shape, dtype: input.dtype) }
+    }
+
+    /// Runs the graph backwards from this tensor with gradient `start`,
+    /// handing each node its total gradient once all of it has arrived.
+    private func propagate(_ start: Tensor, retainGraph: Bool, deliver: (Tensor, Tensor) throws -> Void) throws {
         let order = topologicalOrder()
         var pending: [ObjectIdentifier: Tensor] = [ObjectIdentifier(self): start]
         try GradMode.withNoGrad {
             for node in order.reversed() {
                 guard let g = pending.removeValue(forKey: ObjectIdentifier(node)) else { continue }
-                if node.gradFn == nil || node.retainsGrad {
-                    try node.accumulateGrad(g)
-                }
+                try deliver(node, g)
                 guard let fn = node.gradFn else { continue }
                 let inputGrads = try fn.backward(g)
                 for (input, inputGrad) in zip(fn.inputs, inputGrads) {

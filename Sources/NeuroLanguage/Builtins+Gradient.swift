@@ -33,8 +33,8 @@ extension Builtins {
             guard y.requiresGrad else {
                 throw args.error("f's result does not depend on x through tensor operations (a plain number, item(), or a built-in that does not carry gradients cuts the path), so there is no gradient to take")
             }
-            try args.engine { try y.backward() }
-            let grads = try args.engine { try leaves.map { leaf in try leaf.grad ?? Tensor.zeros(leaf.shape, dtype: leaf.dtype) } }
+            // Only the leaves' gradients: a model's parameters on the way keep their own `grad` untouched.
+            let grads = try args.engine { try y.gradients(of: leaves) }
             return isList ? .list(grads.map { .tensor($0) }) : .tensor(grads[0])
         }
     }

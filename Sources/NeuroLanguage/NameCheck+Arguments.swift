@@ -81,7 +81,7 @@ extension NameCheck {
     static func unknownArgument(_ label: String, of builtin: Builtin) -> String {
         var hint = Suggest.closest(label, among: builtin.parameters).map { "; did you mean '\($0)'?" } ?? ""
         // PyTorch's and NumPy's names for the same thing.
-        let habits = ["dim": "axis", "reverse": "descending", "key": "by"]
+        let habits = ["dim": "axis", "reverse": "descending", "key": "by", "max_new_tokens": "tokens", "names_filter": "cache", "fwd_hooks": "hooks"]
         if hint.isEmpty, let ours = habits[label], builtin.parameters.contains(ours) {
             hint = "; NeuroMap calls it '\(ours)' (\(ours): …)"
         }

@@ -238,19 +238,23 @@ public struct Parser {
     mutating func commaList<T>(until close: Symbol, what: String, _ item: (inout Parser) throws -> T) throws -> [T] {
         let opener = previous
         var items: [T] = []
+        // `[x * 2 for x in xs]`: a `for` on the line of an item, in a list, is Python's comprehension.
+        var itemLine: Int? = nil
+        func comprehension(_ p: Parser) -> Bool {
+            close == .rightBracket && p.peek.kind == .keyword(.for) && p.peek.range.start.line == itemLine
+        }
+        let comprehensionHint = "list comprehensions are not part of NeuroMap; write map(xs, fn(x) { … }) (and filter(xs, fn(x) { … }) for an 'if')"
         skipNewlines()
         while peek.kind != .symbol(close) {
-            if close == .rightBracket, peek.kind == .keyword(.for), !items.isEmpty {
-                throw error(at: peek, "list comprehensions are not part of NeuroMap; write map(xs, fn(x) { … }) (and filter(xs, fn(x) { … }) for an 'if')")
-            }
+            if comprehension(self) { throw error(at: peek, comprehensionHint) }
             if leavesBrackets(peek) { throw unclosed(opener, close) }
             items.append(try item(&self))
+            itemLine = previous.range.end.line
+            if comprehension(self) { throw error(at: peek, comprehensionHint) }
             skipNewlines()
             if peek.kind == .symbol(.comma) {
                 advance()
                 skipNewlines()
-            } else if close == .rightBracket, peek.kind == .keyword(.for) {
-                throw error(at: peek, "list comprehensions are not part of NeuroMap; write map(xs, fn(x) { … }) (and filter(xs, fn(x) { … }) for an 'if')")
             } else if leavesBrackets(peek) {
                 throw unclosed(opener, close)
             } else if peek.kind != .symbol(close) {

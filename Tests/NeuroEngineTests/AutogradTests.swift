@@ -21,6 +21,20 @@ final class AutogradTests: XCTestCase {
         assertClose(x.grad!.toDoubles(), [14, 2, 22])
     }
 
+    /// `gradients(of:)` gives the gradient with respect to the inputs asked
+    /// for (zeros for one not on the path) and leaves every `grad` alone,
+    /// the inputs' and the other parameters' alike.
+    func testGradientsOfInputsLeaveEveryGradAlone() throws {
+        let x = try leaf([1, -2, 3], [3]), w = try leaf([2, 2, 2], [3]), unused = try leaf([5], [1])
+        let y = try (x * x * w).sum()
+        let (gx, gUnused) = try { let g = try y.gradients(of: [x, unused]); return (g[0], g[1]) }()
+        assertClose(gx.toDoubles(), [4, -8, 12])
+        assertClose(gUnused.toDoubles(), [0])
+        XCTAssertNil(x.grad)
+        XCTAssertNil(w.grad)
+        XCTAssertThrowsError(try Tensor(float64: [1], shape: [1]).gradients(of: [x]))
+    }
+
     func testZeroGradKeepsTheBufferAndZeroesIt() throws {
         let x = try leaf([1, 2, 3], [3])
         try x.square().sum().backward()

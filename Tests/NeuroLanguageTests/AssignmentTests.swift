@@ -84,10 +84,10 @@ final class AssignmentTests: XCTestCase {
             ("t = zeros([2])\nxs = [t]\nxs[0][1:] = [1, 2]", "cannot assign a value of shape [2] to a region of shape [1]", "xs[0]", "tensor F32 [2] [0, 0]"),
             ("t = zeros([2, 2])\nt[0, 5] = 1", "index 5 is out of range for dimension 1 (size 2) of shape [2, 2]", "t", "tensor F32 [2, 2] [[0, 0], [0, 0]]"),
             ("xs = [1]\nxs[0, 1] = 2", "a list takes one index in an assignment, like x[i] = v; several indices and slices assign into a tensor", "xs", "[1]"),
-            ("xs = [1]\nxs += 5", "cannot apply '+' to a list and a number", "xs", "[1]"),
+            ("xs = [1]\nxs += 5", "cannot apply '+' to a list and a number; to add an item to a list, write xs + [x] (or xs += [x])", "xs", "[1]"),
             ("n = 0\nfn f() { n += 1 }\nf()", "'n' is a global, which a function cannot change ('+=' here would change nothing outside); return the new value and assign it at the top level (n = f(n)), or work on a local copy (mine = n)", "n", "0"),
             ("xs = [1]\nfn f() { xs[0] = 7 }\nf()", "'xs' is a global, which a function cannot change (assigning into it here would change nothing outside); return the new value and assign it at the top level (xs = f(xs)), or work on a local copy (mine = xs)", "xs", "[1]"),
-            ("r = {a: [1]}\nr.a[0] += \"s\"", "cannot apply '+' to a number and a string", "r", "{a: [1]}"),
+            ("r = {a: [1]}\nr.a[0] += \"s\"", "cannot apply '+' to a number and a string; make it text first: str(x) + …, or format(\"{} …\", x)", "r", "{a: [1]}"),
         ]
         for c in cases {
             let (interpreter, error) = runSnippet(c.source)

@@ -98,7 +98,7 @@ final class DiagnosticTests: XCTestCase {
             let diagnostic = (error as? RuntimeError)?.diagnostic
             XCTAssertEqual(diagnostic?.range.input, 1)
             XCTAssertEqual(diagnostic?.render(in: second, earlier: [1: first]),
-                           "<stdin>:2:3: error: cannot apply '+' to a number and a string\n    x + \"a\"\n    ^^^^^^^\n  note: in f() called at 1:1\n")
+                           "<stdin>:2:3: error: cannot apply '+' to a number and a string; make it text first: str(x) + …, or format(\"{} …\", x)\n    x + \"a\"\n    ^^^^^^^\n  note: in f() called at 1:1\n")
         }
     }
 
@@ -136,7 +136,7 @@ final class DiagnosticTests: XCTestCase {
             ("zeros([2], shap: 1)", "1:1-20", "zeros: unknown argument 'shap'; did you mean 'shape'?", []),
             ("x = [1, 2] + tensor([1, 2, 3])", "1:5-31", "add: incompatible shapes [2] and [3]", []),
             ("zeros([2]) + print", "1:1-19", "cannot apply '+' to a tensor and a function", []),
-            ("fn f(x) { x + \"a\" }\nfn g() { f(1) }\ng()", "1:11-18", "cannot apply '+' to a number and a string",
+            ("fn f(x) { x + \"a\" }\nfn g() { f(1) }\ng()", "1:11-18", "cannot apply '+' to a number and a string; make it text first: str(x) + …, or format(\"{} …\", x)",
              ["in f() called at 2:10", "in g() called at 3:1"]),
         ]
         for c in cases {
@@ -161,11 +161,11 @@ final class DiagnosticTests: XCTestCase {
 
         // A script's own function called by the library keeps its place.
         let inScript = try XCTUnwrap(runtimeError("lib_apply(fn(v) { v + \"a\" }, 1)", interpreter))
-        XCTAssertEqual(inScript.diagnostic.description, "1:19: cannot apply '+' to a number and a string")
+        XCTAssertEqual(inScript.diagnostic.description, "1:19: cannot apply '+' to a number and a string; make it text first: str(x) + …, or format(\"{} …\", x)")
 
         // A script may define a function over a library name; that one is the script's.
         let redefined = try XCTUnwrap(runtimeError("fn lib_repeat(s, n) { s + n }\nlib_repeat(1, \"b\")", interpreter))
-        XCTAssertEqual(redefined.diagnostic.description, "1:23: cannot apply '+' to a number and a string")
+        XCTAssertEqual(redefined.diagnostic.description, "1:23: cannot apply '+' to a number and a string; make it text first: str(x) + …, or format(\"{} …\", x)")
     }
 
     private func runtimeError(_ source: String, _ interpreter: Interpreter = NeuroLab.makeInterpreter()) -> RuntimeError? {

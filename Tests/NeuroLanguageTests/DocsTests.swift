@@ -128,6 +128,60 @@ final class DocsTests: XCTestCase {
         if record { try doc.write(updates, to: DocsTests.documentPath) }
     }
 
+    // MARK: - The TransformerLens cheat-sheet
+
+    static let cheatSheetPath = URL(fileURLWithPath: documentPath).deletingLastPathComponent()
+        .appendingPathComponent("TRANSFORMERLENS.md").path
+
+    /// docs/TRANSFORMERLENS.md: its setup blocks and the NeuroMap cell of every
+    /// table row run, in order, in one session, without an error. A cell's
+    /// code spans run one after another (`x = zeros([2])` then `x[0] = 1`).
+    func testTransformerLensCheatSheetRuns() throws {
+        let text = try String(contentsOfFile: DocsTests.cheatSheetPath, encoding: .utf8)
+        let interpreter = NeuroLab.makeInterpreter()
+        XCTAssertEqual(interpreter.loadStandardLibrary(), [])
+        interpreter.baseDirectory = "."
+        interpreter.output = { _ in }
+        func run(_ source: String, _ place: String) {
+            let parsed = NeuroLab.parse(source)
+            if let first = parsed.diagnostics.first {
+                return XCTFail("docs/TRANSFORMERLENS.md:\(place): `\(source)` does not parse: \(first.message)")
+            }
+            do {
+                try interpreter.run(parsed.program)
+            } catch let error as RuntimeError {
+                XCTFail("docs/TRANSFORMERLENS.md:\(place): `\(source)` failed: \(error.message)")
+            } catch {
+                XCTFail("docs/TRANSFORMERLENS.md:\(place): `\(source)` failed: \(error)")
+            }
+        }
+        let lines = text.components(separatedBy: "\n")
+        var rows = 0, i = 0
+        let span = try NSRegularExpression(pattern: "`([^`]+)`")
+        while i < lines.count {
+            let line = lines[i]
+            if line.hasPrefix("```nmap") {
+                var end = i + 1
+                while end < lines.count && lines[end] != "```" { end += 1 }
+                run(lines[(i + 1)..<end].joined(separator: "\n"), "\(i + 2)")
+                i = end + 1
+                continue
+            }
+            // A table row other than a header (its next line is |---|) or the separator itself.
+            if line.hasPrefix("|"), !line.hasPrefix("|--"), !(i + 1 < lines.count && lines[i + 1].hasPrefix("|--")) {
+                let cells = line.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+                let ours = cells.count >= 3 ? cells[cells.count - 2] : ""
+                let range = NSRange(ours.startIndex..., in: ours)
+                let code = span.matches(in: ours, range: range).compactMap { Range($0.range(at: 1), in: ours).map { String(ours[$0]) } }
+                XCTAssertFalse(code.isEmpty, "docs/TRANSFORMERLENS.md:\(i + 1): a row without NeuroMap code")
+                for snippet in code { run(snippet, "\(i + 1)") }
+                rows += 1
+            }
+            i += 1
+        }
+        XCTAssertGreaterThanOrEqual(rows, 50, "expected the cheat-sheet's rows")
+    }
+
     // MARK: - Reading the document
 
     struct Block {

@@ -40,7 +40,7 @@ final class ExitCodeTests: XCTestCase {
             (["check", ok], 0, "\(ok): ok\n", ""),
             (["run", runtime], 1, "", "\(runtime):2:5: error: division by zero\n  y = x / 0\n      ^^^^^\n"),
             (["run", nested], 1, "",
-             "\(nested):1:11: error: cannot apply '+' to a number and a string\n  fn f(x) { x + \"a\" }\n            ^^^^^^^\n  note: in f() called at 2:1\n"),
+             "\(nested):1:11: error: cannot apply '+' to a number and a string; make it text first: str(x) + …, or format(\"{} …\", x)\n  fn f(x) { x + \"a\" }\n            ^^^^^^^\n  note: in f() called at 2:1\n"),
             (["-e", "zeros([1000000, 1000000])"], 1, "",
              "<-e>:1:1: error: zeros: shape [1000000, 1000000] (4 TB) is too large to allocate (more than half of this machine's memory)\n  zeros([1000000, 1000000])\n  ^^^^^^^^^^^^^^^^^^^^^^^^^\n"),
             (["run", syntax], 65, "",

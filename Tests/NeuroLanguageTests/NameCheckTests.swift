@@ -44,7 +44,7 @@ final class NameCheckTests: XCTestCase {
 
     func testUnknownArgumentsOfBuiltins() {
         XCTAssertEqual(check("zeros([2], shap: [3])"), ["1:12 zeros: unknown argument 'shap'; did you mean 'shape'?"])
-        XCTAssertEqual(check("x = zeros([2])\nprint(mean(x, dim: 0))"), ["2:15 mean: unknown argument 'dim'"])
+        XCTAssertEqual(check("x = zeros([2])\nprint(mean(x, dim: 0))"), ["2:15 mean: unknown argument 'dim'; NeuroMap calls it 'axis' (axis: …)"])
         XCTAssertEqual(check("print(1, sep: \" \")"), ["1:10 print: unknown argument 'sep' (it takes no named arguments)"])
         XCTAssertEqual(check("m = modular(p: 7,\n    trian: 0.3)"), ["2:5 modular: unknown argument 'trian'; did you mean 'train'?"])
     }

@@ -260,7 +260,7 @@ final class REPLTests: XCTestCase {
         try "# helpers\nfn half(x) {\n  x / 0\n}\n".write(to: lib, atomically: true, encoding: .utf8)
         let piped = try runPiped("fn f(x) { x + \"a\" }\nfn g(v) {\n  w = v\n  w[5]\n}\ny = 2\nf(y)\nz = 1\ng([1])\n:load \(lib.path)\nhalf(3)\n")
         XCTAssertEqual(piped.errors, """
-            <stdin>:1:11: error: cannot apply '+' to a number and a string
+            <stdin>:1:11: error: cannot apply '+' to a number and a string; make it text first: str(x) + …, or format("{} …", x)
               fn f(x) { x + "a" }
                         ^^^^^^^
               note: in f() called at 1:1
