@@ -50,6 +50,14 @@ extension Builtins {
         let name = try args.string(nil, "split", default: defaultSplit)
         let dataset = data.dataset
         let split: DatasetSplit
+        if let given = try tokenInput(args.value(nil, "on"), args) {
+            // Interventions on chosen inputs: rows of the dataset, so they have labels and fields.
+            guard args.value(nil, "split") == nil else { throw args.error("give either on: tokens or split:, not both") }
+            try checkFit(model, data, args)
+            let split = try args.engine { try dataset.split(ofTokens: given) }
+            let description = "\(split.count) given input\(split.count == 1 ? "" : "s") of \(dataset.task)"
+            return EvaluationTarget(model: model, data: data, split: split, description: description)
+        }
         switch name {
         case "train": split = dataset.train
         case "test": split = dataset.test

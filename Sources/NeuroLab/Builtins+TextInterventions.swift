@@ -28,6 +28,11 @@ extension Builtins {
         let session = args.interpreter.session
         let named = args.value(nil, "model")
         let onValue = args.value(nil, "on")
+        // Token ids for a model trained here: the dataset path takes them (`on: [[1, 2, 7]]`).
+        if let onValue, !(named.map { if case .object(is LanguageModelObject) = $0 { return true } else { return false } } ?? false),
+           session.model != nil || named != nil, try tokenInput(onValue, args) != nil {
+            return nil
+        }
         if case .object(let model as LanguageModelObject)? = named {
             if let onValue { return try makeTextTarget(model, onValue, args) }
             if let current = session.textTarget, current.model === model {

@@ -360,3 +360,29 @@ public struct Dataset {
 func factorial(_ n: Int) -> Int {
     n <= 1 ? 1 : (2...n).reduce(1, *)
 }
+
+extension Dataset {
+    /// The inputs given as token rows `[batch, n_ctx]`, as a split named
+    /// `name` of this dataset's rows (so their labels and fields are the
+    /// dataset's): each row must be one of its inputs, e.g. `[a, b, =]`.
+    /// Throws naming the first row that is not, since it would have no label.
+    public func split(ofTokens given: Tensor, name: String = "given") throws -> DatasetSplit {
+        guard given.rank == 2, given.shape[1] == nCtx, given.shape[0] >= 1 else {
+            throw EngineError(.shape, "tokens for \(task) must be [batch, \(nCtx)], one input a row, got \(formatShape(given.shape))")
+        }
+        var rowOf: [[Int]: Int] = [:]
+        let all = tokens.toInts()
+        for i in 0..<count { rowOf[Array(all[(i * nCtx)..<((i + 1) * nCtx)])] = i }
+        let ids = given.toInts()
+        let indices = try (0..<given.shape[0]).map { r -> Int in
+            let row = Array(ids[(r * nCtx)..<((r + 1) * nCtx)])
+            guard let i = rowOf[row] else {
+                throw EngineError(.argument, "row \(r), \(row), is not an input of \(task), so it has no label to measure against")
+            }
+            return i
+        }
+        let picks = try Tensor(ints: indices, shape: [indices.count])
+        return DatasetSplit(name: name, indices: indices, tokens: try tokens.indexSelect(axis: 0, indices: picks),
+                            labels: try labels.indexSelect(axis: 0, indices: picks))
+    }
+}
