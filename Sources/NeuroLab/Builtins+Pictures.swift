@@ -162,7 +162,14 @@ extension Builtins {
     /// `title:`, `xlabel:`, `ylabel:`, `labels:` (when they name series) and `legend:`, checked.
     static func figureStyle(_ args: CallArguments, labels: Bool = true) throws -> FigureStyle {
         func optionalString(_ name: String) throws -> String? { args.value(nil, name) == nil ? nil : try args.string(nil, name) }
-        return FigureStyle(title: try optionalString("title"), xLabel: try optionalString("xlabel"), yLabel: try optionalString("ylabel"),
+        // `plot` also takes the axis titles as x: and y: (its value is positional); `line` and `scatter` use x: for data.
+        let axisTitles = args.function == "plot"
+        func axisTitle(_ long: String, _ short: String) throws -> String? {
+            let a = try optionalString(long), b = axisTitles ? try optionalString(short) : nil
+            if a != nil, b != nil { throw args.error("give the axis title once, as \(short): or \(long):") }
+            return a ?? b
+        }
+        return FigureStyle(title: try optionalString("title"), xLabel: try axisTitle("xlabel", "x"), yLabel: try axisTitle("ylabel", "y"),
                            labels: labels ? try nameList(args, "labels") : nil,
                            legend: args.value(nil, "legend") == nil ? nil : try args.bool(nil, "legend", default: true))
     }

@@ -20,11 +20,11 @@ extension Builtins {
     static var plotting: [Builtin] { [plot, report, view, viewer] + pictures }
 
     static let plot = Builtin(
-        "plot", "plot(x, to: \"x.svg\", colour: true, title: \"…\", xlabel: \"…\", ylabel: \"…\", labels: […], legend: true)",
-        "draw a tensor, training run, analysis result or figure: a sketch in the terminal, and with 'to' an SVG file; title, axis titles, series names and legend as given",
-        parameters: ["x", "to", "colour", "title", "xlabel", "ylabel", "labels", "legend"], effects: .files
+        "plot", "plot(value, to: \"x.svg\", colour: true, title: \"…\", x: \"…\", y: \"…\", labels: […], legend: true)",
+        "draw a tensor, training run, analysis result or figure: a sketch in the terminal, and with 'to' an SVG file; title, axis titles (x: and y:, or xlabel: and ylabel:), series names and legend as given",
+        parameters: ["value", "to", "colour", "title", "x", "y", "xlabel", "ylabel", "labels", "legend"], effects: .files
     ) { args in
-        let value = try args.required(0, "x")
+        let value = try args.required(0, "value")
         let style = try figureStyle(args)
         let figure = try naming(args) { try Figure.of(value).styled(style) }
         let colour = try args.bool(nil, "colour", default: Sketch.terminalHasColour)
