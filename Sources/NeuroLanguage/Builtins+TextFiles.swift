@@ -103,7 +103,8 @@ extension Builtins {
     /// a tensor), a tensor [rows, columns], or [rows] for one column.
     static func loadCSV(_ args: CallArguments) throws -> Value {
         let path = try args.string(0, "path")
-        let rows = try csvRows(try readText(args), path: path, args)
+        let lined = try csvRows(try readText(args), path: path, args)
+        let rows = lined.map(\.cells)
         guard let header = rows.first else { return .list([]) }
         if header.allSatisfy({ Double($0) != nil }) {
             guard let width = rows.first?.count, rows.allSatisfy({ $0.count == width }) else {
@@ -111,9 +112,9 @@ extension Builtins {
             }
             var numbers: [Double] = []
             numbers.reserveCapacity(rows.count * width)
-            for (line, row) in rows.enumerated() {
+            for (index, row) in rows.enumerated() {
                 for (column, text) in row.enumerated() {
-                    guard let n = Double(text) else { throw args.error("'\(path)' line \(line + 1) column \(column + 1): '\(text)' is not a number") }
+                    guard let n = Double(text) else { throw args.error("'\(path)' line \(lined[index].line) column \(column + 1): '\(text)' is not a number") }
                     numbers.append(n)
                 }
             }
@@ -123,7 +124,7 @@ extension Builtins {
         guard Set(header).count == header.count else { throw args.error("'\(path)': the header names a column twice") }
         return .list(try rows.dropFirst().enumerated().map { index, row in
             guard row.count == header.count else {
-                throw args.error("'\(path)' line \(index + 2) has \(row.count) cells; the header has \(header.count)")
+                throw args.error("'\(path)' line \(lined[index + 1].line) has \(row.count) cell\(row.count == 1 ? "" : "s"); the header has \(header.count)")
             }
             return .record(Record(zip(header, row).map { ($0, csvValue($1)) }))
         })
@@ -140,14 +141,14 @@ extension Builtins {
 
     /// RFC 4180 rows: cells split at commas, quoted cells may hold commas,
     /// doubled quotes and line breaks. A final empty line is not a row.
-    static func csvRows(_ text: String, path: String, _ args: CallArguments) throws -> [[String]] {
-        var rows: [[String]] = [], row: [String] = [], cell = ""
-        var quoted = false, wasQuoted = false, line = 1
+    static func csvRows(_ text: String, path: String, _ args: CallArguments) throws -> [(line: Int, cells: [String])] {
+        var rows: [(line: Int, cells: [String])] = [], row: [String] = [], cell = ""
+        var quoted = false, wasQuoted = false, line = 1, rowLine = 1, quoteLine = 1
         var characters = text.makeIterator()
         var pending: Character? = nil
         func endRow() throws {
             row.append(cell)
-            rows.append(row)
+            rows.append((rowLine, row))
             guard rows.count <= maxListLength else { throw args.error("'\(path)' has more than \(maxListLength) lines") }
             row = []
             cell = ""
@@ -172,6 +173,7 @@ extension Builtins {
             case "\"" where cell.isEmpty && !wasQuoted:
                 quoted = true
                 wasQuoted = true
+                quoteLine = line
             case ",":
                 row.append(cell)
                 cell = ""
@@ -179,11 +181,12 @@ extension Builtins {
             case "\n", "\r\n", "\r":
                 try endRow()
                 line += 1
+                rowLine = line
             default:
                 cell.append(c)
             }
         }
-        if quoted { throw args.error("'\(path)': a quoted cell opened on line \(line) is never closed") }
+        if quoted { throw args.error("'\(path)': a quoted cell opened on line \(quoteLine) is never closed") }
         if !cell.isEmpty || !row.isEmpty || wasQuoted { try endRow() }
         return rows
     }

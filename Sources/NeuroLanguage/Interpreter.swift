@@ -223,7 +223,7 @@ public final class Interpreter {
             throw RuntimeError("for \(names.joined(separator: ", ")) in …: each item must be a list of \(names.count) values, got a \(item.typeName)", at: range)
         }
         guard parts.count == names.count else {
-            throw RuntimeError("for \(names.joined(separator: ", ")) in …: an item has \(parts.count) values, not \(names.count)", at: range)
+            throw RuntimeError("for \(names.joined(separator: ", ")) in …: an item has \(parts.count) value\(parts.count == 1 ? "" : "s"), not \(names.count)", at: range)
         }
         for (name, part) in zip(names, parts) { env.define(name, part) }
     }
