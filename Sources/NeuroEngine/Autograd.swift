@@ -88,6 +88,9 @@ public enum GradMode {
         return try withGrad(body)
     }
 
+    /// Whether a user's gradient is being taken on this thread (`takingGradient`).
+    public static var isTakingGradient: Bool { gradientDepth > 0 }
+
     /// Runs an evaluation (a model run, an analysis) without recording,
     /// unless a user's gradient is being taken (`takingGradient`), when
     /// the evaluation is part of what is differentiated.

@@ -230,14 +230,14 @@ extension Builtins {
     /// `withTensor`'s result: one value as a number — unless it carries a
     /// gradient (inside `grad`), which a plain number would cut.
     private static func plainIfScalar(_ value: Value, _ result: Tensor, _ args: CallArguments) -> Value {
-        if result.rank == 0, !result.requiresGrad, let n = try? result.item() { return .number(n) }
+        if result.rank == 0, !(GradMode.isTakingGradient && result.requiresGrad), let n = try? result.item() { return .number(n) }
         if case .tensor(let original) = value, original.dtype.isFloatingPoint { return .tensor(result) }
         return .tensor(result.dtype == .float64 ? (try? result.cast(to: .float32)) ?? result : result)
     }
 
     /// A single-value result as a plain number, anything else as a tensor.
     static func scalarOrTensor(_ t: Tensor) -> Value {
-        if t.rank == 0, !t.requiresGrad, let n = try? t.item() { return .number(n) }
+        if t.rank == 0, !(GradMode.isTakingGradient && t.requiresGrad), let n = try? t.item() { return .number(n) }
         return .tensor(t)
     }
 
