@@ -141,3 +141,22 @@ extension Builtins {
         return .object(FactoredMatrixObject(try args.engine { try FactoredMatrix(a, b) }))
     }
 }
+
+extension FactoredMatrixObject: OperandObject {
+    /// `m @ x`, `x @ m` and `m @ n` stay factored, as `matmul` and `rmatmul`
+    /// (a vector gives a vector); other operators have no meaning here.
+    public func binary(_ op: BinaryOperator, _ other: Value, selfOnLeft: Bool) throws -> Value? {
+        guard op == .matmul else { return nil }
+        switch other {
+        case .object(let o as FactoredMatrixObject):
+            return .object(FactoredMatrixObject(selfOnLeft ? try matrix.multiplied(by: o.matrix) : try o.matrix.multiplied(by: matrix)))
+        case .tensor, .list:
+            let t = try other.asTensor()
+            let x = t.dtype.isFloatingPoint ? t : try t.cast(to: .float32)
+            if x.rank == 1 { return .tensor(try matrix.applied(to: x, left: !selfOnLeft)) }
+            return .object(FactoredMatrixObject(selfOnLeft ? try matrix.multiplied(by: x) : try matrix.premultiplied(by: x)))
+        default:
+            return nil
+        }
+    }
+}

@@ -44,6 +44,12 @@ public enum Operators {
     }
 
     static func binary(_ op: BinaryOperator, _ left: Value, _ right: Value, at range: SourceRange) throws -> Value {
+        if case .object(let operand as OperandObject) = left, let result = try engine(at: range, { try operand.binary(op, right, selfOnLeft: true) }) {
+            return result
+        }
+        if case .object(let operand as OperandObject) = right, let result = try engine(at: range, { try operand.binary(op, left, selfOnLeft: false) }) {
+            return result
+        }
         switch (left, right) {
         case (.number(let a), .number(let b)): return try numbers(op, a, b, at: range)
         case (.string(let a), .string(let b)):
@@ -459,6 +465,13 @@ public enum Operators {
 /// Objects that answer `x[key]` (a cache by hook name, a result by label).
 public protocol IndexableObject: NativeObject {
     func index(_ keys: [Value]) throws -> Value
+}
+
+/// An object that takes part in arithmetic (a factored matrix in `@`): the
+/// result of `self op other` (or `other op self` when `selfOnLeft` is
+/// false), or nil when it has no meaning, for the usual error.
+public protocol OperandObject: NativeObject {
+    func binary(_ op: BinaryOperator, _ other: Value, selfOnLeft: Bool) throws -> Value?
 }
 
 import Foundation
