@@ -365,9 +365,11 @@ public enum Operators {
         default:
             throw RuntimeError("a tensor's elements take numbers or a tensor, not a \(part.typeName)", at: range)
         }
-        // Where each element of the region sits in `t`: index a tensor of flat positions the same way.
-        let positions = try engine(at: place) {
-            try tensorIndex(Tensor.arange(0, Double(t.count), dtype: .int64).reshaped(t.shape), keys, at: place)
+        // Where each element of the region sits in `t`: for one element, from its
+        // indices; otherwise index a tensor of flat positions the same way.
+        let positions = try engine(at: place) { () throws -> Tensor in
+            if let flat = elementPosition(keys, shape: t.shape) { return try Tensor(ints: [flat], shape: []) }
+            return try tensorIndex(Tensor.arange(0, Double(t.count), dtype: .int64).reshaped(t.shape), keys, at: place)
         }
         let changed = try engine(at: range) { () throws -> Tensor in
             guard (try? Tensor.broadcastShapes(replacement.shape, positions.shape, op: "assign")) == positions.shape else {
@@ -376,6 +378,19 @@ public enum Operators {
             return try t.replacing(flatPositions: positions.toInts(), with: replacement.expanded(to: positions.shape))
         }
         container = .tensor(changed)
+    }
+
+    /// The flat position of `t[i, j, …]` when every key is a whole number in
+    /// range and there is one per dimension (`x[2, 3] = v` in a loop costs no
+    /// index tensor); nil otherwise.
+    private static func elementPosition(_ keys: [IndexKey], shape: [Int]) -> Int? {
+        guard keys.count == shape.count else { return nil }
+        var flat = 0
+        for (key, size) in zip(keys, shape) {
+            guard case .single(.number(let n)) = key, n == n.rounded(), n >= Double(-size), n < Double(size) else { return nil }
+            flat = flat * size + (n < 0 ? Int(n) + size : Int(n))
+        }
+        return flat
     }
 
     /// `assign(into:)` for a step into a field of a record.
