@@ -138,10 +138,11 @@ public struct GrokkingPhases: Sendable, CustomStringConvertible {
         let cleanupRule = "the first checkpoint from the grokking onset on after which \(settlingNames.isEmpty ? "the settling curves" : settlingNames) "
             + "each stay within \(Self.percent(rules.settleTolerance)) of their value there for \(rules.settleWindow) epochs (unsmoothed)"
 
-        func undefinedAll(_ why: String) -> (PhaseBoundary, PhaseBoundary, PhaseBoundary) {
+        // With memorisation undefined the later boundaries say so; too few checkpoints is said of all three.
+        func undefinedAll(_ why: String, chained: Bool = true) -> (PhaseBoundary, PhaseBoundary, PhaseBoundary) {
             (PhaseBoundary(epoch: nil, rule: memorizationRule, measured: why),
-             PhaseBoundary(epoch: nil, rule: onsetRule, measured: why),
-             PhaseBoundary(epoch: nil, rule: cleanupRule, measured: why))
+             PhaseBoundary(epoch: nil, rule: onsetRule, measured: chained ? "the end of memorisation, before it, is undefined" : why),
+             PhaseBoundary(epoch: nil, rule: cleanupRule, measured: chained ? "the grokking onset, its start, is undefined" : why))
         }
         let consistent = curves.trainLoss.count == n && curves.testLoss.count == n
             && (curves.restrictedLoss?.count ?? n) == n && (curves.excludedLoss?.count ?? n) == n
@@ -149,7 +150,7 @@ public struct GrokkingPhases: Sendable, CustomStringConvertible {
         guard consistent, n >= 3 else {
             let why = consistent ? "only \(n) checkpoint\(n == 1 ? "" : "s"); the phases need at least 3"
                 : "the curves have different lengths or the epochs do not increase"
-            (memorizationEnd, grokkingOnset, cleanupEnd) = undefinedAll(why)
+            (memorizationEnd, grokkingOnset, cleanupEnd) = undefinedAll(why, chained: false)
             (excludedRises, restrictedFalls, checks) = (nil, nil, [])
             return
         }
@@ -166,7 +167,9 @@ public struct GrokkingPhases: Sendable, CustomStringConvertible {
         let peak = (fell..<n).max { test[$0] < test[$1] } ?? fell   // the first of equal maxima
         let fellText = "train loss first below \(Self.g(fallen)) at epoch \(epochs[fell]) (\(Self.g(curves.trainLoss[fell])))"
         guard peak < n - 1 else {
-            let why = "the test loss is still rising at the last checkpoint (epoch \(epochs[n - 1]): \(Self.g(test[n - 1]))); \(fellText)"
+            let why = fell == n - 1
+                ? "the train loss falls below \(Self.g(fallen)) only at the last checkpoint (epoch \(epochs[fell])): no later checkpoint shows the test-loss peak"
+                : "the test loss is still rising at the last checkpoint (epoch \(epochs[n - 1]): \(Self.g(test[n - 1]))); \(fellText)"
             (memorizationEnd, grokkingOnset, cleanupEnd) = undefinedAll(why)
             (excludedRises, restrictedFalls, checks) = (nil, nil, [])
             return

@@ -97,6 +97,7 @@ final class GrokkingPhasesTests: XCTestCase {
         XCTAssertNil(phases.circuitFormation)
         XCTAssertNil(phases.cleanup)
         XCTAssertEqual(phases.memorizationEnd.measured, "only 2 checkpoints; the phases need at least 3")
+        XCTAssertEqual(phases.cleanupEnd.measured, "only 2 checkpoints; the phases need at least 3")
         XCTAssertEqual(phases.description, "memorisation undefined, circuit formation undefined, cleanup undefined")
         curves.testLoss.removeLast()
         phases = GrokkingPhases(curves)
@@ -108,7 +109,13 @@ final class GrokkingPhasesTests: XCTestCase {
         XCTAssertNil(phases.memorizationEnd.epoch)
         XCTAssertEqual(phases.memorizationEnd.measured, "the train loss never falls below 0.0473 (lowest 2.7 at epoch 20000)")
         XCTAssertNil(phases.grokkingOnset.epoch)
+        XCTAssertEqual(phases.grokkingOnset.measured, "the end of memorisation, before it, is undefined")
         XCTAssertNil(phases.cleanupEnd.epoch)
+        XCTAssertEqual(phases.cleanupEnd.measured, "the grokking onset, its start, is undefined")
+        // Fallen only at the last checkpoint: no later one can show the peak.
+        let late = GrokkingPhases(Self.curves(through: 2000, trainLoss: { e in e < 2000 ? 1 : 0.01 }))
+        XCTAssertEqual(late.memorizationEnd.measured,
+                       "the train loss falls below 0.0473 only at the last checkpoint (epoch 2000): no later checkpoint shows the test-loss peak")
     }
 
     func testATestLossStillRisingAtTheEndHasNoPeak() {
