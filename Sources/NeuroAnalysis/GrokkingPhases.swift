@@ -130,7 +130,8 @@ public struct GrokkingPhases: Sendable, CustomStringConvertible {
         let grokked = rules.grokkedFraction * curves.chanceLoss
         let settlingNames = curves.settling.map(\.name).joined(separator: ", ")
         let memorizationRule = "the test-loss peak after the train loss has fallen below \(Self.g(fallen)) "
-            + "(\(Self.percent(rules.trainFallenFraction)) of the chance loss \(Self.g(curves.chanceLoss)))"
+            + "(\(Self.percent(rules.trainFallenFraction)) of the chance loss \(Self.g(curves.chanceLoss))), "
+            + "before the test loss first gets below \(Self.g(grokked))"
         let onsetRule = "the start of the test loss's final fall: walking back from where log₁₀ test loss first gets halfway "
             + "from its peak to its last value, the earliest checkpoint from which every step falls faster than "
             + "\(Self.percent(rules.onsetSlopeFraction)) of the fall's steepest slope; only once the last test loss is below "
@@ -164,7 +165,9 @@ public struct GrokkingPhases: Sendable, CustomStringConvertible {
             return
         }
         let test = curves.testLoss
-        let peak = (fell..<n).max { test[$0] < test[$1] } ?? fell   // the first of equal maxima
+        // Searched before the test loss first gets below the grokked level, so a spike after grokking is not the peak.
+        let searchEnd = Swift.max((fell..<n).first { test[$0] < grokked } ?? n, fell + 1)
+        let peak = (fell..<searchEnd).max { test[$0] < test[$1] } ?? fell   // the first of equal maxima
         let fellText = "train loss first below \(Self.g(fallen)) at epoch \(epochs[fell]) (\(Self.g(curves.trainLoss[fell])))"
         guard peak < n - 1 else {
             let why = fell == n - 1

@@ -64,7 +64,8 @@ final class GrokkingPhasesTests: XCTestCase {
     func testTheRulesAreStatedWithTheirNumbers() {
         let phases = GrokkingPhases(Self.curves())
         XCTAssertEqual(phases.memorizationEnd.rule,
-                       "the test-loss peak after the train loss has fallen below 0.0473 (1% of the chance loss 4.73)")
+                       "the test-loss peak after the train loss has fallen below 0.0473 (1% of the chance loss 4.73), "
+                       + "before the test loss first gets below 0.473")
         XCTAssertTrue(phases.grokkingOnset.rule.contains("faster than 10% of the fall's steepest slope"), phases.grokkingOnset.rule)
         XCTAssertTrue(phases.grokkingOnset.rule.contains("below 0.473 (10% of the chance loss)"), phases.grokkingOnset.rule)
         XCTAssertEqual(phases.cleanupEnd.rule, "the first checkpoint from the grokking onset on after which Σw², Gini W_E, Gini W_logit "
@@ -78,6 +79,17 @@ final class GrokkingPhasesTests: XCTestCase {
         let loose = GrokkingPhases(Self.curves(), rules: PhaseRules(settleWindow: 1000, settleTolerance: 0.2))
         XCTAssertTrue(loose.cleanupEnd.rule.contains("within 20% of their value there for 1000 epochs"), loose.cleanupEnd.rule)
         XCTAssertLessThan(loose.cleanupEnd.epoch!, 13300)
+    }
+
+    func testASpikeAfterGrokkingIsNotThePeak() {
+        // A loss spike to 30 (above the memorisation peak of 20) at 16,000, long after grokking.
+        var curves = Self.curves()
+        let spike = curves.epochs.firstIndex(of: 16000)!
+        curves.testLoss[spike] = 30
+        let phases = GrokkingPhases(curves)
+        XCTAssertEqual(phases.memorization, 0...1400)
+        XCTAssertEqual(phases.circuitFormation, 1400...9400)
+        XCTAssertEqual(phases.cleanup, 9400...13300)
     }
 
     func testTheLastCurveToSettleEndsCleanup() {
