@@ -2,26 +2,13 @@ import Foundation
 import NeuroEngine
 import NeuroModels
 
-/// The three phases of grokking located on a run's curves.
-public struct GrokkingPhases: Sendable, CustomStringConvertible {
-    /// Epochs of memorisation: from the start until the training loss is small.
-    public let memorization: ClosedRange<Int>
-    /// Circuit formation: memorised, the test loss still high while the Fourier circuit grows.
-    public let circuitFormation: ClosedRange<Int>
-    /// Cleanup: the test loss falls as the memorising components decay.
-    public let cleanup: ClosedRange<Int>
-
-    public var description: String {
-        "memorisation \(memorization.lowerBound)–\(memorization.upperBound), circuit formation \(circuitFormation.lowerBound)–\(circuitFormation.upperBound), cleanup \(cleanup.lowerBound)–\(cleanup.upperBound)"
-    }
-}
-
 /// Nanda et al. 2023's progress measures over the checkpoints of a run:
 /// restricted loss (neuron activations kept only along the key frequencies'
 /// cos/sin(w(a ± b)) directions and the constant), excluded loss (those
 /// directions removed, on the training set), the Gini coefficients of the
 /// Fourier norms of W_E and W_logit, the sum of squared weights, train and
-/// test loss; and the phases located from them.
+/// test loss; and the phases located from them by `GrokkingPhases`'s stated
+/// rules (the cleanup watches Σw² and both Gini coefficients settle).
 ///
 /// The directions and bases follow the data's operation (`ModularStructure`):
 /// a+b and a−b over ℤ_p; a·b and a÷b over the discrete logarithm, where the
@@ -31,7 +18,7 @@ public struct GrokkingPhases: Sendable, CustomStringConvertible {
 ///
 /// ```swift
 /// let m = try ProgressMeasures(config: model.config, checkpoints: trainer.checkpoints, data: data)
-/// print(m.phases)   // memorisation 0–1400, circuit formation 1400–9400, cleanup 9400–13000
+/// print(m.phases)   // memorisation 0–1400, circuit formation 1400–9400, cleanup 9400–13300
 /// ```
 public struct ProgressMeasures {
     public let epochs: [Int]
@@ -54,7 +41,7 @@ public struct ProgressMeasures {
     /// Measures every checkpoint in order; `progress` hears of each one
     /// measured (and stops the work when it throws), `shouldStop` is asked before each.
     public init(config: TransformerConfig, checkpoints: [Checkpoint], data: Dataset, keyFrequencies given: [Int]? = nil,
-                shouldStop: () -> Bool = { false }, progress: StepProgress? = nil) throws {
+                rules: PhaseRules = PhaseRules(), shouldStop: () -> Bool = { false }, progress: StepProgress? = nil) throws {
         guard let lastCheckpoint = checkpoints.last else {
             throw EngineError(.argument, "progress measures need checkpoints; train with a checkpoint interval (e.g. checkpoint 100)")
         }
@@ -105,7 +92,10 @@ public struct ProgressMeasures {
         keyFrequencies = frequencies
         self.found = found
         self.structure = structure
-        phases = ProgressMeasures.locatePhases(epochs: epochs, trainLoss: trainLoss, testLoss: testLoss)
+        phases = GrokkingPhases(PhaseCurves(
+            epochs: epochs, trainLoss: trainLoss, testLoss: testLoss, restrictedLoss: restrictedLoss, excludedLoss: excludedLoss,
+            settling: [("Σw²", weightNorm), ("Gini W_E", giniEmbedding), ("Gini W_logit", giniLogit)],
+            chanceLoss: Foundation.log(Double(data.dVocabOut))), rules: rules)
     }
 
     /// Row indices: the train and test splits into the grid, the grid rows in
@@ -156,29 +146,5 @@ public struct ProgressMeasures {
                     try FourierSpectrum(outputs, basis: structure.basis).gini,
                     squares]
         }
-    }
-
-    /// Phases from the curves (heuristics, stated so they can be checked):
-    /// memorisation ends at the first checkpoint whose training loss is below
-    /// 1% of its first value; cleanup starts once the test loss (log scale) has
-    /// fallen a quarter of the way from its peak to its final value, and ends
-    /// once it is within a tenth of that range of the final value; circuit
-    /// formation lies in between.
-    static func locatePhases(epochs: [Int], trainLoss: [Double], testLoss: [Double]) -> GrokkingPhases {
-        guard let first = epochs.first, let last = epochs.last else {
-            return GrokkingPhases(memorization: 0...0, circuitFormation: 0...0, cleanup: 0...0)
-        }
-        let threshold = (trainLoss.first ?? 1) * 0.01
-        let memorized = epochs[trainLoss.firstIndex { $0 < threshold } ?? (epochs.count - 1)]
-        let logs = testLoss.map { Foundation.log10(Swift.max($0, 1e-12)) }
-        let peakIndex = logs.indices.filter { epochs[$0] >= memorized }.max { logs[$0] < logs[$1] } ?? 0
-        let final = logs.last ?? 0
-        let range = Swift.max(logs[peakIndex] - final, 0)
-        let startIndex = (peakIndex..<logs.count).first { logs[$0] <= logs[peakIndex] - 0.25 * range } ?? (logs.count - 1)
-        let endIndex = (startIndex..<logs.count).first { logs[$0] <= final + 0.1 * range } ?? (logs.count - 1)
-        let cleanupStart = Swift.max(epochs[startIndex], memorized)
-        let cleanupEnd = Swift.max(epochs[endIndex], cleanupStart)
-        return GrokkingPhases(memorization: first...memorized, circuitFormation: memorized...cleanupStart,
-                              cleanup: cleanupStart...Swift.min(cleanupEnd, last))
     }
 }

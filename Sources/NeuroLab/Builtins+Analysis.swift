@@ -103,9 +103,9 @@ extension Builtins {
         return .object(result)
     }
 
-    static let progress = Builtin("progress", "progress(model, key_freqs: [..])",
-                                  "progress measures over the training checkpoints: restricted and excluded loss, Gini, weight norm, phases",
-                                  parameters: ["model", "key_freqs"]) { args in
+    static let progress = Builtin("progress", "progress(model, key_freqs: [..], settle_window: 1000, settle_tol: 0.01)",
+                                  "progress measures over the training checkpoints: restricted and excluded loss, Gini, weight norm, phases by stated rules",
+                                  parameters: ["model", "key_freqs", "settle_window", "settle_tol"]) { args in
         let session = args.interpreter.session
         let model = try args.object(0, "model", as: ModelObject.self, what: "a model") ?? session.requireModel("progress")
         guard let trainer = model.trainer else {
@@ -116,18 +116,23 @@ extension Builtins {
             guard case .list(let items) = listed else { throw args.error("'key_freqs' must be a list of frequencies") }
             given = try items.map { try Operators.integer($0, what: "frequency", at: args.range) }
         }
+        let rules = PhaseRules(settleWindow: try args.int(nil, "settle_window", default: 1000),
+                               settleTolerance: try args.number(nil, "settle_tol", default: 0.01))
+        guard rules.settleWindow >= 1 else { throw args.error("'settle_window' must be 1 epoch or more, got \(rules.settleWindow)") }
+        guard rules.settleTolerance > 0, rules.settleTolerance.isFinite else {
+            throw args.error("'settle_tol' must be a positive fraction (0.01 is 1%), got \(rules.settleTolerance)")
+        }
         let reporter = args.interpreter.session.reporter("progress: checkpoints")
         defer { reporter.finish() }
         let m = try args.engine {
             try ProgressMeasures(config: model.model.config, checkpoints: trainer.checkpoints, data: trainer.data,
-                                 keyFrequencies: given, shouldStop: { Interruption.requested }, progress: reporter.callback)
+                                 keyFrequencies: given, rules: rules, shouldStop: { Interruption.requested }, progress: reporter.callback)
         }
         let step = max(1, m.epochs.count / 12)
         let rows = stride(from: 0, to: m.epochs.count, by: step).map { i in
             [String(m.epochs[i])] + [m.trainLoss[i], m.testLoss[i], m.restrictedLoss[i], m.excludedLoss[i]].map { String(format: "%.3g", $0) }
                 + [String(format: "%.2f", m.giniEmbedding[i]), String(format: "%.2f", m.giniLogit[i]), String(format: "%.1f", m.weightNorm[i])]
         }
-        func range(_ r: ClosedRange<Int>) -> Value { .list([.number(Double(r.lowerBound)), .number(Double(r.upperBound))]) }
         let result = ResultValue(
             heading: "progress measures", figure: Figure.progress,
             kind: "progress", title: "basis: \(m.structure.basisDescription)\(m.structure.exclusionNote.map { ", " + $0 } ?? "") · phases: \(m.phases) · "
@@ -140,15 +145,32 @@ extension Builtins {
                      ("gini_embed", try tensor(m.giniEmbedding)), ("gini_logit", try tensor(m.giniLogit)),
                      ("weight_norm", try tensor(m.weightNorm)), ("key_freqs", numbers(m.keyFrequencies)),
                      ("basis", .string(m.structure.basisDescription)),
-                     ("phases", .record(Record([("memorization", range(m.phases.memorization)),
-                                                ("circuit_formation", range(m.phases.circuitFormation)),
-                                                ("cleanup", range(m.phases.cleanup))])))],
+                     ("phases", phaseRanges(m.phases)), ("phase_rules", phaseRules(m.phases)),
+                     ("phase_checks", .list(m.phases.checks.map { .string($0) }))],
             header: ["epoch", "train", "test", "restricted", "excluded", "gini W_E", "gini W_logit", "Σw²"], rows: rows,
             mainTensor: try Tensor.stack([m.trainLoss, m.testLoss, m.restrictedLoss, m.excludedLoss].map {
                 try Tensor(float64: $0, shape: [$0.count])
             }, axis: 1))
+        result.notes = m.phases.explanation
         session.results.append(result)
         return .object(result)
+    }
+
+    /// Each phase's [start, end] epochs, or a string saying why it is undefined.
+    static func phaseRanges(_ phases: GrokkingPhases) -> Value {
+        .record(Record(phases.named.map { phase in
+            (phase.name, phase.range.map { .list([.number(Double($0.lowerBound)), .number(Double($0.upperBound))]) }
+                ?? .string("undefined: " + phase.why))
+        }))
+    }
+
+    /// Each boundary's epoch (none when undefined), the rule that places it and what was measured there.
+    static func phaseRules(_ phases: GrokkingPhases) -> Value {
+        .record(Record([("memorization_end", phases.memorizationEnd), ("grokking_onset", phases.grokkingOnset),
+                        ("cleanup_end", phases.cleanupEnd)].map { name, b in
+            (name, .record(Record([("epoch", b.epoch.map { .number(Double($0)) } ?? .none), ("rule", .string(b.rule)),
+                                   ("measured", .string(b.measured))])))
+        }))
     }
 }
 

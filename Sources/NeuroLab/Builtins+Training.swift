@@ -104,7 +104,7 @@ extension Builtins {
 
     static let baseline = Builtin(
         "baseline", "baseline(data, kind: \"mlp\", epochs: 1000, lr: 1e-3, wd: 1.0, d_model: 128, d_hidden: 512, seed: 0)",
-        "train a baseline to compare with the transformer: \"memory\" (a lookup table per input) or \"mlp\" (an MLP over the concatenated embeddings)",
+        "train a baseline to compare with the transformer: \"memory\" (a lookup table per input), \"mlp\" (an MLP over the concatenated embeddings) or \"mlp_separate\" (Chughtai et al.'s MLP: separate embeddings for a and b)",
         parameters: ["data", "kind", "epochs", "lr", "wd", "d_model", "d_hidden", "seed"], effects: .training
     ) { args in
         let data = try args.object(0, "data", as: DatasetObject.self, what: "a dataset") ?? args.interpreter.session.requireData("baseline")
@@ -117,7 +117,15 @@ extension Builtins {
             model = try MLPBaseline(dVocab: d.dVocab, dVocabOut: d.dVocabOut, inputs: d.nCtx - 1,
                                     dModel: args.int(nil, "d_model", default: 128), dHidden: args.int(nil, "d_hidden", default: 512),
                                     seed: try args.seed(nil, default: 0))
-        default: throw args.error("unknown kind '\(kind)' (memory or mlp)")
+        case "mlp_separate":
+            guard d.nCtx - 1 == 2 else {
+                throw args.error("kind \"mlp_separate\" embeds two inputs (a and b); this data has \(d.nCtx - 1) before the answer")
+            }
+            model = try SeparateEmbeddingMLP(dVocab: d.dVocab, dVocabOut: d.dVocabOut, dModel: args.int(nil, "d_model", default: 128),
+                                             dHidden: args.int(nil, "d_hidden", default: 512), seed: try args.seed(nil, default: 0))
+        default:
+            let hint = Suggest.closest(kind, among: ["memory", "mlp", "mlp_separate"]).map { "; did you mean '\($0)'?" } ?? ""
+            throw args.error("unknown kind '\(kind)' (memory, mlp or mlp_separate)\(hint)")
         }
         let epochs = try args.int(nil, "epochs", default: 1000)
         let history = try model.fit(d, epochs: epochs, options: TrainingOptions(learningRate: args.number(nil, "lr", default: 1e-3),

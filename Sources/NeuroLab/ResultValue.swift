@@ -36,6 +36,8 @@ public final class ResultValue: NativeObject, IndexableObject, Pictured {
     public var textFormats: [String: () -> String] = [:]
     /// The circuit a circuit result was made from (its picture is drawn from it).
     public var circuit: Circuit?
+    /// Lines printed under the table: the rules behind the numbers (a progress result's phase rules).
+    public var notes: [String] = []
 
     public init(heading: String? = nil, figure: ((ResultValue) throws -> Figure)? = nil, kind: String, title: String,
                 fields: [(String, Value)], header: [String] = [], rows: [[String]] = [], mainTensor: Tensor? = nil) {
@@ -76,6 +78,7 @@ public final class ResultValue: NativeObject, IndexableObject, Pictured {
         let shown = Array(rows.prefix(shownRows))
         var text = title + "\n" + Formatter.table(header, shown)
         if rows.count > shown.count { text += "\n  … \(rows.count - shown.count) more rows (save as .csv for all)" }
+        for note in notes { text += "\n" + note }
         return text
     }
 

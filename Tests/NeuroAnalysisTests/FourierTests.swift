@@ -202,17 +202,6 @@ final class ProgressMeasuresTests: XCTestCase {
         XCTAssertTrue(measures.giniEmbedding.allSatisfy { (0...1).contains($0) })
     }
 
-    func testPhasesFromSyntheticCurves() {
-        let epochs = Array(stride(from: 0, through: 1000, by: 50))
-        let train = epochs.map { e in e < 100 ? 4.7 : 0.001 }
-        let test = epochs.map { e -> Double in e < 600 ? 10 : (e < 800 ? 10 * pow(0.001, Double(e - 550) / 250) : 0.01) }
-        let phases = ProgressMeasures.locatePhases(epochs: epochs, trainLoss: train, testLoss: test)
-        XCTAssertEqual(phases.memorization, 0...100)
-        XCTAssertEqual(phases.circuitFormation.lowerBound, 100)
-        XCTAssertTrue((600...700).contains(phases.cleanup.lowerBound), "\(phases)")
-        XCTAssertTrue((750...850).contains(phases.cleanup.upperBound), "\(phases)")
-    }
-
     func testProgressMeasuresNeedCheckpointsAndAKnownStructure() throws {
         let data = try Dataset.modular(.sumOfSquares, p: 7, trainFraction: 0.5, seed: 1)
         let config = try TransformerConfig(nLayers: 1, nHeads: 1, dModel: 8, dMLP: 8, normalizationType: .none,
