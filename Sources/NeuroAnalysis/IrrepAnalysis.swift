@@ -106,7 +106,9 @@ public struct IrrepAnalysis {
                     characterNorm += counts[t] * value * value
                 }
             }
-            similarity.append(squaredNorm > 0 && characterNorm > 0 ? dot / (squaredNorm * characterNorm).squareRoot() : 0)
+            let cosine = squaredNorm > 0 && characterNorm > 0 ? dot / (squaredNorm * characterNorm).squareRoot() : 0
+            // Rounding leaves ~1e-17 where the value is 0 exactly (the trivial representation).
+            similarity.append(abs(cosine) < 1e-12 ? 0 : cosine)
         }
         self.group = group
         self.logitSimilarity = similarity
@@ -160,7 +162,8 @@ public struct IrrepAnalysis {
                     inSpan += dot * dot
                 }
             }
-            return inSpan / total
+            let share = inSpan / total
+            return share < 1e-15 ? 0 : share
         }
     }
 }
