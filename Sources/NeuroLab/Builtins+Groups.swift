@@ -28,14 +28,16 @@ extension Builtins {
         let r = try args.engine { try IrrepAnalysis(model: model.model, data: data, threshold: threshold) }
         let reps = r.group.representations
         func percent(_ x: Double) -> String { Formatter.percent(x) }
+        // Three decimals, with no "-0.000" for a value that rounds to zero.
+        func similarity(_ x: Double) -> String { String(format: "%.3f", abs(x) < 0.0005 ? 0 : x) }
         let rows = reps.indices.map { i -> [String] in
             [reps[i].name, String(reps[i].dimension), reps[i].about.isEmpty ? "–" : reps[i].about,
-             String(format: "%.3f", r.logitSimilarity[i]), percent(r.logitExplained[i]), percent(r.embeddingExplained[i]),
+             similarity(r.logitSimilarity[i]), percent(r.logitExplained[i]), percent(r.embeddingExplained[i]),
              r.unembeddingExplained.map { percent($0[i]) } ?? "–", r.key.contains(i) ? "✓" : ""]
         }
         let keyText = r.key.isEmpty
             ? "no key representation (none has logit similarity > \(Formatter.number(threshold)))"
-            : "key representations " + r.key.map { "\(reps[$0].name) (\(String(format: "%.3f", r.logitSimilarity[$0])))" }.joined(separator: ", ")
+            : "key representations " + r.key.map { "\(reps[$0].name) (\(similarity(r.logitSimilarity[$0])))" }.joined(separator: ", ")
                 + " (logit similarity > \(Formatter.number(threshold))) explain \(percent(r.keyExplained)) of the centred logits"
         let names = reps.map { Value.string($0.name) }
         let result = ResultValue(
