@@ -45,6 +45,9 @@ public struct IrrepAnalysis {
     public let embeddingExplained: [Double]
     /// Share of W_U's (centred) group columns in each span; nil for a model with no `unembed.W_U`.
     public let unembeddingExplained: [Double]?
+    /// Share of the last MLP layer's (centred) neuron activations in the span of (a, b) ↦ ρ(a·b)_ij;
+    /// nil for a model with no MLP.
+    public let neuronExplained: [Double]?
 
     /// Runs the model on every pair of the dataset's grid (a-major) and measures its
     /// logits, embedding and unembedding against the group's representations.
@@ -61,18 +64,24 @@ public struct IrrepAnalysis {
         guard data.gridShape == [n, n] else {
             throw EngineError(.argument, "\(data.task): the grid is \(data.gridShape), expected [\(n), \(n)]")
         }
-        let logits = try GradMode.withNoGrad { try model.run(data.tokens, positions: .last).logits }   // [n², n]
+        let post = HookPoint(.mlpPost, layer: config.nLayers - 1)
+        let wantsNeurons = !config.attentionOnly && model.hasHook(post)
+        let (logits, cache) = try GradMode.withNoGrad {
+            try model.run(data.tokens, cache: wantsNeurons ? .only([post]) : .none, positions: .last)   // logits [n², n]
+        }
+        let neurons = try cache[post].map { try $0.select(axis: 1, index: -1).contiguous().toDoubles() }   // [n², d_mlp]
         let wE = try model.parameter("embed.W_E").map { try $0.detached().slice(axis: 0, start: 0, end: n).toDoubles() }   // [n, d_model]
         guard let wE else { throw EngineError(.argument, "the model has no embed.W_E") }
         let wU = try model.parameter("unembed.W_U").map { try $0.detached().transposed().contiguous().toDoubles() }     // [n, d_model]
         try self.init(group: group, labels: data.labels.toInts(), logits: logits.toDoubles(),
-                      embedding: wE, unembedding: wU, width: config.dModel, threshold: threshold)
+                      embedding: wE, unembedding: wU, width: config.dModel, threshold: threshold,
+                      neurons: neurons, neuronCount: config.dMLP)
     }
 
     /// The measures from logits `[n², n]` (row a·n + b, whose composition is `labels[row]`),
     /// the embedding's group rows and W_Uᵀ's group rows (`[n, width]` each, row-major).
     public init(group: FiniteGroup, labels: [Int], logits: [Double], embedding: [Double], unembedding: [Double]?,
-                width: Int, threshold: Double = 0.1) throws {
+                width: Int, threshold: Double = 0.1, neurons: [Double]? = nil, neuronCount: Int = 0) throws {
         let n = group.order
         guard labels.count == n * n, logits.count == n * n * n else {
             throw EngineError(.argument, "irreps: expected \(n * n) rows of \(n) logits, got \(labels.count) labels and \(logits.count) logits")
@@ -119,6 +128,38 @@ public struct IrrepAnalysis {
         let spans = group.representations.map(IrrepAnalysis.entrySpan)
         self.embeddingExplained = IrrepAnalysis.explained(embedding, width: width, spans: spans)
         self.unembeddingExplained = unembedding.map { IrrepAnalysis.explained($0, width: width, spans: spans) }
+        if let neurons, neuronCount > 0, neurons.count == n * n * neuronCount {
+            // A function of a·b with values u(t) has norm √n · ‖u‖ over the n² pairs, so the span of
+            // (a, b) ↦ u(a·b) for orthonormal u is reached through the sums over each product t, scaled by 1/√n.
+            var centred = neurons
+            for j in 0..<neuronCount {
+                var mean = 0.0
+                for row in 0..<(n * n) { mean += neurons[row * neuronCount + j] }
+                mean /= Double(n * n)
+                for row in 0..<(n * n) { centred[row * neuronCount + j] -= mean }
+            }
+            var byProduct = [Double](repeating: 0, count: n * neuronCount)   // [t, neuron]
+            for row in 0..<(n * n) {
+                let t = labels[row]
+                for j in 0..<neuronCount { byProduct[t * neuronCount + j] += centred[row * neuronCount + j] }
+            }
+            let total = centred.map { $0 * $0 }.reduce(0, +)
+            self.neuronExplained = spans.map { basis in
+                guard total > 0 else { return 0 }
+                var inSpan = 0.0
+                for u in basis {
+                    for j in 0..<neuronCount {
+                        var dot = 0.0
+                        for t in 0..<n { dot += u[t] * byProduct[t * neuronCount + j] }
+                        inSpan += dot * dot / Double(n)
+                    }
+                }
+                let share = inSpan / total
+                return share < 1e-15 ? 0 : share
+            }
+        } else {
+            self.neuronExplained = nil
+        }
     }
 
     /// An orthonormal basis (as columns of `[n, r]`, stored as r vectors of n) of the span of g ↦ ρ(g)_ij.

@@ -9,7 +9,7 @@ import NeuroAnalysis
 /// dataset computes with (Chughtai et al. 2023), with its picture.
 extension Builtins {
     static let irreps = Builtin("irreps", "irreps(model, data: d, threshold: 0.1)",
-                                "the group representations a model computes with: logit similarity with χ_ρ(a·b·c⁻¹), logits explained, key representations, W_E and W_U variance per representation",
+                                "the group representations a model computes with: logit similarity with χ_ρ(a·b·c⁻¹), logits explained, key representations, W_E, W_U and MLP-neuron variance per representation",
                                 parameters: ["model", "data", "threshold"]) { args in
         let session = args.interpreter.session
         let model = try args.object(0, "model", as: ModelObject.self, what: "a model") ?? session.requireModel("irreps")
@@ -33,7 +33,8 @@ extension Builtins {
         let rows = reps.indices.map { i -> [String] in
             [reps[i].name, String(reps[i].dimension), reps[i].about.isEmpty ? "–" : reps[i].about,
              similarity(r.logitSimilarity[i]), percent(r.logitExplained[i]), percent(r.embeddingExplained[i]),
-             r.unembeddingExplained.map { percent($0[i]) } ?? "–", r.key.contains(i) ? "✓" : ""]
+             r.unembeddingExplained.map { percent($0[i]) } ?? "–", r.neuronExplained.map { percent($0[i]) } ?? "–",
+             r.key.contains(i) ? "✓" : ""]
         }
         let keyText = r.key.isEmpty
             ? "no key representation (none has logit similarity > \(Formatter.number(threshold)))"
@@ -49,8 +50,9 @@ extension Builtins {
                      ("threshold", .number(threshold)), ("key", .list(r.key.map { names[$0] })),
                      ("key_explained", .number(r.keyExplained)),
                      ("embed_explained", try tensor(r.embeddingExplained)),
-                     ("unembed_explained", try r.unembeddingExplained.map { try tensor($0) } ?? .none)],
-            header: ["rep", "dim", "what", "logit sim", "logits expl", "W_E expl", "W_U expl", "key"], rows: rows,
+                     ("unembed_explained", try r.unembeddingExplained.map { try tensor($0) } ?? .none),
+                     ("mlp_explained", try r.neuronExplained.map { try tensor($0) } ?? .none)],
+            header: ["rep", "dim", "what", "logit sim", "logits expl", "W_E expl", "W_U expl", "MLP expl", "key"], rows: rows,
             mainTensor: try Tensor(float64: r.logitSimilarity, shape: [reps.count]))
         session.results.append(result)
         return .object(result)
@@ -60,7 +62,7 @@ extension Builtins {
 // MARK: - Pictures
 
 extension Figure {
-    /// An `irreps` result: per representation, its logit similarity and the shares of W_E and W_U it explains.
+    /// An `irreps` result: per representation, its logit similarity and the shares of W_E, W_U and the MLP neurons it explains.
     static func irreps(_ r: ResultValue) throws -> Figure {
         guard case .list(let names)? = r.fields["reps"] else { throw RuntimeError("an irreps result has no reps") }
         let categories = names.map { value -> String in
@@ -70,6 +72,7 @@ extension Figure {
         var groups: [BarPanel.Group] = [.init(name: "logit similarity", values: try r.doubles("logit_similarity")),
                                         .init(name: "W_E explained", values: try r.doubles("embed_explained"))]
         if case .tensor? = r.fields["unembed_explained"] { groups.append(.init(name: "W_U explained", values: try r.doubles("unembed_explained"))) }
+        if case .tensor? = r.fields["mlp_explained"] { groups.append(.init(name: "MLP explained", values: try r.doubles("mlp_explained"))) }
         let bars = BarPanel(title: "representations", xLabel: "representation", yLabel: "similarity / fraction",
                             categories: categories, groups: groups)
         return Figure(title: r.title, panels: [.bars(bars)])

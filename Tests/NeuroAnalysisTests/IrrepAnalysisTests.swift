@@ -53,6 +53,9 @@ final class IrrepAnalysisTests: XCTestCase {
         XCTAssertEqual(r.keyExplained, r.key.map { r.logitExplained[$0] }.reduce(0, +), accuracy: 1e-12)
         XCTAssertEqual(r.embeddingExplained.reduce(0, +), 1, accuracy: 1e-9)
         XCTAssertEqual(try XCTUnwrap(r.unembeddingExplained).reduce(0, +), 1, accuracy: 1e-9)
+        let mlp = try XCTUnwrap(r.neuronExplained)
+        XCTAssertEqual(mlp.count, 3)
+        XCTAssertLessThanOrEqual(mlp.reduce(0, +), 1 + 1e-9)
     }
 
     func testLogitsMadeOfCharactersGiveTheirWeights() throws {
@@ -78,6 +81,27 @@ final class IrrepAnalysisTests: XCTestCase {
         XCTAssertEqual(r.keyExplained, 1, accuracy: 1e-9)
         assertClose(r.embeddingExplained, [0, 0, 0, 0, 1], atol: 1e-9)
         XCTAssertNil(r.unembeddingExplained)
+    }
+
+    func testNeuronsThatAreFunctionsOfTheProductAreExplained() throws {
+        let group = try FiniteGroup.symmetric(n: 3)
+        let n = group.order
+        let sign = group.representations[2].characters
+        var labels: [Int] = [], neurons: [Double] = []
+        for a in 0..<n {
+            for b in 0..<n {
+                let t = group.table[a][b]
+                labels.append(t)
+                // Neuron 0: sign(a·b), all in the sign's span of a·b; neuron 1: sign(a), orthogonal to
+                // every function of a·b (Σ_a sign(a) = 0); equal norms, so the sign explains half.
+                neurons += [sign[t], sign[a]]
+            }
+        }
+        let r = try IrrepAnalysis(group: group, labels: labels, logits: [Double](repeating: 0, count: n * n * n),
+                                  embedding: [Double](repeating: 1, count: n), unembedding: nil, width: 1,
+                                  neurons: neurons, neuronCount: 2)
+        assertClose(try XCTUnwrap(r.neuronExplained), [0, 0, 0.5], atol: 1e-12)
+        assertClose(r.logitSimilarity, [0, 0, 0], atol: 0)
     }
 
     func testMatrixEntrySpansCoverEveryFunctionOnTheGroup() throws {
