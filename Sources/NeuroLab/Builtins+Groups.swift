@@ -17,9 +17,9 @@ extension Builtins {
         guard let data = given?.dataset ?? session.data?.dataset ?? model.trainer?.data else {
             throw args.error("needs a group dataset: give data: (made by group(n: 4), group(n: 7, kind: \"C\") or group(n: 5, kind: \"D\")) or use one")
         }
-        do {
-            _ = try FiniteGroup(task: data.task)
-        } catch {
+        switch data.task {
+        case .symmetricGroup, .cyclicGroup, .dihedralGroup, .modular(.add, _): break
+        default:
             let which = given == nil ? "the current dataset" : "the dataset given"
             let trained = model.trainer.map { "; the model was trained on \($0.data.task)" } ?? ""
             throw args.error("needs a model trained on a group dataset (S_n for n ≤ 5, C_n, D_n, or a+b mod p as C_p); \(which) is \(data.task)\(trained)")
