@@ -86,7 +86,7 @@ public struct ModularStructure {
             try self.init(p: p, group: .additive, sign: nil,
                           reason: "plain a+b has outputs 0…\(2 * p - 2), not residues mod \(p), so no cos(w(a+b−c)) to test",
                           outputsAreResidues: false, task: task.description)
-        case .symmetricGroup:
+        case .symmetricGroup, .cyclicGroup, .dihedralGroup:
             throw EngineError(.argument, "Fourier analysis over ℤ_p needs modular arithmetic; \(task) is not")
         }
     }

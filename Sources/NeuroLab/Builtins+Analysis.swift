@@ -7,7 +7,7 @@ import NeuroAnalysis
 
 /// Built-ins for analyzers; each returns a `ResultValue`.
 extension Builtins {
-    static var analysis: [Builtin] { [fourier, progress] + circuits + patching + plotting + autoencoders + toyModels + residual + [factoredMatrix] }
+    static var analysis: [Builtin] { [fourier, progress] + circuits + patching + plotting + autoencoders + toyModels + residual + [factoredMatrix, irreps] }
 
     /// The model, and p from the dataset (or the model's outputs), for modular analyses.
     static func modularTarget(_ args: CallArguments) throws -> (ModelObject, Int) {

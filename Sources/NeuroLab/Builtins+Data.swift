@@ -30,10 +30,21 @@ extension Builtins {
         return args.interpreter.adopt(data)
     }
 
-    static let group = Builtin("group", "group(n: 4, train: 0.5, seed: 0)",
-                               "composition a ∘ b in the symmetric group S_n (n ≤ 5)", parameters: ["n", "train", "seed"]) { args in
-        let data = try Dataset.symmetricGroup(n: args.int(0, "n", default: 4), trainFraction: args.number(1, "train", default: 0.5),
-                                              seed: try args.seed(2, default: 0))
+    static let group = Builtin("group", "group(n: 4, train: 0.5, seed: 0, kind: \"S\")",
+                               "composition a ∘ b in a finite group: kind \"S\" the symmetric group S_n (n ≤ 5), \"C\" the cyclic C_n, \"D\" the dihedral D_n (order 2n)",
+                               parameters: ["n", "train", "seed", "kind"]) { args in
+        let n = try args.int(0, "n", default: 4)
+        let fraction = try args.number(1, "train", default: 0.5)
+        let seed = try args.seed(2, default: 0)
+        let kind = try args.string(3, "kind", default: "S")
+        let data: Dataset
+        switch kind {
+        case "S": data = try Dataset.symmetricGroup(n: n, trainFraction: fraction, seed: seed)
+        case "C": data = try Dataset.cyclicGroup(n: n, trainFraction: fraction, seed: seed)
+        case "D": data = try Dataset.dihedralGroup(n: n, trainFraction: fraction, seed: seed)
+        default:
+            throw args.error("unknown group kind '\(kind)' (one of S (symmetric), C (cyclic), D (dihedral))")
+        }
         return args.interpreter.adopt(data)
     }
 }

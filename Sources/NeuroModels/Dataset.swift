@@ -90,6 +90,10 @@ public enum DatasetTask: Equatable, Hashable, Sendable, CustomStringConvertible 
     case addition(p: Int)
     /// Composition `a ∘ b` in S_n, elements as lexicographic permutation indices, e.g. `.symmetricGroup(n: 5)`.
     case symmetricGroup(n: Int)
+    /// Composition in the cyclic group C_n (`a ∘ b = (a + b) mod n`), e.g. `.cyclicGroup(n: 7)`.
+    case cyclicGroup(n: Int)
+    /// Composition in the dihedral group D_n of order 2n (element `k + n·f` is r^k s^f), e.g. `.dihedralGroup(n: 5)`.
+    case dihedralGroup(n: Int)
 
     /// A short human-readable name, e.g. `"a+b mod 113"`, `"a+b (p = 113, no mod)"`, `"S_5 composition"`.
     public var description: String {
@@ -97,6 +101,8 @@ public enum DatasetTask: Equatable, Hashable, Sendable, CustomStringConvertible 
         case let .modular(op, p): return "\(op.formula) mod \(p)"
         case let .addition(p): return "a+b (p = \(p), no mod)"
         case let .symmetricGroup(n): return "S_\(n) composition"
+        case let .cyclicGroup(n): return "C_\(n) composition"
+        case let .dihedralGroup(n): return "D_\(n) composition"
         }
     }
 
@@ -193,8 +199,9 @@ public struct Dataset {
 
     private var trainSplit: DatasetSplit
     private var testSplit: DatasetSplit
-    /// S_n's Cayley table (empty for the other tasks), kept so `labels(fields:)` need not rebuild it.
-    private let groupTable: [[Int]]
+    /// The group's Cayley table for S_n, C_n and D_n (empty for the other tasks):
+    /// `groupTable[a][b]` is the index of `a ∘ b`, e.g. `ds.groupTable[1][1] == 0` for S_3.
+    public let groupTable: [[Int]]
 
     /// Number of rows in the full grid, e.g. `ds.count == 12769` for p = 113.
     public var count: Int { fieldValues.first?.count ?? 0 }
@@ -206,6 +213,8 @@ public struct Dataset {
         case let .modular(_, p): return p
         case let .addition(p): return p
         case let .symmetricGroup(n): return factorial(n)
+        case let .cyclicGroup(n): return n
+        case let .dihedralGroup(n): return 2 * n
         }
     }
 
@@ -255,7 +264,7 @@ public struct Dataset {
             }
         case .addition:
             for i in 0..<a.count { out.append(a[i] + b[i]) }
-        case .symmetricGroup:
+        case .symmetricGroup, .cyclicGroup, .dihedralGroup:
             for i in 0..<a.count { out.append(groupTable[a[i]][b[i]]) }
         }
         return try Tensor(ints: out, shape: [a.count])

@@ -127,6 +127,8 @@ extension Trainer {
         case let .modular(op, p): return "modular:\(op.rawValue):\(p)"
         case let .addition(p): return "addition:\(p)"
         case let .symmetricGroup(n): return "symmetric_group:\(n)"
+        case let .cyclicGroup(n): return "cyclic_group:\(n)"
+        case let .dihedralGroup(n): return "dihedral_group:\(n)"
         }
     }
 
@@ -142,6 +144,12 @@ extension Trainer {
         case ("symmetric_group", 2):
             guard let n = Int(parts[1]) else { break }
             return try Dataset.symmetricGroup(n: n, trainFraction: fraction, seed: seed)
+        case ("cyclic_group", 2):
+            guard let n = Int(parts[1]) else { break }
+            return try Dataset.cyclicGroup(n: n, trainFraction: fraction, seed: seed)
+        case ("dihedral_group", 2):
+            guard let n = Int(parts[1]) else { break }
+            return try Dataset.dihedralGroup(n: n, trainFraction: fraction, seed: seed)
         default: break
         }
         throw EngineError(.file, "unknown task '\(text)' in metadata")
