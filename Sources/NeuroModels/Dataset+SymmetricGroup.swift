@@ -13,22 +13,7 @@ extension Dataset {
     /// Throws when n is outside 2...5 or `trainFraction` is outside (0, 1).
     public static func symmetricGroup(n: Int, trainFraction: Double, seed: UInt64) throws -> Dataset {
         try checkGroupSize(n)
-        let order = factorial(n)
-        _ = try trainCount(order * order, fraction: trainFraction)
-        let table = try compositionTable(n: n)
-        var a: [Int] = [], b: [Int] = [], labels: [Int] = []
-        a.reserveCapacity(order * order); b.reserveCapacity(order * order); labels.reserveCapacity(order * order)
-        for x in 0..<order {
-            for y in 0..<order {
-                a.append(x)
-                b.append(y)
-                labels.append(table[x][y])
-            }
-        }
-        let domain = Array(0..<order)
-        return try Dataset(task: .symmetricGroup(n: n), a: a, b: b, labels: labels,
-                           fieldDomains: [domain, domain], dVocabOut: order, equalsToken: order, groupTable: table,
-                           trainFraction: trainFraction, seed: seed)
+        return try groupDataset(task: .symmetricGroup(n: n), table: try compositionTable(n: n), trainFraction: trainFraction, seed: seed)
     }
 
     /// The permutation of `0..<n` with the given lexicographic index (0 is the identity),
