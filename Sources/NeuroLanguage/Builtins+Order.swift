@@ -18,11 +18,12 @@ extension Builtins {
     /// lists of them compared item by item (`by: fn(r) { [r.layer, r.head] }`);
     /// a NaN key sorts last either way, as in `sort`.
     static func order(_ keys: [Value], descending: Bool, _ args: CallArguments) throws -> [Int] {
+        func isNaN(_ v: Value) -> Bool { if case .number(let n) = v { return n.isNaN }; return false }
         var failure: Error?
-        let positions = keys.indices.sorted { i, j in
+        let positions = keys.indices.filter { !isNaN(keys[$0]) }.sorted { i, j in
             guard failure == nil else { return false }
             do {
-                guard let c = try compareKeys(keys[i], keys[j], args) else { return false }
+                let c = try compareKeys(keys[i], keys[j], args)
                 return descending ? c == .orderedDescending : c == .orderedAscending
             } catch {
                 failure = error
@@ -30,8 +31,8 @@ extension Builtins {
             }
         }
         if let failure { throw failure }
-        // `sorted` is not promised stable: ties go back to their original order.
-        return stableTies(positions, keys, args)
+        // `sorted` is not promised stable: ties go back to their original order. NaN keys go last, in order.
+        return stableTies(positions, keys, args) + keys.indices.filter { isNaN(keys[$0]) }
     }
 
     /// The position of the largest (or smallest) key; the first of equals. NaN keys lose.
@@ -45,11 +46,13 @@ extension Builtins {
         return best ?? (keys.isEmpty ? nil : 0)
     }
 
-    /// `nil` when the two cannot be ordered (NaN); an error for keys of different kinds.
-    private static func compareKeys(_ a: Value, _ b: Value, _ args: CallArguments) throws -> ComparisonResult? {
+    /// A total order: NaN equals NaN and is greater than every number (so a
+    /// NaN inside a list key sorts it after the others); an error for keys of
+    /// different kinds.
+    private static func compareKeys(_ a: Value, _ b: Value, _ args: CallArguments) throws -> ComparisonResult {
         switch (a, b) {
         case (.number(let x), .number(let y)):
-            if x.isNaN || y.isNaN { return x.isNaN == y.isNaN ? .orderedSame : nil }
+            if x.isNaN || y.isNaN { return x.isNaN == y.isNaN ? .orderedSame : (x.isNaN ? .orderedDescending : .orderedAscending) }
             return x < y ? .orderedAscending : x > y ? .orderedDescending : .orderedSame
         case (.bool(let x), .bool(let y)):
             return x == y ? .orderedSame : (x ? .orderedDescending : .orderedAscending)
