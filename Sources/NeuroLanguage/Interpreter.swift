@@ -299,7 +299,7 @@ public final class Interpreter {
             env.assignLocally(name, value)
             return
         }
-        if !levels.isEmpty && env.lookup(name) == nil { _ = try evaluate(root, env) }   // "unknown name", with a suggestion
+        if env.lookup(name) == nil { _ = try evaluate(root, env) }   // "unknown name", with a suggestion
         // Keys are evaluated first, left to right, once each: changing the value in place must not run code.
         let steps = try levels.reversed().map { level -> Operators.AssignStep in
             switch level.kind {

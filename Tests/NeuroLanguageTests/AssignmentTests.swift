@@ -75,6 +75,8 @@ final class AssignmentTests: XCTestCase {
     func testFailedAssignmentsSayWhyAndChangeNothing() throws {
         let cases: [(source: String, error: String, check: String, expected: String)] = [
             ("xs[0] = 1", "unknown name 'xs'", "1", "1"),
+            ("count += 1", "unknown name 'count'", "1", "1"),
+            ("fn f() { count += 1 }\nf()", "unknown name 'count'", "1", "1"),
             ("xs = [1]\nxs[3] = 2", "index 3 is out of range for length 1", "xs", "[1]"),
             ("m = {a: [1]}\nm.a[5] = 1", "index 5 is out of range for length 1", "m", "{a: [1]}"),
             ("r = {ab: 1}\nr.ac.x = 1", "record has no field 'ac'; did you mean 'ab'?", "r", "{ab: 1}"),
