@@ -125,11 +125,10 @@ extension Builtins {
                                 "last-position logits [inputs, d_vocab_out] of a dataset, in grid order for split all; of token ids or text, every position [batch, pos, d_vocab]",
                                 parameters: ["model", "data", "split", "hooks", "text", "prepend_bos", "truncate"]) { args in
         if case .object(let model as LanguageModelObject)? = args.value(0, "model") { return try textLogits(model, args) }
-        guard args.value(nil, "cache") == nil else { throw args.error("'cache' belongs to run(…), which returns the activations; logits returns only the logits") }
         if let tokens = try tokenInput(args.value(1, "data"), args) {
-            let model = try args.object(0, "model", as: ModelObject.self, what: "a model") ?? args.interpreter.session.requireModel(args.function)
-            let (hooks, _) = try runOptions(model.model.hooks, args)
-            return .tensor(try args.engine { try GradMode.forEvaluation { try model.model.run(tokens, hooks: hooks).logits } })
+            let model = try modelArgument(args)
+            let (hooks, _) = try runOptions(model.hooks, args)
+            return .tensor(try args.engine { try GradMode.forEvaluation { try model.run(tokens, hooks: hooks).logits } })
         }
         let t = try evaluationTarget(args)
         guard args.value(nil, "hooks") != nil else { return .tensor(try lastLogits(t.model.model, t.split)) }
@@ -143,7 +142,7 @@ extension Builtins {
         if case .object(let model as LanguageModelObject)? = args.value(0, "model") { return try textRun(model, args) }
         let model: any HookedModel, tokens: Tensor
         if let given = try tokenInput(args.value(1, "data"), args) {
-            model = try (args.object(0, "model", as: ModelObject.self, what: "a model") ?? args.interpreter.session.requireModel(args.function)).model
+            model = try modelArgument(args)
             tokens = given
         } else {
             let t = try evaluationTarget(args)
@@ -152,6 +151,11 @@ extension Builtins {
         let (hooks, request) = try runOptions(model.hooks, args)
         let (_, cache) = try args.engine { try GradMode.forEvaluation { try model.run(tokens, hooks: hooks, cache: request) } }
         return .object(CacheObject(cache))
+    }
+
+    /// The model argument 0 (or `model:`), else the session's current one.
+    static func modelArgument(_ args: CallArguments) throws -> any HookedModel {
+        try (args.object(0, "model", as: ModelObject.self, what: "a model") ?? args.interpreter.session.requireModel(args.function)).model
     }
 
     /// `run`'s `hooks:` and `cache:`, as TransformerLens's `run_with_hooks`
