@@ -42,9 +42,9 @@ final class IrrepAnalysisTests: XCTestCase {
                 }
             }
             let expected = normX == 0 ? 0 : dot / (normL * normX).squareRoot()
-            // The analysis runs the model at the last position only: float32 rounding differs by ~1e-8.
-            XCTAssertEqual(r.logitSimilarity[i], expected, accuracy: 1e-6, rep.name)
-            XCTAssertEqual(r.logitExplained[i], expected * expected, accuracy: 1e-6, rep.name)
+            // The analysis runs the model at the last position only: float32 rounding differs there, and centring can amplify it.
+            XCTAssertEqual(r.logitSimilarity[i], expected, accuracy: 1e-5, rep.name)
+            XCTAssertEqual(r.logitExplained[i], expected * expected, accuracy: 1e-5, rep.name)
         }
         XCTAssertEqual(r.group.representations.map(\.name), ["[3]", "[2,1]", "[1,1,1]"])
         XCTAssertEqual(r.logitSimilarity[0], 0, "the trivial character is constant in c")
