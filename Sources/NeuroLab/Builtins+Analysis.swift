@@ -103,18 +103,28 @@ extension Builtins {
         return .object(result)
     }
 
-    static let progress = Builtin("progress", "progress(model, key_freqs: [..], settle_window: 1000, settle_tol: 0.01)",
-                                  "progress measures over the training checkpoints: restricted and excluded loss, Gini, weight norm, phases by stated rules",
-                                  parameters: ["model", "key_freqs", "settle_window", "settle_tol"]) { args in
+    static let progress = Builtin("progress", "progress(model, key_freqs: [..], key_reps: [..], settle_window: 1000, settle_tol: 0.01)",
+                                  "progress measures over the training checkpoints: restricted and excluded loss, Gini or key share, weight norm, phases by stated rules",
+                                  parameters: ["model", "key_freqs", "key_reps", "settle_window", "settle_tol"]) { args in
         let session = args.interpreter.session
         let model = try args.object(0, "model", as: ModelObject.self, what: "a model") ?? session.requireModel("progress")
         guard let trainer = model.trainer else {
             throw args.error("the model has no training run; train it with a checkpoint interval (train model on data … checkpoint 100) or load a saved run")
         }
-        var given: [Int]? = nil
+        var frequencies: [Int]? = nil
         if let listed = args.value(nil, "key_freqs") {
             guard case .list(let items) = listed else { throw args.error("'key_freqs' must be a list of frequencies") }
-            given = try items.map { try Operators.integer($0, what: "frequency", at: args.range) }
+            frequencies = try items.map { try Operators.integer($0, what: "frequency", at: args.range) }
+        }
+        var representations: [String]? = nil
+        if let listed = args.value(nil, "key_reps") {
+            guard case .list(let items) = listed else { throw args.error("'key_reps' must be a list of representation names, e.g. [\"[3,1]\", \"[1,1,1,1]\"]") }
+            representations = try items.map { item in
+                guard case .string(let name) = item else {
+                    throw args.error("'key_reps' holds representation names (strings such as \"[3,1]\"), got \(item.typeName)")
+                }
+                return name
+            }
         }
         let rules = PhaseRules(settleWindow: try args.int(nil, "settle_window", default: 1000),
                                settleTolerance: try args.number(nil, "settle_tol", default: 0.01))
@@ -126,28 +136,31 @@ extension Builtins {
         defer { reporter.finish() }
         let m = try args.engine {
             try ProgressMeasures(config: model.model.config, checkpoints: trainer.checkpoints, data: trainer.data,
-                                 keyFrequencies: given, rules: rules, shouldStop: { Interruption.requested }, progress: reporter.callback)
+                                 keyFrequencies: frequencies, keyRepresentations: representations, rules: rules,
+                                 shouldStop: { Interruption.requested }, progress: reporter.callback)
         }
         let step = max(1, m.epochs.count / 12)
-        let rows = stride(from: 0, to: m.epochs.count, by: step).map { i in
-            [String(m.epochs[i])] + [m.trainLoss[i], m.testLoss[i], m.restrictedLoss[i], m.excludedLoss[i]].map { String(format: "%.3g", $0) }
-                + [String(format: "%.2f", m.giniEmbedding[i]), String(format: "%.2f", m.giniLogit[i]), String(format: "%.1f", m.weightNorm[i])]
+        let rows = stride(from: 0, to: m.epochs.count, by: step).map { i -> [String] in
+            let losses: [String] = [m.trainLoss[i], m.testLoss[i], m.restrictedLoss[i], m.excludedLoss[i]].map { String(format: "%.3g", $0) }
+            let shares: [String] = m.concentration.map { String(format: "%.2f", $0.values[i]) }
+            return [String(m.epochs[i])] + losses + shares + [String(format: "%.1f", m.weightNorm[i])]
+        }
+        let keyField: (String, Value)
+        switch m.basis {
+        case .fourier(_, let frequencies, _): keyField = ("key_freqs", numbers(frequencies))
+        case .group: keyField = ("key_reps", .list(m.basis.keys.map { .string($0) }))
         }
         let result = ResultValue(
             heading: "progress measures", figure: Figure.progress,
-            kind: "progress", title: "basis: \(m.structure.basisDescription)\(m.structure.exclusionNote.map { ", " + $0 } ?? "") · phases: \(m.phases) · "
-                + (m.found.map { found in
-                    found.standsOut ? found.summary
-                        : "no frequency stands out in the last checkpoint (\(found.spread)): the restricted loss keeps only the mean"
-                } ?? "key frequencies \(m.keyFrequencies.map(String.init).joined(separator: " ")) (given)"),
+            kind: "progress", title: "basis: \(m.basis.description)\(m.basis.exclusionNote.map { ", " + $0 } ?? "") · phases: \(m.phases) · \(m.basis.keySummary)",
             fields: [("epochs", numbers(m.epochs)), ("train_loss", try tensor(m.trainLoss)), ("test_loss", try tensor(m.testLoss)),
-                     ("restricted_loss", try tensor(m.restrictedLoss)), ("excluded_loss", try tensor(m.excludedLoss)),
-                     ("gini_embed", try tensor(m.giniEmbedding)), ("gini_logit", try tensor(m.giniLogit)),
-                     ("weight_norm", try tensor(m.weightNorm)), ("key_freqs", numbers(m.keyFrequencies)),
-                     ("basis", .string(m.structure.basisDescription)),
-                     ("phases", phaseRanges(m.phases)), ("phase_rules", phaseRules(m.phases)),
-                     ("phase_checks", .list(m.phases.checks.map { .string($0) }))],
-            header: ["epoch", "train", "test", "restricted", "excluded", "gini W_E", "gini W_logit", "Σw²"], rows: rows,
+                     ("restricted_loss", try tensor(m.restrictedLoss)), ("excluded_loss", try tensor(m.excludedLoss))]
+                + (try m.concentration.map { ($0.field, try tensor($0.values)) })
+                + [("weight_norm", try tensor(m.weightNorm)), keyField,
+                   ("basis", .string(m.basis.description)),
+                   ("phases", phaseRanges(m.phases)), ("phase_rules", phaseRules(m.phases)),
+                   ("phase_checks", .list(m.phases.checks.map { .string($0) }))],
+            header: ["epoch", "train", "test", "restricted", "excluded"] + m.concentration.map(\.name) + ["Σw²"], rows: rows,
             mainTensor: try Tensor.stack([m.trainLoss, m.testLoss, m.restrictedLoss, m.excludedLoss].map {
                 try Tensor(float64: $0, shape: [$0.count])
             }, axis: 1))

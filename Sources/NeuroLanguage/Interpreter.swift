@@ -309,7 +309,7 @@ public final class Interpreter {
             }
             throw RuntimeError("cannot assign to this expression", at: level.range)
         }
-        let changed = try env.modifyLocally(name) { current in
+        let changed: Void? = try env.modifyLocally(name) { current in
             try Operators.assign(into: &current, steps[...], value, compound: compound, at: range)
         }
         if changed == nil {

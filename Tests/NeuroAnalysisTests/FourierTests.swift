@@ -199,7 +199,8 @@ final class ProgressMeasuresTests: XCTestCase {
         let none = try ProgressMeasures(config: config, checkpoints: trainer.checkpoints, data: data, keyFrequencies: [])
         for (excluded, train) in zip(none.excludedLoss, none.trainLoss) { XCTAssertEqual(excluded, train, accuracy: 1e-9) }
         XCTAssertTrue(measures.weightNorm.allSatisfy { $0 > 0 })
-        XCTAssertTrue(measures.giniEmbedding.allSatisfy { (0...1).contains($0) })
+        XCTAssertEqual(measures.concentration.map(\.field), ["gini_embed", "gini_logit"])
+        XCTAssertTrue(measures.concentration[0].values.allSatisfy { (0...1).contains($0) })
     }
 
     func testProgressMeasuresNeedCheckpointsAndAKnownStructure() throws {
@@ -217,15 +218,16 @@ final class ProgressMeasuresTests: XCTestCase {
         }
         let plain = try Dataset.addition(p: 4, trainFraction: 0.5, seed: 1)
         XCTAssertThrowsError(try ProgressMeasures(config: config, checkpoints: [checkpoint], data: plain)) { error in
-            XCTAssertEqual("\(error)", "progress measures need modular arithmetic data (a+b, a−b, a·b or a÷b mod p); this is a+b (p = 4, no mod)")
+            XCTAssertEqual("\(error)", "progress measures need modular arithmetic data (a+b, a−b, a·b or a÷b mod p) or a group dataset (S_n, C_n, D_n); this is a+b (p = 4, no mod)")
         }
         let multiply = try Dataset.modular(.multiply, p: 7, trainFraction: 0.5, seed: 1)
         XCTAssertThrowsError(try ProgressMeasures(config: config, checkpoints: [checkpoint], data: multiply, keyFrequencies: [4])) { error in
             XCTAssertEqual("\(error)", "key frequency 4 is outside 1...3 for discrete log, generator 3, over ℤ_6")
         }
         let measures = try ProgressMeasures(config: config, checkpoints: [checkpoint], data: multiply)
-        XCTAssertEqual(measures.structure.basisDescription, "discrete log, generator 3, over ℤ_6")
-        XCTAssertEqual(measures.keyFrequencies, [], "a random model has no key frequency")
-        XCTAssertEqual(measures.found?.standsOut, false)
+        guard case .fourier(let structure, let frequencies, let found) = measures.basis else { return XCTFail("\(measures.basis)") }
+        XCTAssertEqual(structure.basisDescription, "discrete log, generator 3, over ℤ_6")
+        XCTAssertEqual(frequencies, [], "a random model has no key frequency")
+        XCTAssertEqual(found?.standsOut, false)
     }
 }
