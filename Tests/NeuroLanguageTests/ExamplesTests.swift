@@ -29,6 +29,8 @@ final class ExamplesTests: XCTestCase {
         "sae.nmap": ["p": .number(13), "epochs": .number(3), "steps": .number(40), "d_sae": .number(64)],
         // Nine toy models of superposition: 200 steps of 256 each.
         "superposition.nmap": ["steps": .number(200), "batch": .number(256)],
+        // Two seeds of S_3 for a few epochs: the table, the tally and the JSON, not the learning.
+        "universality.nmap": ["n": .number(3), "epochs": .number(4), "seeds": .number(2)],
     ]
 
     /// The pretrained example reads the real MiniLM from the model cache; where
