@@ -11,7 +11,7 @@ import NeuroAnalysis
 extension Builtins {
     static var domain: [Builtin] {
         [modular, addition, group, transformer, train, use, accuracy, loss, logits, run, corrupt, patch, ablate, hook, hooks,
-         baseline] + modelFiles + text + [replaceText]
+         baseline] + modelFiles + text + [replaceText] + workshop
     }
 
     static let transformer = Builtin(

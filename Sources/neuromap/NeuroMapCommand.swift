@@ -10,7 +10,7 @@ struct NeuroMap: ParsableCommand {
         commandName: "neuromap",
         abstract: "A workbench for mechanistic interpretability: train small transformers, open them up, test hypotheses.",
         discussion: "Without arguments, starts the interactive prompt.",
-        subcommands: [Run.self, Check.self, Fetch.self])
+        subcommands: [Run.self, Check.self, Fetch.self, LessonCommand.self])
 
     @Option(name: .customShort("e"), help: "Run this code and print the value of its last expression.")
     var code: [String] = []
@@ -89,6 +89,9 @@ extension NeuroMap {
             runner.interpreter.baseDirectory = folder.isEmpty ? "." : folder
             runner.interpreter.overrides = try Self.overrides(overrides, for: source, file: name)
             let status = runner.execute(source, file: name)
+            // A script that checks exercises with expect ends with their scorecard.
+            let card = runner.interpreter.scorecard
+            if card.total > 0 { say("\n" + card.text) }
             if status != 0 { throw ExitCode(status) }
         }
 

@@ -6,12 +6,13 @@ import NeuroEngine
 /// The prompt's own commands, typed with a leading colon. A unique prefix
 /// is enough (`:h`, `:q`).
 enum PromptCommand: String, CaseIterable {
-    case help, vars, load, reset, quit
+    case help, vars, `where`, lesson, load, reset, quit
 
     var usage: String {
         switch self {
         case .help: return ":help [topic]"
         case .load: return ":load FILE"
+        case .lesson: return ":lesson [N]"
         default: return ":" + rawValue
         }
     }
@@ -20,6 +21,8 @@ enum PromptCommand: String, CaseIterable {
         switch self {
         case .help: return "this overview, or help on a built-in or topic"
         case .vars: return "your variables, one line each"
+        case .where: return "the current model, data or text, the lesson's step and your exercises"
+        case .lesson: return "N: start lesson N of the workshop; alone: show its next step; run: run the step shown"
         case .load: return "run a script into this session"
         case .reset: return "forget every variable, the model, data and results"
         case .quit: return "leave (so does Ctrl-D)"
@@ -55,9 +58,12 @@ extension REPL {
         switch command {
         case .help: say(argument.isEmpty ? Help.overview : Help.text(argument, interpreter))
         case .vars: say(variableTable())
+        case .where: say(whereText())
+        case .lesson: lessonCommand(argument)
         case .load: load(argument)
         case .reset:
             runner = REPL.makeRunner()
+            lessonPlace = nil
             say("session reset: variables, model, data and results are gone")
         case .quit: return false
         }

@@ -17,6 +17,8 @@ final class REPL {
     private var failed = false
     /// Where lines come from (set by `start`).
     private var input: LineSource = PlainLines()
+    /// The lesson loaded with `:lesson N` and the step it is at (REPL+Lesson.swift).
+    var lessonPlace: LessonPlace?
 
     static let prompt = "nmap> "
     static let continuationPrompt = "  ... "
@@ -37,7 +39,7 @@ final class REPL {
         if interactive { say("NeuroMap — :help for help, Tab to complete, Ctrl-D to quit.") }
         var buffer = ""
         while true {
-            let event = input.read(prompt: buffer.isEmpty ? REPL.prompt : REPL.continuationPrompt)
+            let event = input.read(prompt: buffer.isEmpty ? promptText : REPL.continuationPrompt)
             guard case .line(let line) = event else {
                 if event == .interrupted {
                     buffer = ""

@@ -23,8 +23,8 @@ final class ScriptRunner {
     var display: (Value) -> String = { Formatter.display($0) }
     /// Every text run so far, by input: an error in a function shows the
     /// text the function was defined in (an earlier line at the prompt).
-    private var inputs: [Int: SourceText] = [:]
-    private var nextInput = 1
+    var inputs: [Int: SourceText] = [:]
+    var nextInput = 1
 
     init(interpreter: Interpreter = NeuroLab.makeInterpreter()) {
         self.interpreter = interpreter

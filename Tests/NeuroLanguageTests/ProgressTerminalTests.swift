@@ -25,17 +25,17 @@ final class ProgressTerminalTests: XCTestCase {
         prompt.send("data = modular(p: 31, train: 0.5); model = transformer(data, layers: 1, heads: 4, d_model: 64, d_mlp: 512)\r")
         prompt.expect("nmap> ")
         prompt.send("use model on data\r")
-        prompt.expect("nmap> ")
+        prompt.expect("nmap[model · a+b mod 31]> ")     // the prompt shows the current model and task
         // 3 positions × 512 neurons: minutes in a debug build, so Ctrl-C comes long before the end.
         prompt.send("r = sweep(\"mlp_post 0\", with: corrupt(a + 1), by: \"pos,neuron\")\r")
         XCTAssertTrue(prompt.expect("sweep post 0 by pos × neuron  ", timeout: 60))
         XCTAssertTrue(prompt.expect("/1536 "))
         prompt.send("\u{03}")
         XCTAssertTrue(prompt.expect("error: interrupted", timeout: 30))
-        XCTAssertTrue(prompt.expect("nmap> "))
+        XCTAssertTrue(prompt.expect("nmap[model · a+b mod 31]> "))
         prompt.send("print(r)\r")                       // nothing half made was assigned
         XCTAssertTrue(prompt.expect("unknown name 'r'"))
-        prompt.expect("nmap> ")
+        prompt.expect("nmap[model · a+b mod 31]> ")
         prompt.send(":quit\r")
         XCTAssertEqual(prompt.waitForExit(), 0)
     }

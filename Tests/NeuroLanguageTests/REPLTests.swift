@@ -147,13 +147,13 @@ final class REPLTests: XCTestCase {
         Thread.sleep(forTimeInterval: 0.5)
         prompt.send("\u{03}")
         prompt.expect("interrupted at epoch", timeout: 10)
-        prompt.expect("nmap> ", timeout: 10)
+        prompt.expect("nmap[model · a+b mod 23]> ", timeout: 10)   // training made the model and data current
         prompt.send("print(model.history.epochs > 0, type(data))\r")
         prompt.expect("true dataset")
-        prompt.expect("nmap> ")
+        prompt.expect("nmap[model · a+b mod 23]> ")
         prompt.send("train model on data epochs 5\r")   // the trainer continues where it stopped
         prompt.expect("trained to epoch")
-        prompt.expect("nmap> ")
+        prompt.expect("nmap[model · a+b mod 23]> ")
         prompt.send(":quit\r")
         XCTAssertEqual(prompt.waitForExit(), 0)
     }
@@ -250,6 +250,25 @@ final class REPLTests: XCTestCase {
         XCTAssertEqual(failing.output, "1\n")
         XCTAssertTrue(failing.errors.contains("unknown name 'missing'"), failing.errors)
         XCTAssertEqual(failing.status, 1)
+    }
+
+    /// `:where` names the current model and data; `:lesson N` loads a lesson
+    /// of the workshop and shows its first step, `:lesson` the next one, and
+    /// `:lesson run` runs the step shown, as written.
+    func testWhereAndLessonShowWhereTheStudentIs() throws {
+        let ran = try runPiped(":where\ndata = modular(p: 7, train: 0.5)\nm = transformer(data, d_model: 8, heads: 2)\nuse m on data\n:where\n"
+                               + ":lesson 1\n:lesson run\n:lesson\n:lesson run\nprint(name)\n:where\n:lesson 99\n")
+        XCTAssertTrue(ran.output.contains("model:  none (train one, load one, or say use MODEL on DATA)"), ran.output)
+        XCTAssertTrue(ran.output.contains("model:  m — transformer: 1 layer, 2 heads, d_model 8"), ran.output)
+        XCTAssertTrue(ran.output.contains("data:   data — dataset a+b mod 7: 49 inputs"), ran.output)
+        XCTAssertTrue(ran.output.contains("lesson 1: Tensors and the language — "), ran.output)
+        XCTAssertTrue(ran.output.contains("── step 1 of "), ran.output)
+        XCTAssertTrue(ran.output.contains("# Numbers, strings, lists and records.\np = 59\n"), ran.output)
+        XCTAssertTrue(ran.output.contains("── step 2 of "), ran.output)
+        XCTAssertTrue(ran.output.contains("\na+b mod 59\n"), ran.output)       // steps 1 and 2 ran
+        XCTAssertTrue(ran.output.contains("lesson: 1 (Tensors and the language), next: step 3 of "), ran.output)
+        XCTAssertTrue(ran.output.contains("# What you learn: NeuroMap's values"), ran.output)   // the opening comment, shown on loading
+        XCTAssertTrue(ran.errors.contains("error: there is no lesson 99; the lessons are 1,"), ran.errors)
     }
 
     /// An error inside a function defined on an earlier entry is shown in
