@@ -1,10 +1,13 @@
 /// The log-sum-exp of each row of a contiguous [rows, n] block, in Float64
 /// whatever the element type: `max + log Σ e^(x - max)`. The exponentials
-/// are computed vectorised (`Double.fastExp`) into `exps` (row r at r·n
-/// when `keepsRows`, else every row reuses the first n), then summed with
-/// eight partial sums; `totals` gets each row's sum of e^(x - max). A row
-/// holding NaN or +inf, or only -inf, gives NaN (as PyTorch's log-softmax
-/// then does).
+/// are computed vectorised into `exps` (row r at r·n when `keepsRows`, else
+/// every row reuses the first n) and summed in Float64 with eight partial
+/// sums; `totals` gets each row's sum of e^(x - max). For float32 logits
+/// each exponential is float32's (`Float.fastExp` of the difference
+/// rounded to float32: relative error about 6e-8·|x - max|, so ~1e-6 for
+/// the terms that matter, far inside what float32 logits carry), four
+/// lanes at a time; Float64 logits use `Double.fastExp`. A row holding NaN
+/// or +inf, or only -inf, gives NaN (as PyTorch's log-softmax then does).
 private func logSumExpRows<T: FloatElement>(_ x: UnsafePointer<T>, rows: Int, n: Int, exps: UnsafeMutablePointer<Double>, keepsRows: Bool,
                                             lse: UnsafeMutablePointer<Double>, totals: UnsafeMutablePointer<Double>) {
     let wide = n / 8 * 8
@@ -18,7 +21,12 @@ private func logSumExpRows<T: FloatElement>(_ x: UnsafePointer<T>, rows: Int, n:
             if v != v { sawNaN = true }
         }
         guard !sawNaN, peak.isFinite else { lse[row] = .nan; totals[row] = .nan; continue }
-        for j in 0..<n { er[j] = Double.fastExp(Double(xr[j]) - peak) }
+        if T.self == Float.self {
+            let xf = UnsafeRawPointer(xr).assumingMemoryBound(to: Float.self), top = Float(peak)
+            for j in 0..<n { er[j] = Double(Float.fastExp(xf[j] - top)) }
+        } else {
+            for j in 0..<n { er[j] = Double.fastExp(Double(xr[j]) - peak) }
+        }
         var sums = SIMD8<Double>()
         var i = 0
         while i < wide {

@@ -21,12 +21,13 @@ final class TensorCrossEntropyTests: XCTestCase {
         try b.requiringGrad()
         let fused = try a.crossEntropy(labels: labels), unfused = try reference(b, labels)
         XCTAssertEqual(fused.dtype, .float64)
-        XCTAssertEqual(try fused.item(), try unfused.item(), accuracy: 1e-12 * abs(try unfused.item()))
+        // float32 exponentials summed in Float64: each term within ~6e-8·|x - max| (here |x - max| < 60).
+        XCTAssertEqual(try fused.item(), try unfused.item(), accuracy: 1e-9 * abs(try unfused.item()))
         try fused.backward()
         try unfused.backward()
         guard let ga = a.grad, let gb = b.grad else { return XCTFail("no gradient") }
         XCTAssertEqual(ga.dtype, .float32)
-        for (x, y) in zip(ga.toDoubles(), gb.toDoubles()) { XCTAssertEqual(x, y, accuracy: 1e-7 * max(abs(y), 1e-3)) }
+        for (x, y) in zip(ga.toDoubles(), gb.toDoubles()) { XCTAssertEqual(x, y, accuracy: 4e-6 * max(abs(y), 1e-3)) }
     }
 
     func testConfidentRowMatchesClosedForm() throws {
