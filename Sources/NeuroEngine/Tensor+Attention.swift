@@ -31,16 +31,37 @@ extension Tensor {
     ///
     /// `keepPattern` also returns the scores (masked ones -inf) and the
     /// pattern, [batch, head, q_pos, pos], as values only (not recorded).
+    ///
+    /// `keyRows` [batch, pos] (integers) reads keys and values from tables
+    /// instead: k and v are then [rows, head, d_head] and the key at
+    /// position j of example b is row `keyRows[b, j]` — for keys that
+    /// depend only on (token, position), so no [batch, pos, …] copy of them
+    /// is made; their gradients go straight into the tables.
     public static func attention(q: Tensor, k: Tensor, v: Tensor, scale: Double, causal: Bool,
-                                 keepPattern: Bool = false) throws -> (z: Tensor, scores: Tensor?, pattern: Tensor?) {
+                                 keepPattern: Bool = false, keyRows: Tensor? = nil) throws -> (z: Tensor, scores: Tensor?, pattern: Tensor?) {
         guard q.dtype == .float32, k.dtype == .float32, v.dtype == .float32 else {
             throw EngineError.dtype("attention", "the fused attention takes float32 q, k and v, got \(q.dtype.shortName), \(k.dtype.shortName), \(v.dtype.shortName)")
         }
-        guard q.rank == 4, k.rank == 4, k.shape == v.shape, q.shape[0] == k.shape[0], q.shape[2] == k.shape[2],
-              q.shape[3] == k.shape[3], q.shape[1] <= k.shape[1] else {
+        // Keys as [batch, pos, head, d_head], or as a table with their rows.
+        let keyShape: [Int]
+        var rows: [Int]? = nil
+        if let keyRows {
+            guard keyRows.rank == 2, k.rank == 3, q.rank == 4, keyRows.shape[0] == q.shape[0] else {
+                throw EngineError.shape("attention", "with key rows \(formatShape(keyRows.shape)), k \(formatShape(k.shape)) must be [rows, head, d_head] and the rows [batch, pos] for q \(formatShape(q.shape))")
+            }
+            rows = try keyRows.indexValues(bound: k.shape[0], op: "attention")
+            keyShape = [keyRows.shape[0], keyRows.shape[1], k.shape[1], k.shape[2]]
+        } else {
+            keyShape = k.shape
+        }
+        guard q.rank == 4, keyShape.count == 4, k.shape == v.shape, q.shape[0] == keyShape[0], q.shape[2] == keyShape[2],
+              q.shape[3] == keyShape[3], q.shape[1] <= keyShape[1] else {
             throw EngineError.shape("attention", "q \(formatShape(q.shape)), k \(formatShape(k.shape)) and v \(formatShape(v.shape)) must be [batch, pos, head, d_head] with q's positions the last of k's")
         }
-        let (b, nq, h, e, p) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3], k.shape[1])
+        let (b, nq, h, e, p) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3], keyShape[1])
+        // Where key j of example bi starts, in heads of d_head floats.
+        let (table, indexed) = (rows ?? [], rows != nil)
+        @inline(__always) func keyAt(_ bi: Int, _ j: Int) -> Int { indexed ? table[bi * p + j] * h : (bi * p + j) * h }
         let offset = p - nq
         let qc = q.contiguousData(), kc = k.contiguousData(), vc = v.contiguousData()
         let z = try Tensor(uninitializedShape: [b, nq, h, e], dtype: .float32, op: "attention")
@@ -58,7 +79,7 @@ extension Tensor {
                     let prow = pp + row
                     var peak = -Float.infinity
                     for j in 0..<seen {
-                        let score = s * dotFloat(qi, pk + ((bi * p + j) * h + hh) * e, e)
+                        let score = s * dotFloat(qi, pk + (keyAt(bi, j) + hh) * e, e)
                         prow[j] = score
                         if score > peak { peak = score }
                     }
@@ -78,15 +99,15 @@ extension Tensor {
                     for j in seen..<p { prow[j] = 0 }
                     let zi = pz + ((bi * nq + i) * h + hh) * e
                     for t in 0..<e { zi[t] = 0 }
-                    for j in 0..<seen { axpyFloat(prow[j], pv + ((bi * p + j) * h + hh) * e, zi, e) }
+                    for j in 0..<seen { axpyFloat(prow[j], pv + (keyAt(bi, j) + hh) * e, zi, e) }
                 }
             }
         }
         z.recording("attention", [q, k, v]) { g in
             let gc = g.contiguousData()
             let dq = try Tensor(zerosShape: [b, nq, h, e], dtype: .float32, op: "attention")
-            let dk = try Tensor(zerosShape: [b, p, h, e], dtype: .float32, op: "attention")
-            let dv = try Tensor(zerosShape: [b, p, h, e], dtype: .float32, op: "attention")
+            let dk = try Tensor(zerosShape: k.shape, dtype: .float32, op: "attention")
+            let dv = try Tensor(zerosShape: v.shape, dtype: .float32, op: "attention")
             let pg = gc.pointer(Float.self), pdq = dq.pointer(Float.self), pdk = dk.pointer(Float.self), pdv = dv.pointer(Float.self)
             let pq = qc.pointer(Float.self), pk = kc.pointer(Float.self), pv = vc.pointer(Float.self), pp = pattern.pointer(Float.self)
             var dP = [Float](repeating: 0, count: p)
@@ -99,13 +120,13 @@ extension Tensor {
                         let prow = pp + ((bi * h + hh) * nq + i) * p
                         var mean: Float = 0
                         for j in 0..<seen {
-                            let kv = ((bi * p + j) * h + hh) * e
+                            let kv = (keyAt(bi, j) + hh) * e
                             dP[j] = dotFloat(gi, pv + kv, e)
                             mean += prow[j] * dP[j]
                             axpyFloat(prow[j], gi, pdv + kv, e)
                         }
                         for j in 0..<seen {
-                            let kv = ((bi * p + j) * h + hh) * e
+                            let kv = (keyAt(bi, j) + hh) * e
                             let ds = s * prow[j] * (dP[j] - mean)
                             axpyFloat(ds, pk + kv, dqi, e)
                             axpyFloat(ds, qi, pdk + kv, e)

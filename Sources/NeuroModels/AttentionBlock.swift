@@ -91,24 +91,41 @@ public struct AttentionBlock {
     /// Attention from queries (the last `q.shape[1]` positions), keys and
     /// values (every position) to the output [batch, q_pos, d_model],
     /// running the hooks of block `layer`.
-    func attend(_ l: Int, q q0: Tensor, k k0: Tensor, v v0: Tensor, mask: AttentionMask?, _ f: ForwardPass) throws -> Tensor {
-        let (b, queries, p) = (q0.shape[0], q0.shape[1], k0.shape[1])
-        let q = try f.pass(.q, l, q0)                                                                    // [batch, q_pos, head, d_head]
-        let k = try f.pass(.k, l, k0)                                                                    // [batch, pos, head, d_head]
-        let v = try f.pass(.v, l, v0)
+    func attend(_ l: Int, q q0: Tensor, k k0: Tensor, v v0: Tensor, mask: AttentionMask?, keyRows: Tensor? = nil,
+                _ f: ForwardPass) throws -> Tensor {
+        let (b, queries, p) = (q0.shape[0], q0.shape[1], keyRows?.shape[1] ?? k0.shape[1])
         let padded = mask?.hasPadding == true ? mask : nil
         let (scoresPoint, patternPoint) = (HookPoint(.attnScores, layer: l), HookPoint(.pattern, layer: l))
+        // Few positions and no hook function on scores or pattern: one fused
+        // pass (Tensor.attention), which also gives them for the cache
+        // (recording off: cached, they are values, not graph nodes).
+        let fused = padded == nil && p <= AttentionBlock.fusedPositions && q0.dtype == .float32
+            && f.runsNoFunctions(at: [scoresPoint, patternPoint])
+            && (!GradMode.isEnabled || !(f.wants(scoresPoint) || f.wants(patternPoint)))
+        // Keys and values as tables [rows, head, d_head] read through
+        // `keyRows` [batch, pos] (block 0; no hook function on them): the
+        // fused pass reads the tables, anything else the gathered rows.
+        var (k0, v0, keyRows) = (k0, v0, keyRows)
+        if let rows = keyRows, !fused {
+            (k0, v0, keyRows) = (try k0.indexSelect(axis: 0, indices: rows), try v0.indexSelect(axis: 0, indices: rows), nil)
+        }
+        let q = try f.pass(.q, l, q0)                                                                    // [batch, q_pos, head, d_head]
+        let k: Tensor, v: Tensor
+        if let rows = keyRows {
+            try f.record(HookPoint(.k, layer: l)) { try k0.indexSelect(axis: 0, indices: rows) }
+            try f.record(HookPoint(.v, layer: l)) { try v0.indexSelect(axis: 0, indices: rows) }
+            (k, v) = (k0, v0)                                                                            // [rows, head, d_head]
+        } else {
+            k = try f.pass(.k, l, k0)                                                                    // [batch, pos, head, d_head]
+            v = try f.pass(.v, l, v0)
+        }
         let z: Tensor
-        if padded == nil, p <= AttentionBlock.fusedPositions, q.dtype == .float32, f.runsNoFunctions(at: [scoresPoint, patternPoint]),
-           !GradMode.isEnabled || !(f.wants(scoresPoint) || f.wants(patternPoint)) {
-            // Few positions and no hook function on scores or pattern: one
-            // fused pass (Tensor.attention), which also gives them for the
-            // cache (recording off: cached, they are values, not graph nodes).
-            let fused = try Tensor.attention(q: q, k: k, v: v, scale: 1 / Double(dHead).squareRoot(), causal: direction == .causal,
-                                             keepPattern: f.wants(scoresPoint) || f.wants(patternPoint))
-            if let scores = fused.scores { _ = try f.pass(.attnScores, l, scores) }
-            if let pattern = fused.pattern { _ = try f.pass(.pattern, l, pattern) }
-            z = try f.pass(.z, l, fused.z)                                                                 // [batch, q_pos, head, d_head]
+        if fused {
+            let out = try Tensor.attention(q: q, k: k, v: v, scale: 1 / Double(dHead).squareRoot(), causal: direction == .causal,
+                                           keepPattern: f.wants(scoresPoint) || f.wants(patternPoint), keyRows: keyRows)
+            if let scores = out.scores { _ = try f.pass(.attnScores, l, scores) }
+            if let pattern = out.pattern { _ = try f.pass(.pattern, l, pattern) }
+            z = try f.pass(.z, l, out.z)                                                                   // [batch, q_pos, head, d_head]
         } else {
             let raw = try q.permuted([0, 2, 1, 3]).matmul(k.permuted([0, 2, 3, 1]))                      // [batch, head, q_pos, k_pos]
             let scores = try f.pass(.attnScores, l, masked(raw.scaled(1 / Double(dHead).squareRoot()), queryOffset: p - queries, padded))

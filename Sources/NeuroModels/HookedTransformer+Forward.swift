@@ -148,7 +148,8 @@ extension HookedTransformer: HookedModel {
         let n = h * e
         let (qTable, kTable, vTable) = (try qkvTable.slice(axis: 1, start: 0, end: n), try qkvTable.slice(axis: 1, start: n, end: 2 * n),
                                         try qkvTable.slice(axis: 1, start: 2 * n))                         // [pairs, head·d_head] each
-        let k = try full(kTable).reshaped([b, p, h, e]), v = try full(vTable).reshaped([b, p, h, e])      // [batch, pos, head, d_head]
+        // Keys and values stay tables, read through each row's pairs (gathered only if attention needs them whole).
+        let k = try kTable.reshaped([-1, h, e]), v = try vTable.reshaped([-1, h, e])                          // [pairs, head, d_head]
         let q: Tensor, resid: Tensor
         if lastOnly {
             let lastRows = try table.rows.slice(axis: 1, start: p - 1)                                   // [batch, 1]
@@ -158,7 +159,7 @@ extension HookedTransformer: HookedModel {
             q = try full(qTable).reshaped([b, p, h, e])
             resid = try full(residTable)                                                                 // [batch, pos, d_model]
         }
-        return try block.afterProjection(0, resid: resid, q: q, k: k, v: v, mask: nil, f)
+        return try block.afterProjection(0, resid: resid, q: q, k: k, v: v, mask: nil, keyRows: table.rows, f)
     }
 }
 

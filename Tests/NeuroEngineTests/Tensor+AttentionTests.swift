@@ -72,4 +72,28 @@ final class TensorAttentionTests: XCTestCase {
         XCTAssertThrowsError(try Tensor.attention(q: Tensor.zeros([2, 4, 2, 4]), k: k, v: k, scale: 1, causal: true))
         XCTAssertThrowsError(try Tensor.attention(q: q.cast(to: .float64), k: k, v: k, scale: 1, causal: true))
     }
+
+    func testKeyRowsReadTablesLikeGatheredKeys() throws {
+        // Keys and values as a table of 5 rows, each example's positions picking rows.
+        var rng = RandomGenerator(seed: 9)
+        let (b, p, h, e) = (4, 3, 2, 8)
+        let kTable = try Tensor.randn([5, h, e], using: &rng), vTable = try Tensor.randn([5, h, e], using: &rng)
+        let q = try Tensor.randn([b, 1, h, e], using: &rng), g = try Tensor.randn([b, 1, h, e], using: &rng)
+        let rows = try Tensor(ints: [0, 1, 4, 2, 1, 4, 0, 0, 4, 3, 3, 4], shape: [b, p])
+        let (k1, v1, k2, v2) = (kTable.clone().detached(), vTable.clone().detached(), kTable.clone().detached(), vTable.clone().detached())
+        for t in [k1, v1, k2, v2] { try t.requiringGrad() }
+        let viaRows = try Tensor.attention(q: q, k: k1, v: v1, scale: 0.3, causal: true, keyRows: rows)
+        try viaRows.z.backward(seed: g)
+        let gathered = try Tensor.attention(q: q, k: k2.indexSelect(axis: 0, indices: rows), v: v2.indexSelect(axis: 0, indices: rows),
+                                            scale: 0.3, causal: true)
+        try gathered.z.backward(seed: g)
+        assertClose(viaRows.z, gathered.z, 1e-6, "z")
+        for (name, a, r) in [("k", k1, k2), ("v", v1, v2)] {
+            guard let ga = a.grad, let gr = r.grad else { XCTFail("\(name) table has no gradient"); continue }
+            assertClose(ga, gr, 1e-6, "d\(name) table")
+        }
+        XCTAssertThrowsError(try Tensor.attention(q: q, k: k1, v: v1, scale: 1, causal: true, keyRows: Tensor(ints: [0, 5, 1], shape: [1, 3])))
+        XCTAssertThrowsError(try Tensor.attention(q: q, k: k1, v: v1, scale: 1, causal: true,
+                                                  keyRows: Tensor(ints: Array(repeating: 9, count: 12), shape: [b, p])))
+    }
 }
