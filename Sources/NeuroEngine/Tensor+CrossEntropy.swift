@@ -14,17 +14,29 @@ private func logSumExpRows<T: FloatElement>(_ x: UnsafePointer<T>, rows: Int, n:
     for row in 0..<rows {
         let xr = x + row * n, er = exps + (keepsRows ? row * n : 0)
         var peak = -Double.infinity
-        var sawNaN = false
-        for j in 0..<n {
-            let v = Double(xr[j])
-            if v > peak { peak = v }
-            if v != v { sawNaN = true }
-        }
-        guard !sawNaN, peak.isFinite else { lse[row] = .nan; totals[row] = .nan; continue }
         if T.self == Float.self {
-            let xf = UnsafeRawPointer(xr).assumingMemoryBound(to: Float.self), top = Float(peak)
+            // float32: the maximum with eight lanes (a NaN is ignored here but
+            // reaches the sum through its exponential, so the row gives NaN).
+            let xf = UnsafeRawPointer(xr).assumingMemoryBound(to: Float.self)
+            var lanes = SIMD8<Float>(repeating: -.infinity)
+            var i = 0
+            while i < wide {
+                lanes = pointwiseMax(lanes, UnsafeRawPointer(xf + i).loadUnaligned(as: SIMD8<Float>.self))
+                i += 8
+            }
+            var top = lanes.max()
+            for j in wide..<n where xf[j] > top { top = xf[j] }
+            guard top.isFinite else { lse[row] = .nan; totals[row] = .nan; continue }
+            peak = Double(top)
             for j in 0..<n { er[j] = Double(Float.fastExp(xf[j] - top)) }
         } else {
+            var sawNaN = false
+            for j in 0..<n {
+                let v = Double(xr[j])
+                if v > peak { peak = v }
+                if v != v { sawNaN = true }
+            }
+            guard !sawNaN, peak.isFinite else { lse[row] = .nan; totals[row] = .nan; continue }
             for j in 0..<n { er[j] = Double.fastExp(Double(xr[j]) - peak) }
         }
         var sums = SIMD8<Double>()
