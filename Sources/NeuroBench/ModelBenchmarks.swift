@@ -21,7 +21,8 @@ func grokkingSetup(seed: UInt64 = 999) throws -> (Dataset, HookedTransformer) {
 
 /// One epoch as the demo does it: forward, backward and AdamW on the 3,830
 /// training pairs, plus the loss on the 8,939 test pairs. Timed over blocks of
-/// epochs (the trainer overlaps each test evaluation with the next step), as ms per epoch.
+/// epochs (the trainer overlaps each test evaluation with the next step), as ms per epoch;
+/// then each part of the epoch alone (ModelBenchmarks+EpochParts.swift).
 func benchGrokkingEpoch(_ context: inout Context) throws {
     let (data, model) = try grokkingSetup()
     let trainer = try Trainer(model: model, data: data)
@@ -31,6 +32,7 @@ func benchGrokkingEpoch(_ context: inout Context) throws {
     let perEpoch = Timing(samples: t.samples.map { $0 / Double(block) })
     emit([("name", .string("grokking_p113_epoch"))] + timingFields(perEpoch)
          + [("epochs_per_sample", .int(block)), ("peer_readme_ms", .number(310))])
+    try benchGrokkingEpochParts(&context)
 }
 
 /// `run_with_cache` on all 12,769 inputs, every hook cached.

@@ -86,3 +86,36 @@ func softmaxRowsFloat(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float
         for j in 0..<n { yr[j] *= inv }
     }
 }
+
+extension Double {
+    /// `e^x` to about 3e-13 relative for x ≤ 709 (far below what a float32
+    /// input carries): x = n·ln2 + r with |r| ≤ ln2/2 (ln2 split in two
+    /// parts, Cody and Waite, as in fdlibm), a degree-10 Taylor polynomial
+    /// for e^r (truncation below 2.2e-13 relative) and 2^n put into
+    /// the exponent bits. Below -708.39 (where e^x leaves the normal range)
+    /// the result is 0, so -inf gives 0; above 709.78 +inf; NaN gives NaN.
+    /// Plain arithmetic and selects only, so loops that call it vectorise.
+    @inline(__always)
+    static func fastExp(_ x: Double) -> Double {
+        let c = x < -708.39 ? -708.39 : (x > 709 ? 709 : x)
+        // Adding 1.5·2⁵² rounds c·log₂e to the nearest integer n and leaves n in the low mantissa bits.
+        let magic = 6_755_399_441_055_744.0
+        let shifted = c * 1.4426950408889634 + magic
+        let n = shifted - magic
+        let r = (c - n * 6.93147180369123816490e-01) - n * 1.90821492927058770002e-10
+        var p = 1.0 / 3_628_800
+        p = p * r + 1.0 / 362_880
+        p = p * r + 1.0 / 40_320
+        p = p * r + 1.0 / 5_040
+        p = p * r + 1.0 / 720
+        p = p * r + 1.0 / 120
+        p = p * r + 1.0 / 24
+        p = p * r + 1.0 / 6
+        p = p * r + 0.5
+        p = p * r + 1
+        p = p * r + 1
+        let scale = Double(bitPattern: (shifted.bitPattern &- magic.bitPattern &+ 1023) &<< 52)
+        let y = p * scale
+        return x != x ? x : (x < -708.39 ? 0 : (x > 709.78 ? .infinity : y))
+    }
+}

@@ -27,13 +27,24 @@ private func smallGemm<T: FloatElement>(_ a: UnsafePointer<T>, _ ars: Int, _ acs
             }
         }
     } else if acs == 1 && brs == 1 {
-        // Dot products of contiguous rows of a with contiguous columns of b.
+        // Dot products of contiguous rows of a with contiguous columns of b,
+        // four partial sums each, so the additions do not wait on one another.
+        let wide = k / 4 * 4
         for i in 0..<m {
             let ai = a + i * ars
             for j in 0..<n {
                 let bj = b + j * bcs
-                var s: T = 0
-                for p in 0..<k { s += ai[p] * bj[p] }
+                var (s0, s1, s2, s3): (T, T, T, T) = (0, 0, 0, 0)
+                var p = 0
+                while p < wide {
+                    s0 += ai[p] * bj[p]
+                    s1 += ai[p + 1] * bj[p + 1]
+                    s2 += ai[p + 2] * bj[p + 2]
+                    s3 += ai[p + 3] * bj[p + 3]
+                    p += 4
+                }
+                var s = (s0 + s1) + (s2 + s3)
+                while p < k { s += ai[p] * bj[p]; p += 1 }
                 c[i * n + j] = s
             }
         }

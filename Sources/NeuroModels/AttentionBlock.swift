@@ -44,6 +44,10 @@ public struct AttentionBlock {
 
     public var hookSites: [HookSite] { [.q, .k, .v, .attnScores, .pattern, .z] }
 
+    /// Up to this many key positions attention runs fused (`Tensor.attention`);
+    /// beyond, per-head matrix products on BLAS are faster.
+    static let fusedPositions = 32
+
     /// W [head, d_model, d_head] as one [d_model, head·d_head] matrix.
     private func merged(_ w: Tensor) throws -> Tensor {
         try w.permuted([1, 0, 2]).reshaped([dModel, nHeads * dHead])
@@ -87,18 +91,49 @@ public struct AttentionBlock {
     /// Attention from queries (the last `q.shape[1]` positions), keys and
     /// values (every position) to the output [batch, q_pos, d_model],
     /// running the hooks of block `layer`.
-    func attend(_ l: Int, q q0: Tensor, k k0: Tensor, v v0: Tensor, mask: AttentionMask?, _ f: ForwardPass) throws -> Tensor {
-        let (b, queries, p) = (q0.shape[0], q0.shape[1], k0.shape[1])
-        let q = try f.pass(.q, l, q0)                                                                    // [batch, q_pos, head, d_head]
-        let k = try f.pass(.k, l, k0)                                                                    // [batch, pos, head, d_head]
-        let v = try f.pass(.v, l, v0)
-        let raw = try q.permuted([0, 2, 1, 3]).matmul(k.permuted([0, 2, 3, 1]))                          // [batch, head, q_pos, k_pos]
+    func attend(_ l: Int, q q0: Tensor, k k0: Tensor, v v0: Tensor, mask: AttentionMask?, keyRows: Tensor? = nil,
+                _ f: ForwardPass) throws -> Tensor {
+        let (b, queries, p) = (q0.shape[0], q0.shape[1], keyRows?.shape[1] ?? k0.shape[1])
         let padded = mask?.hasPadding == true ? mask : nil
-        let scores = try f.pass(.attnScores, l, masked(raw.scaled(1 / Double(dHead).squareRoot()), queryOffset: p - queries, padded))
-        var pattern = try scores.softmax(axis: -1)
-        if padded != nil { pattern = try Tensor.where(pattern.equal(pattern), pattern, Tensor(scalar: 0)) }   // NaN rows → 0
-        pattern = try f.pass(.pattern, l, pattern)                                                       // [batch, head, q_pos, k_pos]
-        let z = try f.pass(.z, l, pattern.matmul(v.permuted([0, 2, 1, 3])).permuted([0, 2, 1, 3]))        // [batch, q_pos, head, d_head]
+        let (scoresPoint, patternPoint) = (HookPoint(.attnScores, layer: l), HookPoint(.pattern, layer: l))
+        // Few positions and no hook function on scores or pattern: one fused
+        // pass (Tensor.attention), which also gives them for the cache
+        // (recording off: cached, they are values, not graph nodes).
+        let fused = padded == nil && p <= AttentionBlock.fusedPositions && q0.dtype == .float32
+            && f.runsNoFunctions(at: [scoresPoint, patternPoint])
+            && (!GradMode.isEnabled || !(f.wants(scoresPoint) || f.wants(patternPoint)))
+        // Keys and values as tables [rows, head, d_head] read through
+        // `keyRows` [batch, pos] (block 0; no hook function on them): the
+        // fused pass reads the tables, anything else the gathered rows.
+        var (k0, v0, keyRows) = (k0, v0, keyRows)
+        if let rows = keyRows, !fused {
+            (k0, v0, keyRows) = (try k0.indexSelect(axis: 0, indices: rows), try v0.indexSelect(axis: 0, indices: rows), nil)
+        }
+        let q = try f.pass(.q, l, q0)                                                                    // [batch, q_pos, head, d_head]
+        let k: Tensor, v: Tensor
+        if let rows = keyRows {
+            try f.record(HookPoint(.k, layer: l)) { try k0.indexSelect(axis: 0, indices: rows) }
+            try f.record(HookPoint(.v, layer: l)) { try v0.indexSelect(axis: 0, indices: rows) }
+            (k, v) = (k0, v0)                                                                            // [rows, head, d_head]
+        } else {
+            k = try f.pass(.k, l, k0)                                                                    // [batch, pos, head, d_head]
+            v = try f.pass(.v, l, v0)
+        }
+        let z: Tensor
+        if fused {
+            let out = try Tensor.attention(q: q, k: k, v: v, scale: 1 / Double(dHead).squareRoot(), causal: direction == .causal,
+                                           keepPattern: f.wants(scoresPoint) || f.wants(patternPoint), keyRows: keyRows)
+            if let scores = out.scores { _ = try f.pass(.attnScores, l, scores) }
+            if let pattern = out.pattern { _ = try f.pass(.pattern, l, pattern) }
+            z = try f.pass(.z, l, out.z)                                                                   // [batch, q_pos, head, d_head]
+        } else {
+            let raw = try q.permuted([0, 2, 1, 3]).matmul(k.permuted([0, 2, 3, 1]))                      // [batch, head, q_pos, k_pos]
+            let scores = try f.pass(.attnScores, l, masked(raw.scaled(1 / Double(dHead).squareRoot()), queryOffset: p - queries, padded))
+            var pattern = try scores.softmax(axis: -1)
+            if padded != nil { pattern = try Tensor.where(pattern.equal(pattern), pattern, Tensor(scalar: 0)) }   // NaN rows → 0
+            pattern = try f.pass(.pattern, l, pattern)                                                   // [batch, head, q_pos, k_pos]
+            z = try f.pass(.z, l, pattern.matmul(v.permuted([0, 2, 1, 3])).permuted([0, 2, 1, 3]))        // [batch, q_pos, head, d_head]
+        }
         let resultPoint = HookPoint(.result, layer: l)
         guard f.needs(resultPoint) else {
             return try z.reshaped([b, queries, nHeads * dHead]).linear(wO.reshaped([nHeads * dHead, dModel]), bias: bO)  // [batch, q_pos, d_model]

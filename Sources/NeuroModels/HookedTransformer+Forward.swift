@@ -142,16 +142,24 @@ extension HookedTransformer: HookedModel {
             x = norm.output
         }
         let qkvTable = try x.linear(block.attention.qkvWeight(), bias: block.attention.qkvBias())         // [pairs, 3·head·d_head]
-        let qkv = try full(qkvTable).reshaped([b, p, 3, h, e])                                            // [batch, pos, 3, head, d_head]
-        var q = try qkv.select(axis: 2, index: 0)
-        var resid: Tensor
+        // q, k and v are gathered from their own columns of the table: each
+        // gradient then flows back into the small table alone, never through
+        // a [batch, pos, 3, head, d_head] tensor.
+        let n = h * e
+        let (qTable, kTable, vTable) = (try qkvTable.slice(axis: 1, start: 0, end: n), try qkvTable.slice(axis: 1, start: n, end: 2 * n),
+                                        try qkvTable.slice(axis: 1, start: 2 * n))                         // [pairs, head·d_head] each
+        // Keys and values stay tables, read through each row's pairs (gathered only if attention needs them whole).
+        let k = try kTable.reshaped([-1, h, e]), v = try vTable.reshaped([-1, h, e])                          // [pairs, head, d_head]
+        let q: Tensor, resid: Tensor
         if lastOnly {
-            q = try q.slice(axis: 1, start: p - 1)                                                       // [batch, 1, head, d_head]
-            resid = try residTable.indexSelect(axis: 0, indices: table.rows.slice(axis: 1, start: p - 1)) // [batch, 1, d_model]
+            let lastRows = try table.rows.slice(axis: 1, start: p - 1)                                   // [batch, 1]
+            q = try qTable.indexSelect(axis: 0, indices: lastRows).reshaped([b, 1, h, e])               // [batch, 1, head, d_head]
+            resid = try residTable.indexSelect(axis: 0, indices: lastRows)                               // [batch, 1, d_model]
         } else {
+            q = try full(qTable).reshaped([b, p, h, e])
             resid = try full(residTable)                                                                 // [batch, pos, d_model]
         }
-        return try block.afterProjection(0, resid: resid, q: q, k: qkv.select(axis: 2, index: 1), v: qkv.select(axis: 2, index: 2), mask: nil, f)
+        return try block.afterProjection(0, resid: resid, q: q, k: k, v: v, mask: nil, keyRows: table.rows, f)
     }
 }
 
@@ -195,14 +203,20 @@ struct TokenTable {
     init?(_ batch: Tensor) throws {
         let (b, p) = (batch.shape[0], batch.shape[1])
         let values = batch.toInts()
-        var slot: [Int: Int] = [:]
         var tokens: [Int] = [], positions: [Int] = [], rows = [Int](repeating: 0, count: values.count)
+        // Slots by key token·pos + position: an array when the keys are few
+        // (tokens are checked against the vocabulary before), else a dictionary.
+        let largest = values.max() ?? 0
+        let keys = largest < (1 << 22) / Swift.max(p, 1) ? (largest + 1) * p : 0
+        var slots = [Int32](repeating: -1, count: keys)
+        var slot: [Int: Int] = [:]
         for (i, token) in values.enumerated() {
             let key = token &* p &+ i % p
-            if let s = slot[key] {
-                rows[i] = s
+            let known = keys > 0 ? Int(slots[key]) : (slot[key] ?? -1)
+            if known >= 0 {
+                rows[i] = known
             } else {
-                slot[key] = tokens.count
+                if keys > 0 { slots[key] = Int32(tokens.count) } else { slot[key] = tokens.count }
                 rows[i] = tokens.count
                 tokens.append(token)
                 positions.append(i % p)

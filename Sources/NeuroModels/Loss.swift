@@ -29,10 +29,7 @@ public enum Metrics {
     /// `-mean(log_softmax(logits[:, -1].double())[label])`. Differentiable.
     public static func crossEntropy(_ logits: Tensor, labels: Tensor) throws -> Tensor {
         let last = try lastPosition(logits)                                    // [batch, vocab]
-        _ = try checkLabels(last, labels)
-        let logProbs = try last.cast(to: .float64).logSoftmax(axis: -1)
-        let picked = try logProbs.takeAlong(axis: -1, indices: labels.unsqueezed(-1))   // [batch, 1]
-        return try picked.mean().negated()
+        return try last.crossEntropy(labels: checkLabels(last, labels))        // one fused pass, Float64 sums
     }
 
     /// Fraction of rows whose last-position argmax equals the label.

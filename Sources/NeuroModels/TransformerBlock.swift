@@ -68,8 +68,10 @@ public struct TransformerBlock {
     /// The rest of a pre-norm block from its queries, keys and values:
     /// attention, the residual, the MLP. `resid` and `q` cover the query
     /// positions (the last ones when the block is trimmed), `k` and `v` every position.
-    func afterProjection(_ l: Int, resid: Tensor, q: Tensor, k: Tensor, v: Tensor, mask: AttentionMask?, _ f: ForwardPass) throws -> Tensor {
-        let attnOut = try f.pass(.attnOut, l, attention.attend(l, q: q, k: k, v: v, mask: mask, f))     // [batch, q_pos, d_model]
+    /// With `keyRows` [batch, pos], k and v are tables [rows, head, d_head] read through them.
+    func afterProjection(_ l: Int, resid: Tensor, q: Tensor, k: Tensor, v: Tensor, mask: AttentionMask?, keyRows: Tensor? = nil,
+                         _ f: ForwardPass) throws -> Tensor {
+        let attnOut = try f.pass(.attnOut, l, attention.attend(l, q: q, k: k, v: v, mask: mask, keyRows: keyRows, f))   // [batch, q_pos, d_model]
         guard let mlp else { return try f.pass(.residPost, l, resid + attnOut) }
         let mid = try f.pass(.residMid, l, resid + attnOut)                                              // [batch, q_pos, d_model]
         let mlpOut = try f.pass(.mlpOut, l, mlp(ln2(mid, layer: l, f), layer: l, f))                     // [batch, q_pos, d_model]

@@ -23,6 +23,22 @@ final class FastMathTests: XCTestCase {
         XCTAssertTrue(Float.fastExp(.nan).isNaN)
     }
 
+    func testDoubleFastExpMatchesLibm() {
+        var worst = 0.0
+        var x = -708.0
+        while x <= 709.0 {
+            let want = Foundation.exp(x)
+            worst = max(worst, abs(Double.fastExp(x) - want) / want)
+            x += 0.0137
+        }
+        XCTAssertLessThan(worst, 5e-13, "largest relative error of Double.fastExp over [-708, 709]")
+        XCTAssertEqual(Double.fastExp(0), 1)
+        XCTAssertEqual(Double.fastExp(-.infinity), 0)
+        XCTAssertEqual(Double.fastExp(-800), 0)
+        XCTAssertEqual(Double.fastExp(.infinity), .infinity)
+        XCTAssertTrue(Double.fastExp(.nan).isNaN)
+    }
+
     func testFastErfMatchesLibmToFloatPrecision() {
         var worst = 0.0
         var worstAt = 0.0

@@ -1,0 +1,99 @@
+import XCTest
+@testable import NeuroEngine
+
+/// The fused attention (`Tensor.attention`) against the same attention made
+/// of products and softmax, forward and backward, causal and not, for all
+/// queries and for the last ones only.
+final class TensorAttentionTests: XCTestCase {
+    /// softmax(scale·q·kᵀ, masked)·v from the separate operations, z [batch, q_pos, head, d_head].
+    private func unfused(_ q: Tensor, _ k: Tensor, _ v: Tensor, scale: Double, causal: Bool) throws -> (z: Tensor, scores: Tensor, pattern: Tensor) {
+        let (nq, p) = (q.shape[1], k.shape[1])
+        var scores = try q.permuted([0, 2, 1, 3]).matmul(k.permuted([0, 2, 3, 1])).scaled(scale)     // [batch, head, q_pos, pos]
+        if causal {
+            var allowed = [Float](repeating: 0, count: nq * p)
+            for i in 0..<nq { for j in 0..<p where j <= p - nq + i { allowed[i * p + j] = 1 } }
+            scores = try Tensor.where(Tensor(allowed, shape: [nq, p]), scores, Tensor(scalar: -Double.infinity))
+        }
+        let pattern = try scores.softmax(axis: -1)
+        return (try pattern.matmul(v.permuted([0, 2, 1, 3])).permuted([0, 2, 1, 3]), scores, pattern)
+    }
+
+    private func assertClose(_ a: Tensor, _ b: Tensor, _ tolerance: Double, _ what: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(a.shape, b.shape, what, file: file, line: line)
+        for (x, y) in zip(a.toDoubles(), b.toDoubles()) where !(x == y) {
+            XCTAssertEqual(x, y, accuracy: tolerance * max(1, abs(y)), what, file: file, line: line)
+        }
+    }
+
+    func testFusedMatchesSeparateOperationsForwardAndBackward() throws {
+        var rng = RandomGenerator(seed: 7)
+        for (causal, queries) in [(true, 4), (true, 1), (false, 4), (false, 2)] {
+            let (b, p, h, e) = (3, 4, 2, 12)
+            let q0 = try Tensor.randn([b, queries, h, e], using: &rng), k0 = try Tensor.randn([b, p, h, e], using: &rng)
+            let v0 = try Tensor.randn([b, p, h, e], using: &rng), g = try Tensor.randn([b, queries, h, e], using: &rng)
+            let scale = 1 / Double(e).squareRoot()
+            let leaves = { [q0, k0, v0].map { $0.clone().detached() } }
+
+            let (q1, k1, v1) = { let l = leaves(); return (l[0], l[1], l[2]) }()
+            for t in [q1, k1, v1] { try t.requiringGrad() }
+            let fused = try Tensor.attention(q: q1, k: k1, v: v1, scale: scale, causal: causal, keepPattern: true)
+            try fused.z.backward(seed: g)
+
+            let (q2, k2, v2) = { let l = leaves(); return (l[0], l[1], l[2]) }()
+            for t in [q2, k2, v2] { try t.requiringGrad() }
+            let reference = try unfused(q2, k2, v2, scale: scale, causal: causal)
+            try reference.z.backward(seed: g)
+
+            let label = "causal \(causal), \(queries) queries"
+            assertClose(fused.z, reference.z, 1e-5, "z, \(label)")
+            if let scores = fused.scores { assertClose(scores, reference.scores, 1e-5, "scores, \(label)") } else { XCTFail("no scores") }
+            if let pattern = fused.pattern { assertClose(pattern, reference.pattern, 1e-5, "pattern, \(label)") } else { XCTFail("no pattern") }
+            for (name, a, r) in [("q", q1, q2), ("k", k1, k2), ("v", v1, v2)] {
+                guard let ga = a.grad, let gr = r.grad else { XCTFail("\(name) has no gradient, \(label)"); continue }
+                assertClose(ga, gr, 1e-5, "d\(name), \(label)")
+            }
+        }
+    }
+
+    func testCausalMaskHidesLaterKeys() throws {
+        // One query at position 0 of 3 sees only key 0: z is v's first row exactly.
+        var rng = RandomGenerator(seed: 3)
+        let q = try Tensor.randn([1, 3, 1, 4], using: &rng), k = try Tensor.randn([1, 3, 1, 4], using: &rng)
+        let v = try Tensor.randn([1, 3, 1, 4], using: &rng)
+        let out = try Tensor.attention(q: q, k: k, v: v, scale: 0.5, causal: true, keepPattern: true)
+        XCTAssertEqual(try out.z.select(axis: 1, index: 0).toDoubles(), try v.select(axis: 1, index: 0).toDoubles())
+        XCTAssertEqual(out.pattern?.toDoubles().prefix(3).map { $0 }, [1, 0, 0])
+        XCTAssertEqual(out.scores?.toDoubles()[1], -.infinity)
+    }
+
+    func testRefusesWrongShapesAndDtypes() throws {
+        let q = try Tensor.zeros([2, 1, 2, 4]), k = try Tensor.zeros([2, 3, 2, 4])
+        XCTAssertThrowsError(try Tensor.attention(q: q, k: k, v: Tensor.zeros([2, 3, 2, 5]), scale: 1, causal: true))
+        XCTAssertThrowsError(try Tensor.attention(q: Tensor.zeros([2, 4, 2, 4]), k: k, v: k, scale: 1, causal: true))
+        XCTAssertThrowsError(try Tensor.attention(q: q.cast(to: .float64), k: k, v: k, scale: 1, causal: true))
+    }
+
+    func testKeyRowsReadTablesLikeGatheredKeys() throws {
+        // Keys and values as a table of 5 rows, each example's positions picking rows.
+        var rng = RandomGenerator(seed: 9)
+        let (b, p, h, e) = (4, 3, 2, 8)
+        let kTable = try Tensor.randn([5, h, e], using: &rng), vTable = try Tensor.randn([5, h, e], using: &rng)
+        let q = try Tensor.randn([b, 1, h, e], using: &rng), g = try Tensor.randn([b, 1, h, e], using: &rng)
+        let rows = try Tensor(ints: [0, 1, 4, 2, 1, 4, 0, 0, 4, 3, 3, 4], shape: [b, p])
+        let (k1, v1, k2, v2) = (kTable.clone().detached(), vTable.clone().detached(), kTable.clone().detached(), vTable.clone().detached())
+        for t in [k1, v1, k2, v2] { try t.requiringGrad() }
+        let viaRows = try Tensor.attention(q: q, k: k1, v: v1, scale: 0.3, causal: true, keyRows: rows)
+        try viaRows.z.backward(seed: g)
+        let gathered = try Tensor.attention(q: q, k: k2.indexSelect(axis: 0, indices: rows), v: v2.indexSelect(axis: 0, indices: rows),
+                                            scale: 0.3, causal: true)
+        try gathered.z.backward(seed: g)
+        assertClose(viaRows.z, gathered.z, 1e-6, "z")
+        for (name, a, r) in [("k", k1, k2), ("v", v1, v2)] {
+            guard let ga = a.grad, let gr = r.grad else { XCTFail("\(name) table has no gradient"); continue }
+            assertClose(ga, gr, 1e-6, "d\(name) table")
+        }
+        XCTAssertThrowsError(try Tensor.attention(q: q, k: k1, v: v1, scale: 1, causal: true, keyRows: Tensor(ints: [0, 5, 1], shape: [1, 3])))
+        XCTAssertThrowsError(try Tensor.attention(q: q, k: k1, v: v1, scale: 1, causal: true,
+                                                  keyRows: Tensor(ints: Array(repeating: 9, count: 12), shape: [b, p])))
+    }
+}
