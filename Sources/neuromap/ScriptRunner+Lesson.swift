@@ -22,16 +22,7 @@ extension ScriptRunner {
     /// checks still count): a lesson stopped part-way continues with the
     /// state it had, rebuilt by running again what came before.
     func executeLesson(_ source: String, file: String, from: Int? = nil, resume: (Int) -> String) -> LessonOutcome {
-        let text = SourceText(name: file, text: source, input: nextInput)
-        nextInput += 1
-        var parser = Parser(source: source, input: text.input, grammar: NeuroLab.grammar)
-        let program = parser.parseProgram()
-        if !parser.diagnostics.isEmpty {
-            ScriptRunner.report(Diagnostic.report(parser.diagnostics, in: text))
-            let count = parser.diagnostics.count
-            ScriptRunner.report("\(Diagnostic.grouped(count)) syntax error\(count == 1 ? "" : "s") in \(file)\n")
-            return LessonOutcome(status: ExitStatus.syntaxError, stoppedAt: nil)
-        }
+        guard let (program, text) = parse(source, file: file) else { return LessonOutcome(status: ExitStatus.syntaxError, stoppedAt: nil) }
         inputs[text.input] = text
         interpreter.session.remember(text)
         let lines = source.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)

@@ -41,20 +41,26 @@ final class ScriptRunner {
         FileHandle.standardError.write(Data(text.utf8))
     }
 
-    /// Runs `source` (named `file` in messages); returns the exit status.
-    /// With `echo`, the value of a final bare expression is printed (the REPL, `-e`).
-    func execute(_ source: String, file: String, echo: Bool = false, checkOnly: Bool = false) -> Int32 {
+    /// Parses `source` as input number `nextInput`; on syntax errors reports them
+    /// (at most `Diagnostic.maxShown`, then a count of the rest) and returns nil.
+    func parse(_ source: String, file: String) -> (program: [Stmt], text: SourceText)? {
         let text = SourceText(name: file, text: source, input: nextInput)
         nextInput += 1
         var parser = Parser(source: source, input: text.input, grammar: NeuroLab.grammar)
         let program = parser.parseProgram()
-        if !parser.diagnostics.isEmpty {
-            // At most `Diagnostic.maxShown` of them, then a count of the rest.
+        guard parser.diagnostics.isEmpty else {
             ScriptRunner.report(Diagnostic.report(parser.diagnostics, in: text))
             let count = parser.diagnostics.count
             ScriptRunner.report("\(Diagnostic.grouped(count)) syntax error\(count == 1 ? "" : "s") in \(file)\n")
-            return ExitStatus.syntaxError
+            return nil
         }
+        return (program, text)
+    }
+
+    /// Runs `source` (named `file` in messages); returns the exit status.
+    /// With `echo`, the value of a final bare expression is printed (the REPL, `-e`).
+    func execute(_ source: String, file: String, echo: Bool = false, checkOnly: Bool = false) -> Int32 {
+        guard let (program, text) = parse(source, file: file) else { return ExitStatus.syntaxError }
         if checkOnly {
             let problems = NameCheck.unresolved(program, interpreter: interpreter, source: source)
             ScriptRunner.report(Diagnostic.report(problems, in: text))

@@ -11,6 +11,37 @@ enum NeuromapBinary {
     /// Looked up (and checked) once per test run.
     static func locate() throws -> URL { try located.get() }
 
+    /// Runs the executable with `arguments` in `directory` (standard input from
+    /// `input`, or none); returns its exit status, standard output and standard error.
+    static func run(_ arguments: [String], input: String? = nil, in directory: URL,
+                    environment: [String: String] = [:]) throws -> (status: Int32, output: String, errors: String) {
+        let process = Process()
+        process.executableURL = try locate()
+        process.arguments = arguments
+        process.currentDirectoryURL = directory
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
+        let stdout = Pipe(), stderr = Pipe(), stdin = Pipe()
+        process.standardInput = input == nil ? FileHandle.nullDevice : stdin
+        process.standardOutput = stdout
+        process.standardError = stderr
+        try process.run()
+        if let input {
+            stdin.fileHandleForWriting.write(Data(input.utf8))
+            try stdin.fileHandleForWriting.close()
+        }
+        // Read both to the end before waiting: a full pipe would block the child.
+        let errors = ThreadResult<Data>()
+        let group = DispatchGroup()
+        group.enter()
+        Thread { errors.value = stderr.fileHandleForReading.readDataToEndOfFile(); group.leave() }.start()
+        let output = stdout.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: output, as: UTF8.self), String(decoding: errors.value ?? Data(), as: UTF8.self))
+    }
+
     private static let located = Result { try find() }
 
     private static func find() throws -> URL {

@@ -195,27 +195,6 @@ final class WorkshopTests: XCTestCase {
     }
 
     private func run(_ arguments: [String], input: String? = nil) throws -> (status: Int32, output: String, errors: String) {
-        let process = Process()
-        process.executableURL = try NeuromapBinary.locate()
-        process.arguments = arguments
-        process.currentDirectoryURL = Self.root
-        process.environment = ProcessInfo.processInfo.environment.merging(["NEUROMAP_WORKSHOP": Self.workshop.path]) { $1 }
-        let stdout = Pipe(), stderr = Pipe(), stdin = Pipe()
-        process.standardInput = input == nil ? FileHandle.nullDevice : stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        if let input {
-            stdin.fileHandleForWriting.write(Data(input.utf8))
-            try stdin.fileHandleForWriting.close()
-        }
-        let errors = ThreadResult<Data>()
-        let group = DispatchGroup()
-        group.enter()
-        Thread { errors.value = stderr.fileHandleForReading.readDataToEndOfFile(); group.leave() }.start()
-        let output = stdout.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self), String(decoding: errors.value ?? Data(), as: UTF8.self))
+        try NeuromapBinary.run(arguments, input: input, in: Self.root, environment: ["NEUROMAP_WORKSHOP": Self.workshop.path])
     }
 }
