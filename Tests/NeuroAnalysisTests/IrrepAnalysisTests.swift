@@ -58,6 +58,23 @@ final class IrrepAnalysisTests: XCTestCase {
         XCTAssertLessThanOrEqual(mlp.reduce(0, +), 1 + 1e-9)
     }
 
+    /// A model trained on S_4 here, run in TransformerLens with characters taken from cycle
+    /// types (Fixtures/make_irreps_fixtures.py): the same logit similarities.
+    func testLogitSimilarityMatchesTransformerLensOnATrainedS4Model() throws {
+        let file = try SafeTensors.read(fixturePath("irreps_s4_model.safetensors"))
+        let config = try TransformerConfig(nLayers: 1, nHeads: 2, dModel: 32, dHead: 16, dMLP: 64, actFn: .relu, normalizationType: .none,
+                                           dVocab: 25, dVocabOut: 24, nCtx: 3)
+        let weights = file.tensors.filter { !$0.key.hasSuffix(".mask") && !$0.key.hasSuffix(".IGNORE") }
+        let model = try HookedTransformer(config: config, weights: weights)
+        let data = try Dataset.symmetricGroup(n: 4, trainFraction: 0.6, seed: 0)
+        let r = try IrrepAnalysis(model: model, data: data)
+        let expected = try XCTUnwrap(SafeTensors.read(fixturePath("irreps_s4_expected.safetensors")).tensors["logit_similarity"]).toDoubles()
+        XCTAssertEqual(r.group.representations.map(\.name), ["[4]", "[3,1]", "[2,2]", "[2,1,1]", "[1,1,1,1]"])
+        // float32 logits on both sides, centred and summed over 13,824 terms in Float64.
+        for i in expected.indices { XCTAssertEqual(r.logitSimilarity[i], expected[i], accuracy: 1e-5, r.group.representations[i].name) }
+        XCTAssertEqual(r.key.map { r.group.representations[$0].name }, ["[2,1,1]", "[3,1]", "[2,2]"])
+    }
+
     func testLogitsMadeOfCharactersGiveTheirWeights() throws {
         let group = try FiniteGroup.symmetric(n: 4)
         let n = group.order
