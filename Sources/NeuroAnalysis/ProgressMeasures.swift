@@ -127,6 +127,12 @@ public struct ProgressMeasures {
         let concentration: (_ wE: Tensor, _ wLogit: Tensor) throws -> [Double]
     }
 
+    /// `items` in order, each once (a key given twice must not count its directions twice).
+    static func once<T: Hashable>(_ items: [T]) -> [T] {
+        var seen = Set<T>()
+        return items.filter { seen.insert($0).inserted }
+    }
+
     /// The Fourier case: cos/sin(w(a ± b)) for the key frequencies over the operation's group.
     static func fourier(_ finalModel: HookedTransformer, data: Dataset, given: [Int]?) throws -> Setup {
         let structure = try ModularStructure(task: data.task)
@@ -139,7 +145,8 @@ public struct ProgressMeasures {
             throw EngineError(.argument, "key frequency \(bad) is outside 1...\(n / 2) for \(structure.basisDescription)")
         }
         let found = try given == nil ? FourierAnalysis(model: finalModel, structure: structure).key : nil
-        let frequencies = given ?? found?.frequencies ?? []
+        // A frequency given twice would count its directions twice: each is kept once.
+        let frequencies = given.map(ProgressMeasures.once) ?? found?.frequencies ?? []
         // The rows in the group (all of them for + and −; a, b ≠ 0 for · and ÷).
         let a = data.fieldValues[0], b = data.fieldValues[1]
         let inGroup = (0..<data.count).filter { structure.position(of: a[$0]) != nil && structure.position(of: b[$0]) != nil }
@@ -160,7 +167,7 @@ public struct ProgressMeasures {
         var found: IrrepAnalysis? = nil
         let key: [Int]
         if let given {
-            key = try given.map { name in
+            key = try ProgressMeasures.once(given).map { name in
                 guard let i = reps.firstIndex(where: { $0.name == name }) else {
                     let hint = Suggest.closest(name, among: reps.map(\.name)).map { " (did you mean \($0)?)" } ?? ""
                     throw EngineError(.argument, "\(group.name) has no representation '\(name)'\(hint); it has \(reps.map(\.name).joined(separator: ", "))")

@@ -46,6 +46,10 @@ final class ProgressMeasuresGroupTests: XCTestCase {
         let standard = try XCTUnwrap(irreps.group.representations.firstIndex { $0.name == "[2,1]" })
         XCTAssertEqual(m.concentration[0].values.last!, irreps.embeddingExplained[standard], accuracy: 1e-9)
         for curve in m.concentration { XCTAssertTrue(curve.values.allSatisfy { (0...1 + 1e-12).contains($0) }, "\(curve.name)") }
+        // A representation named twice is kept once.
+        let twice = try ProgressMeasures(config: config, checkpoints: trainer.checkpoints, data: data, keyRepresentations: ["[2,1]", "[2,1]"])
+        XCTAssertEqual(twice.basis.keys, ["[2,1]"])
+        for (once, doubled) in zip(m.restrictedLoss, twice.restrictedLoss) { XCTAssertEqual(doubled, once, accuracy: 1e-9 * once) }
         let none = try ProgressMeasures(config: config, checkpoints: trainer.checkpoints, data: data, keyRepresentations: [])
         for (excluded, train) in zip(none.excludedLoss, none.trainLoss) { XCTAssertEqual(excluded, train, accuracy: 1e-9) }
         // Found in the last checkpoint when not given: the representations above the irreps threshold.
