@@ -205,9 +205,12 @@ struct TokenTable {
         let values = batch.toInts()
         var tokens: [Int] = [], positions: [Int] = [], rows = [Int](repeating: 0, count: values.count)
         // Slots by key token·pos + position: an array when the keys are few
-        // (tokens are checked against the vocabulary before), else a dictionary.
+        // (tokens are checked against the vocabulary before) — at most 4× the
+        // batch's tokens or 64k slots, so a large vocabulary never fills a big
+        // array for a small batch — else a dictionary.
         let largest = values.max() ?? 0
-        let keys = largest < (1 << 22) / Swift.max(p, 1) ? (largest + 1) * p : 0
+        let limit = Swift.max(4 * values.count, 1 << 16)
+        let keys = largest < limit / Swift.max(p, 1) ? (largest + 1) * p : 0
         var slots = [Int32](repeating: -1, count: keys)
         var slot: [Int: Int] = [:]
         for (i, token) in values.enumerated() {
