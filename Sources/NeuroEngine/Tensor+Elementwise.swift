@@ -1,17 +1,33 @@
 // MARK: - Kernels
 
-/// Applies `f` elementwise over two operands broadcast to `out.shape`.
+/// How `binaryKernel` walks an output: element by element when both
+/// operands have its shape and are contiguous, else row by row (`forEachRow`)
+/// with each operand's broadcast strides. `units` counts what it walks.
+private struct BinaryPlan {
+    let elementwise: Bool
+    let strides: [[Int]]
+    let units: Int, inner: Int
+
+    init(_ a: Tensor, _ b: Tensor, _ out: Tensor) {
+        elementwise = a.shape == out.shape && b.shape == out.shape && a.isContiguous && b.isContiguous
+        strides = elementwise ? [] : [a.broadcastStrides(to: out.shape), b.broadcastStrides(to: out.shape)]
+        units = elementwise ? out.count : rowCount(out.shape)
+        inner = elementwise ? 1 : (out.shape.last ?? 1)
+    }
+}
+
+/// Applies `f` elementwise over two operands broadcast to `out.shape`, for
+/// the units `range` of `plan` (all of them, or one thread's share).
 @inline(__always)
-private func binaryKernel<T: FloatElement>(_ a: Tensor, _ b: Tensor, _ out: Tensor, _ f: (T, T) -> T) {
+private func binaryKernel<T: FloatElement>(_ a: Tensor, _ b: Tensor, _ out: Tensor, _ plan: BinaryPlan, _ range: Range<Int>,
+                                           _ f: (T, T) -> T) {
     let pa = a.pointer(T.self), pb = b.pointer(T.self), po = out.pointer(T.self)
-    if a.shape == out.shape && b.shape == out.shape && a.isContiguous && b.isContiguous {
-        for i in 0..<out.count { po[i] = f(pa[i], pb[i]) }
+    if plan.elementwise {
+        for i in range { po[i] = f(pa[i], pb[i]) }
         return
     }
-    let sa = a.broadcastStrides(to: out.shape), sb = b.broadcastStrides(to: out.shape)
-    var o = 0
-    forEachRow(shape: out.shape, strides: [sa, sb]) { offsets, inner, innerStrides in
-        let qa = pa + offsets[0], qb = pb + offsets[1], qo = po + o
+    forEachRow(shape: out.shape, strides: plan.strides, rows: range) { offsets, row, inner, innerStrides in
+        let qa = pa + offsets[0], qb = pb + offsets[1], qo = po + row * inner
         let ia = innerStrides[0], ib = innerStrides[1]
         if ia == 1 && ib == 1 {
             for i in 0..<inner { qo[i] = f(qa[i], qb[i]) }
@@ -24,16 +40,30 @@ private func binaryKernel<T: FloatElement>(_ a: Tensor, _ b: Tensor, _ out: Tens
         } else {
             for i in 0..<inner { qo[i] = f(qa[i * ia], qb[i * ib]) }
         }
-        o += inner
     }
 }
 
-/// Applies `f` elementwise to a contiguous operand.
+/// Applies `f` to the elements `range` of a contiguous operand.
 @inline(__always)
-private func unaryKernel<T: FloatElement>(_ x: Tensor, _ out: Tensor, _ f: (T) -> T) {
+private func unaryKernel<T: FloatElement>(_ x: Tensor, _ out: Tensor, _ range: Range<Int>, _ f: (T) -> T) {
     let px = x.pointer(T.self), po = out.pointer(T.self)
-    for i in 0..<out.count { po[i] = f(px[i]) }
+    for i in range { po[i] = f(px[i]) }
 }
+
+/// An elementwise operation as a type. Kernels specialised for one inline
+/// it even in the closures that run on the engine's other threads (a
+/// closure argument would there be called once per element), so the
+/// common operations run on every core.
+protocol BinaryElementOp { static func apply<T: FloatElement>(_ a: T, _ b: T) -> T }
+protocol UnaryElementOp { static func apply<T: FloatElement>(_ x: T) -> T }
+
+enum AddOp: BinaryElementOp { @inline(__always) static func apply<T: FloatElement>(_ a: T, _ b: T) -> T { a + b } }
+enum SubtractOp: BinaryElementOp { @inline(__always) static func apply<T: FloatElement>(_ a: T, _ b: T) -> T { a - b } }
+enum MultiplyOp: BinaryElementOp { @inline(__always) static func apply<T: FloatElement>(_ a: T, _ b: T) -> T { a * b } }
+enum DivideOp: BinaryElementOp { @inline(__always) static func apply<T: FloatElement>(_ a: T, _ b: T) -> T { a / b } }
+enum ReluOp: UnaryElementOp { @inline(__always) static func apply<T: FloatElement>(_ x: T) -> T { x > 0 ? x : 0 } }
+/// The ReLU gradient: `a` (the incoming gradient) where `b` (the output) is positive.
+enum ReluGradOp: BinaryElementOp { @inline(__always) static func apply<T: FloatElement>(_ a: T, _ b: T) -> T { b > 0 ? a : 0 } }
 
 extension Tensor {
     // MARK: - Shared machinery
@@ -54,13 +84,29 @@ extension Tensor {
 
     /// Elementwise binary operation with broadcasting; not recorded.
     /// Always inlined, so each caller's closures are inlined into the loops
-    /// instead of being called once per element.
+    /// instead of being called once per element. Runs on the calling thread.
     @inline(__always)
     static func mapBinary(_ op: String, _ a: Tensor, _ b: Tensor,
                           _ f32: (Float, Float) -> Float, _ f64: (Double, Double) -> Double) throws -> Tensor {
         let outShape = try broadcastShapes(a.shape, b.shape, op: op)
         let out = try Tensor(uninitializedShape: outShape, dtype: a.dtype, op: op)
-        if a.dtype == .float32 { binaryKernel(a, b, out, f32) } else { binaryKernel(a, b, out, f64) }
+        let plan = BinaryPlan(a, b, out)
+        if a.dtype == .float32 { binaryKernel(a, b, out, plan, 0..<plan.units, f32) } else { binaryKernel(a, b, out, plan, 0..<plan.units, f64) }
+        return out
+    }
+
+    /// `mapBinary` for an operation given as a type, on the engine's threads when large.
+    static func mapBinary<Op: BinaryElementOp>(_ op: String, _ a: Tensor, _ b: Tensor, _: Op.Type) throws -> Tensor {
+        let outShape = try broadcastShapes(a.shape, b.shape, op: op)
+        let out = try Tensor(uninitializedShape: outShape, dtype: a.dtype, op: op)
+        let plan = BinaryPlan(a, b, out)
+        Parallel.forRanges(plan.units, workPerItem: plan.inner) { range in
+            if a.dtype == .float32 {
+                binaryKernel(a, b, out, plan, range, { (x: Float, y: Float) in Op.apply(x, y) })
+            } else {
+                binaryKernel(a, b, out, plan, range, { (x: Double, y: Double) in Op.apply(x, y) })
+            }
+        }
         return out
     }
 
@@ -70,7 +116,22 @@ extension Tensor {
         try requireFloat(op)
         let x = contiguousData()
         let out = try Tensor(uninitializedShape: shape, dtype: dtype, op: op)
-        if dtype == .float32 { unaryKernel(x, out, f32) } else { unaryKernel(x, out, f64) }
+        if dtype == .float32 { unaryKernel(x, out, 0..<count, f32) } else { unaryKernel(x, out, 0..<count, f64) }
+        return out
+    }
+
+    /// `mapUnary` for an operation given as a type, on the engine's threads when large.
+    func mapUnary<Op: UnaryElementOp>(_ op: String, _: Op.Type) throws -> Tensor {
+        try requireFloat(op)
+        let x = contiguousData()
+        let out = try Tensor(uninitializedShape: shape, dtype: dtype, op: op)
+        Parallel.forRanges(count) { range in
+            if dtype == .float32 {
+                unaryKernel(x, out, range, { (v: Float) in Op.apply(v) })
+            } else {
+                unaryKernel(x, out, range, { (v: Double) in Op.apply(v) })
+            }
+        }
         return out
     }
 
@@ -79,7 +140,7 @@ extension Tensor {
     /// Elementwise sum with broadcasting.
     public static func + (a: Tensor, b: Tensor) throws -> Tensor {
         let (x, y) = try promoted(a, b, op: "add")
-        let out = try mapBinary("add", x, y, +, +)
+        let out = try mapBinary("add", x, y, AddOp.self)
         return out.recording("add", [x, y]) { g in
             [x.requiresGrad ? try g.summed(toShape: x.shape) : nil,
              y.requiresGrad ? try g.summed(toShape: y.shape) : nil]
@@ -89,7 +150,7 @@ extension Tensor {
     /// Elementwise difference with broadcasting.
     public static func - (a: Tensor, b: Tensor) throws -> Tensor {
         let (x, y) = try promoted(a, b, op: "sub")
-        let out = try mapBinary("sub", x, y, -, -)
+        let out = try mapBinary("sub", x, y, SubtractOp.self)
         return out.recording("sub", [x, y]) { g in
             [x.requiresGrad ? try g.summed(toShape: x.shape) : nil,
              y.requiresGrad ? try g.negated().summed(toShape: y.shape) : nil]
@@ -99,7 +160,7 @@ extension Tensor {
     /// Elementwise product with broadcasting.
     public static func * (a: Tensor, b: Tensor) throws -> Tensor {
         let (x, y) = try promoted(a, b, op: "mul")
-        let out = try mapBinary("mul", x, y, *, *)
+        let out = try mapBinary("mul", x, y, MultiplyOp.self)
         return out.recording("mul", [x, y]) { g in
             [x.requiresGrad ? try (g * y).summed(toShape: x.shape) : nil,
              y.requiresGrad ? try (g * x).summed(toShape: y.shape) : nil]
@@ -109,7 +170,7 @@ extension Tensor {
     /// Elementwise quotient with broadcasting (IEEE: x/0 is ±inf or NaN).
     public static func / (a: Tensor, b: Tensor) throws -> Tensor {
         let (x, y) = try promoted(a, b, op: "div")
-        let out = try mapBinary("div", x, y, /, /)
+        let out = try mapBinary("div", x, y, DivideOp.self)
         return out.recording("div", [x, y]) { [unowned out] g in
             [x.requiresGrad ? try (g / y).summed(toShape: x.shape) : nil,
              y.requiresGrad ? try (g * out / y).negated().summed(toShape: y.shape) : nil]

@@ -34,9 +34,13 @@ extension Tensor {
         let width = inner * dtype.byteSize
         let src = x.storage.base + x.offset * dtype.byteSize, dst = out.storage.base
         let m = picks.count
-        for o in 0..<outer {
-            for (k, p) in picks.enumerated() {
-                (dst + (o * m + k) * width).copyMemory(from: src + (o * n + p) * width, byteCount: width)
+        // Each output row is one copy: rows shared among the engine's threads.
+        picks.withUnsafeBufferPointer { picks in
+            Parallel.forRanges(outer * m, workPerItem: inner) { rows in
+                for row in rows {
+                    let (o, k) = row.quotientAndRemainder(dividingBy: m)
+                    (dst + row * width).copyMemory(from: src + (o * n + picks[k]) * width, byteCount: width)
+                }
             }
         }
         guard dtype.isFloatingPoint else { return out }

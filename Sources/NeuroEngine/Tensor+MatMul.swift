@@ -157,13 +157,20 @@ extension Tensor {
         let (brs, bcs) = (lb.tensor.strides[lb.tensor.rank - 2], lb.tensor.strides[lb.tensor.rank - 1])
         let offsetsA = batchOffsets(batch, sa), offsetsB = batchOffsets(batch, sb)
         let step = m * n
-        for index in 0..<offsetsA.count {
-            let qa = pa + offsetsA[index], qb = pb + offsetsB[index], qc = po + index * step
-            if small {
-                smallGemm(qa, ars, acs, qb, brs, bcs, qc, m: m, n: n, k: k)
-            } else {
-                T.gemm(transA: la.trans, transB: lb.trans, m: m, n: n, k: k, alpha: 1, a: qa, lda: la.ld,
-                       b: qb, ldb: lb.ld, beta: 0, c: qc, ldc: n)
+        // The matrices of a batch at least as large as the engine's threads are
+        // shared among them, one single-threaded gemm each; fewer matrices
+        // take turns, each gemm on every thread.
+        let count = offsetsA.count
+        let perGemm = count >= BLASThreads.current ? 1 : BLASThreads.current
+        Parallel.forRanges(count, workPerItem: perGemm > 1 ? 0 : (small ? mnk : 1 << 16)) { range in
+            for index in range {
+                let qa = pa + offsetsA[index], qb = pb + offsetsB[index], qc = po + index * step
+                if small {
+                    smallGemm(qa, ars, acs, qb, brs, bcs, qc, m: m, n: n, k: k)
+                } else {
+                    T.gemm(transA: la.trans, transB: lb.trans, m: m, n: n, k: k, alpha: 1, a: qa, lda: la.ld,
+                           b: qb, ldb: lb.ld, beta: 0, c: qc, ldc: n, threads: perGemm)
+                }
             }
         }
     }
@@ -218,7 +225,9 @@ extension Tensor {
         let po = out.pointer(T.self)
         if let bias {
             let pb = bias.contiguousData().pointer(T.self)
-            for r in 0..<rows { (po + r * outputs).update(from: pb, count: outputs) }
+            Parallel.forRanges(rows, workPerItem: outputs) { range in
+                for r in range { (po + r * outputs).update(from: pb, count: outputs) }
+            }
         }
         guard rows > 0, outputs > 0 else { return }
         if inputs == 0 {

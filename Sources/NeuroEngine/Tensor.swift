@@ -286,21 +286,45 @@ public final class Tensor {
 /// one row of length 1.
 @inline(__always)
 func forEachRow(shape: [Int], strides: [[Int]], _ body: (_ offsets: [Int], _ inner: Int, _ innerStrides: [Int]) -> Void) {
+    forEachRow(shape: shape, strides: strides, rows: 0..<rowCount(shape)) { offsets, _, inner, innerStrides in
+        body(offsets, inner, innerStrides)
+    }
+}
+
+/// The number of rows `forEachRow` walks for `shape`: the product of all but
+/// the last dimension (1 for rank 0; 0 when any dimension is 0).
+func rowCount(_ shape: [Int]) -> Int {
+    if shape.contains(0) { return 0 }
+    return shape.dropLast().reduce(1, *)
+}
+
+/// `forEachRow` over the rows `rows` only (in row-major order), also giving
+/// each row's number — so disjoint ranges of rows can be walked on different threads.
+@inline(__always)
+func forEachRow(shape: [Int], strides: [[Int]], rows: Range<Int>,
+                _ body: (_ offsets: [Int], _ row: Int, _ inner: Int, _ innerStrides: [Int]) -> Void) {
     let rank = shape.count
     let operands = strides.count
     if rank == 0 {
-        body([Int](repeating: 0, count: operands), 1, [Int](repeating: 0, count: operands))
+        if rows.contains(0) { body([Int](repeating: 0, count: operands), 0, 1, [Int](repeating: 0, count: operands)) }
         return
     }
-    if shape.contains(0) { return }
+    if shape.contains(0) || rows.isEmpty { return }
     let inner = shape[rank - 1]
     let innerStrides = strides.map { $0[rank - 1] }
-    var rows = 1
-    for d in 0..<(rank - 1) { rows *= shape[d] }
+    // The multi-index of the first row and its offsets.
     var index = [Int](repeating: 0, count: rank)
     var offsets = [Int](repeating: 0, count: operands)
-    for _ in 0..<rows {
-        body(offsets, inner, innerStrides)
+    var rest = rows.lowerBound
+    var d = rank - 2
+    while d >= 0 {
+        index[d] = rest % shape[d]
+        rest /= shape[d]
+        for o in 0..<operands { offsets[o] += index[d] * strides[o][d] }
+        d -= 1
+    }
+    for row in rows {
+        body(offsets, row, inner, innerStrides)
         var d = rank - 2
         while d >= 0 {
             index[d] += 1
