@@ -250,3 +250,72 @@ extension Tensor {
         return try unsqueezed(1) * other.unsqueezed(0)
     }
 }
+
+/// Examples of a [batch, pos, …] batch whose first positions repeat: in a
+/// causal model with nothing changed by hooks, everything at position 0
+/// depends only on the first token, so examples that share it share their
+/// position-0 rows in every layer. `group[b]` is example b's group and
+/// `representatives[g]` one example of group g.
+public struct SharedFirstPosition: Sendable {
+    public let positions: Int
+    public let group: [Int]
+    public let representatives: [Int]
+
+    /// From first tokens [batch]; nil when fewer than four examples share
+    /// each distinct first token on average (then the saving is too small
+    /// to pay for the copies) or when there is only one position.
+    public init?(firstTokens: [Int], positions: Int) {
+        guard positions >= 2, !firstTokens.isEmpty else { return nil }
+        var index: [Int: Int] = [:]
+        var group = [Int](repeating: 0, count: firstTokens.count), representatives: [Int] = []
+        for (b, token) in firstTokens.enumerated() {
+            if let g = index[token] {
+                group[b] = g
+            } else {
+                index[token] = representatives.count
+                group[b] = representatives.count
+                representatives.append(b)
+            }
+        }
+        guard representatives.count * 4 <= firstTokens.count else { return nil }
+        (self.positions, self.group, self.representatives) = (positions, group, representatives)
+    }
+}
+
+extension Tensor {
+    /// `linear` on a [batch, pos, in] input whose position-0 rows repeat as
+    /// `shared` says: positions 1… by one strided gemm each, position 0
+    /// once per group and copied to its examples — the same numbers with
+    /// 1/pos fewer multiply-adds. Falls back to `linear` when the input is
+    /// not [batch, shared.positions, in] float32, or when gradients are
+    /// recorded (this result is not).
+    public func linear(_ weight: Tensor, bias: Tensor?, shared: SharedFirstPosition?) throws -> Tensor {
+        guard let shared, !GradMode.isEnabled, rank == 3, shape[1] == shared.positions, shape[0] == shared.group.count,
+              dtype == .float32, weight.dtype == .float32, weight.rank == 2, weight.shape[0] == shape[2],
+              bias == nil || (bias?.dtype == .float32 && bias?.shape == [weight.shape[1]]) else {
+            return try linear(weight, bias: bias)
+        }
+        let (b, p, inputs, outputs) = (shape[0], shape[1], shape[2], weight.shape[1])
+        guard inputs > 0, outputs > 0 else { return try linear(weight, bias: bias) }
+        let x = contiguousData(), w = weight.contiguousData(), bc = bias?.contiguousData()
+        let out = try Tensor(uninitializedShape: [b, p, outputs], dtype: .float32, op: "linear")
+        let firsts = try x.indexSelect(axis: 0, indices: Tensor(ints: shared.representatives, shape: [shared.representatives.count]))
+            .select(axis: 1, index: 0).linear(w, bias: bc)                                               // [groups, out]
+        let px = x.pointer(Float.self), pw = w.pointer(Float.self), po = out.pointer(Float.self)
+        let pf = firsts.contiguousData().pointer(Float.self), pb = bc?.pointer(Float.self)
+        // Position 0 from its group's row; the bias into positions 1… for the gemms to add to.
+        shared.group.withUnsafeBufferPointer { group in
+            Parallel.forRanges(b, workPerItem: p * outputs) { examples in
+                for e in examples {
+                    (po + e * p * outputs).update(from: pf + group[e] * outputs, count: outputs)
+                    if let pb { for q in 1..<p { (po + (e * p + q) * outputs).update(from: pb, count: outputs) } }
+                }
+            }
+        }
+        for q in 1..<p {
+            Float.gemm(transA: false, transB: false, m: b, n: outputs, k: inputs, alpha: 1, a: px + q * inputs, lda: p * inputs,
+                       b: pw, ldb: outputs, beta: pb == nil ? 0 : 1, c: po + q * outputs, ldc: p * outputs)
+        }
+        return out
+    }
+}

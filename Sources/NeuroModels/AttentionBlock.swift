@@ -136,7 +136,8 @@ public struct AttentionBlock {
         }
         let resultPoint = HookPoint(.result, layer: l)
         guard f.needs(resultPoint) else {
-            return try z.reshaped([b, queries, nHeads * dHead]).linear(wO.reshaped([nHeads * dHead, dModel]), bias: bO)  // [batch, q_pos, d_model]
+            return try z.reshaped([b, queries, nHeads * dHead]).linear(wO.reshaped([nHeads * dHead, dModel]), bias: bO,
+                                                                       shared: f.sharedFirstPosition)       // [batch, q_pos, d_model]
         }
         // Each head's output, asked for: the output is then their sum, so a hook that replaces them changes it.
         let result = try f.pass(.result, l, headResults(z))                                              // [batch, q_pos, head, d_model]

@@ -86,7 +86,7 @@ public struct Unembedding {
     /// [batch, pos, d_model] → logits [batch, pos, d_vocab_out].
     func callAsFunction(_ x: Tensor, _ f: ForwardPass) throws -> Tensor {
         let input = try f.pass(.unembedIn, nil, x)
-        return try f.pass(.unembedOut, nil, input.linear(weight, bias: bias))
+        return try f.pass(.unembedOut, nil, input.linear(weight, bias: bias, shared: f.sharedFirstPosition))
     }
 }
 

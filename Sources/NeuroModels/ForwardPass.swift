@@ -5,6 +5,13 @@ final class ForwardPass {
     private let hooks: [HookPoint: [HookFunction]]
     private let request: CacheRequest
     var cache: ActivationCache
+    /// Set by a causal model's forward when no hook function runs (the cache
+    /// only reads): which examples share their position-0 rows, so the
+    /// matrix products after attention compute those rows once per first token.
+    var sharedFirstPosition: SharedFirstPosition?
+
+    /// Whether no hook function runs anywhere in this pass.
+    var runsNoFunctions: Bool { hooks.isEmpty }
 
     /// `model`: the model that runs, which the cache keeps (as TransformerLens's
     /// `ActivationCache` keeps its model) for what needs its weights later.

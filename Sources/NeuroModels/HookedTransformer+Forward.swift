@@ -85,7 +85,11 @@ extension HookedTransformer: HookedModel {
         let trimLast = positions == .last && f.leavesUntouched(fromLayer: last, in: hookPoints)
         var resid: Tensor
         var start = 0
-        if let table = try TokenTable(batch), f.runsNoFunctions(at: firstBlockInputs) {
+        let table = try TokenTable(batch)
+        if table != nil, f.runsNoFunctions, !GradMode.isEnabled, blocks.allSatisfy({ $0.attention.direction == .causal }) {
+            f.sharedFirstPosition = SharedFirstPosition(firstTokens: try batch.select(axis: 1, index: 0).toInts(), positions: p)
+        }
+        if let table, f.runsNoFunctions(at: firstBlockInputs) {
             resid = try firstBlockFromTable(table, f, lastOnly: trimLast && last == 0)
             start = 1
         } else {

@@ -20,9 +20,9 @@ public struct MLPBlock {
 
     /// [batch, pos, d_model] → [batch, pos, d_model], running the hooks of block `layer`.
     func callAsFunction(_ x: Tensor, layer l: Int, _ f: ForwardPass) throws -> Tensor {
-        let pre = try f.pass(.mlpPre, l, x.linear(wIn, bias: bIn))                                      // [batch, pos, d_mlp]
+        let pre = try f.pass(.mlpPre, l, x.linear(wIn, bias: bIn, shared: f.sharedFirstPosition))       // [batch, pos, d_mlp]
         let post = try f.pass(.mlpPost, l, activate(pre))
-        return try post.linear(wOut, bias: bOut)                                                        // [batch, pos, d_model]
+        return try post.linear(wOut, bias: bOut, shared: f.sharedFirstPosition)                         // [batch, pos, d_model]
     }
 
     func activate(_ x: Tensor) throws -> Tensor { try activation.apply(x) }

@@ -92,7 +92,7 @@ public final class TrainingLoop {
             throw EngineError(.argument, "\(name): \(epochs) more epochs from epoch \(epoch) would pass the limit of \(TrainingLoop.maxEpoch) epochs")
         }
         let overlap = overlapsEvaluation && evaluate != nil
-        // With the evaluation on a second thread, one BLAS thread per thread
+        // With the evaluation on a second thread, one engine thread per thread
         // uses two cores without oversubscribing them (measured faster).
         let blasThreads = BLASThreads.current
         if overlap { BLASThreads.set(1) }

@@ -72,4 +72,30 @@ final class ParallelTests: XCTestCase {
         let sum = try onThreads(2) { try x - column }.toDoubles(), xs = x.toDoubles(), cs = column.toDoubles()
         for i in [0, 256, 257, 40_000, 77_099] { XCTAssertEqual(sum[i], xs[i] - cs[i / 257], accuracy: 1e-6) }
     }
+
+    func testLinearWithSharedFirstPositionMatchesLinear() throws {
+        var rng = RandomGenerator(seed: 13)
+        let (b, p, n, m) = (64, 3, 16, 24)
+        var firsts = (0..<b).map { $0 % 5 }
+        var x = try Tensor.randn([b, p, n], using: &rng).toDoubles()
+        // Examples with the same first token have the same position-0 row.
+        for e in 0..<b { for j in 0..<n { x[(e * p) * n + j] = Double(firsts[e]) + Double(j) / 10 } }
+        let input = try Tensor(x.map(Float.init), shape: [b, p, n])
+        let w = try Tensor.randn([n, m], using: &rng), bias = try Tensor.randn([m], using: &rng)
+        let shared = try XCTUnwrap(SharedFirstPosition(firstTokens: firsts, positions: p))
+        XCTAssertEqual(shared.representatives.count, 5)
+        for bias in [bias, nil] {
+            let plain = try input.linear(w, bias: bias)
+            let fast = try GradMode.withNoGrad { try input.linear(w, bias: bias, shared: shared) }
+            for (u, v) in zip(fast.toDoubles(), plain.toDoubles()) { XCTAssertEqual(u, v, accuracy: 1e-5 * max(1, abs(v))) }
+        }
+        // Too few repeats, one position, or a shape that is not [batch, positions, in]: no sharing or the plain product.
+        firsts = Array(0..<b)
+        XCTAssertNil(SharedFirstPosition(firstTokens: firsts, positions: p))
+        XCTAssertNil(SharedFirstPosition(firstTokens: [1, 1, 1, 1], positions: 1))
+        let last = try input.slice(axis: 1, start: p - 1)
+        let trimmed = try GradMode.withNoGrad { try last.linear(w, bias: bias, shared: shared) }
+        XCTAssertEqual(trimmed.shape, [b, 1, m])
+        for (u, v) in zip(trimmed.toDoubles(), try last.linear(w, bias: bias).toDoubles()) { XCTAssertEqual(u, v, accuracy: 1e-5 * max(1, abs(v))) }
+    }
 }

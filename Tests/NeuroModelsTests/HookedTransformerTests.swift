@@ -76,4 +76,26 @@ final class ForwardPathTests: XCTestCase {
             for (a, b) in zip(fastGrads, directGrads) { assertClose(a, b, rtol: 1e-4, atol: 1e-6) }
         }
     }
+
+    /// Without gradients and hook functions, the matrix products after
+    /// attention compute position 0 once per first token (SharedFirstPosition):
+    /// every cached activation and the logits agree with the direct path, in
+    /// both layers (position 0 depends only on the first token in each).
+    func testSharedFirstPositionMatchesTheDirectPath() throws {
+        let data = try Dataset.modular(.add, p: 7, trainFraction: 0.5, seed: 1)
+        XCTAssertNotNil(SharedFirstPosition(firstTokens: try data.tokens.select(axis: 1, index: 0).toInts(), positions: 3))
+        let config = try TransformerConfig(nLayers: 2, nHeads: 2, dModel: 8, dHead: 4, dMLP: 16, actFn: .relu,
+                                           normalizationType: .layerNorm, dVocab: 8, dVocabOut: 7, nCtx: 3, seed: 3)
+        let model = try HookedTransformer(config: config)
+        let identity = Hook(HookPoint(.embed)) { x, _ in x }
+        for positions in [LogitPositions.all, .last] {
+            let (fast, fastCache) = try GradMode.withNoGrad { try model.run(data.tokens, cache: .all, positions: positions) }
+            let (direct, directCache) = try model.run(data.tokens, hooks: [identity], cache: .all, positions: positions)
+            assertClose(fast, direct, rtol: 1e-5, atol: 1e-6)
+            XCTAssertEqual(fastCache.points, directCache.points)
+            for point in directCache.points {
+                assertClose(fastCache[point]!, directCache[point]!, rtol: 1e-5, atol: 1e-6, point.name)
+            }
+        }
+    }
 }
