@@ -29,9 +29,9 @@ extension Tensor {
 
     /// `max(x, 0)`; the gradient at 0 is 0.
     public func relu() throws -> Tensor {
-        let out = try mapUnary("relu", ReluOp.self)
+        let out = try mapUnary("relu", ReluOp())
         return out.recording("relu", [self]) { [unowned out] g in
-            [try Tensor.mapBinary("relu grad", g, out, ReluGradOp.self)]
+            [try Tensor.mapBinary("relu grad", g, out, ReluGradOp())]
         }
     }
 

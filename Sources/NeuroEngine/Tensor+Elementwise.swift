@@ -54,16 +54,26 @@ private func unaryKernel<T: FloatElement>(_ x: Tensor, _ out: Tensor, _ range: R
 /// it even in the closures that run on the engine's other threads (a
 /// closure argument would there be called once per element), so the
 /// common operations run on every core.
-protocol BinaryElementOp { static func apply<T: FloatElement>(_ a: T, _ b: T) -> T }
-protocol UnaryElementOp { static func apply<T: FloatElement>(_ x: T) -> T }
+protocol BinaryElementOp { func apply<T: FloatElement>(_ a: T, _ b: T) -> T }
+protocol UnaryElementOp { func apply<T: FloatElement>(_ x: T) -> T }
 
-enum AddOp: BinaryElementOp { @inline(__always) static func apply<T: FloatElement>(_ a: T, _ b: T) -> T { a + b } }
-enum SubtractOp: BinaryElementOp { @inline(__always) static func apply<T: FloatElement>(_ a: T, _ b: T) -> T { a - b } }
-enum MultiplyOp: BinaryElementOp { @inline(__always) static func apply<T: FloatElement>(_ a: T, _ b: T) -> T { a * b } }
-enum DivideOp: BinaryElementOp { @inline(__always) static func apply<T: FloatElement>(_ a: T, _ b: T) -> T { a / b } }
-enum ReluOp: UnaryElementOp { @inline(__always) static func apply<T: FloatElement>(_ x: T) -> T { x > 0 ? x : 0 } }
+struct AddOp: BinaryElementOp { @inline(__always) func apply<T: FloatElement>(_ a: T, _ b: T) -> T { a + b } }
+struct SubtractOp: BinaryElementOp { @inline(__always) func apply<T: FloatElement>(_ a: T, _ b: T) -> T { a - b } }
+struct MultiplyOp: BinaryElementOp { @inline(__always) func apply<T: FloatElement>(_ a: T, _ b: T) -> T { a * b } }
+struct DivideOp: BinaryElementOp { @inline(__always) func apply<T: FloatElement>(_ a: T, _ b: T) -> T { a / b } }
 /// The ReLU gradient: `a` (the incoming gradient) where `b` (the output) is positive.
-enum ReluGradOp: BinaryElementOp { @inline(__always) static func apply<T: FloatElement>(_ a: T, _ b: T) -> T { b > 0 ? a : 0 } }
+struct ReluGradOp: BinaryElementOp { @inline(__always) func apply<T: FloatElement>(_ a: T, _ b: T) -> T { b > 0 ? a : 0 } }
+struct ReluOp: UnaryElementOp { @inline(__always) func apply<T: FloatElement>(_ x: T) -> T { x > 0 ? x : 0 } }
+/// `x·s`, with s rounded to the element type first (as float32 arithmetic does).
+struct ScaleOp: UnaryElementOp {
+    let s: Double
+    @inline(__always) func apply<T: FloatElement>(_ x: T) -> T { x * T(s) }
+}
+/// `x + s`, with s rounded to the element type first.
+struct ShiftOp: UnaryElementOp {
+    let s: Double
+    @inline(__always) func apply<T: FloatElement>(_ x: T) -> T { x + T(s) }
+}
 
 extension Tensor {
     // MARK: - Shared machinery
@@ -96,15 +106,15 @@ extension Tensor {
     }
 
     /// `mapBinary` for an operation given as a type, on the engine's threads when large.
-    static func mapBinary<Op: BinaryElementOp>(_ op: String, _ a: Tensor, _ b: Tensor, _: Op.Type) throws -> Tensor {
+    static func mapBinary<Op: BinaryElementOp>(_ op: String, _ a: Tensor, _ b: Tensor, _ operation: Op) throws -> Tensor {
         let outShape = try broadcastShapes(a.shape, b.shape, op: op)
         let out = try Tensor(uninitializedShape: outShape, dtype: a.dtype, op: op)
         let plan = BinaryPlan(a, b, out)
         Parallel.forRanges(plan.units, workPerItem: plan.inner) { range in
             if a.dtype == .float32 {
-                binaryKernel(a, b, out, plan, range, { (x: Float, y: Float) in Op.apply(x, y) })
+                binaryKernel(a, b, out, plan, range, { (x: Float, y: Float) in operation.apply(x, y) })
             } else {
-                binaryKernel(a, b, out, plan, range, { (x: Double, y: Double) in Op.apply(x, y) })
+                binaryKernel(a, b, out, plan, range, { (x: Double, y: Double) in operation.apply(x, y) })
             }
         }
         return out
@@ -121,15 +131,15 @@ extension Tensor {
     }
 
     /// `mapUnary` for an operation given as a type, on the engine's threads when large.
-    func mapUnary<Op: UnaryElementOp>(_ op: String, _: Op.Type) throws -> Tensor {
+    func mapUnary<Op: UnaryElementOp>(_ op: String, _ operation: Op) throws -> Tensor {
         try requireFloat(op)
         let x = contiguousData()
         let out = try Tensor(uninitializedShape: shape, dtype: dtype, op: op)
         Parallel.forRanges(count) { range in
             if dtype == .float32 {
-                unaryKernel(x, out, range, { (v: Float) in Op.apply(v) })
+                unaryKernel(x, out, range, { (v: Float) in operation.apply(v) })
             } else {
-                unaryKernel(x, out, range, { (v: Double) in Op.apply(v) })
+                unaryKernel(x, out, range, { (v: Double) in operation.apply(v) })
             }
         }
         return out
@@ -140,7 +150,7 @@ extension Tensor {
     /// Elementwise sum with broadcasting.
     public static func + (a: Tensor, b: Tensor) throws -> Tensor {
         let (x, y) = try promoted(a, b, op: "add")
-        let out = try mapBinary("add", x, y, AddOp.self)
+        let out = try mapBinary("add", x, y, AddOp())
         return out.recording("add", [x, y]) { g in
             [x.requiresGrad ? try g.summed(toShape: x.shape) : nil,
              y.requiresGrad ? try g.summed(toShape: y.shape) : nil]
@@ -150,7 +160,7 @@ extension Tensor {
     /// Elementwise difference with broadcasting.
     public static func - (a: Tensor, b: Tensor) throws -> Tensor {
         let (x, y) = try promoted(a, b, op: "sub")
-        let out = try mapBinary("sub", x, y, SubtractOp.self)
+        let out = try mapBinary("sub", x, y, SubtractOp())
         return out.recording("sub", [x, y]) { g in
             [x.requiresGrad ? try g.summed(toShape: x.shape) : nil,
              y.requiresGrad ? try g.negated().summed(toShape: y.shape) : nil]
@@ -160,7 +170,7 @@ extension Tensor {
     /// Elementwise product with broadcasting.
     public static func * (a: Tensor, b: Tensor) throws -> Tensor {
         let (x, y) = try promoted(a, b, op: "mul")
-        let out = try mapBinary("mul", x, y, MultiplyOp.self)
+        let out = try mapBinary("mul", x, y, MultiplyOp())
         return out.recording("mul", [x, y]) { g in
             [x.requiresGrad ? try (g * y).summed(toShape: x.shape) : nil,
              y.requiresGrad ? try (g * x).summed(toShape: y.shape) : nil]
@@ -170,7 +180,7 @@ extension Tensor {
     /// Elementwise quotient with broadcasting (IEEE: x/0 is ±inf or NaN).
     public static func / (a: Tensor, b: Tensor) throws -> Tensor {
         let (x, y) = try promoted(a, b, op: "div")
-        let out = try mapBinary("div", x, y, DivideOp.self)
+        let out = try mapBinary("div", x, y, DivideOp())
         return out.recording("div", [x, y]) { [unowned out] g in
             [x.requiresGrad ? try (g / y).summed(toShape: x.shape) : nil,
              y.requiresGrad ? try (g * out / y).negated().summed(toShape: y.shape) : nil]
@@ -228,13 +238,13 @@ extension Tensor {
 
     /// Adds a constant to every element.
     public func shifted(_ s: Double) throws -> Tensor {
-        let out = try mapUnary("add", { $0 + Float(s) }, { $0 + s })
+        let out = try mapUnary("add", ShiftOp(s: s))
         return out.recording("add scalar", [self]) { g in [g] }
     }
 
     /// Multiplies every element by a constant.
     public func scaled(_ s: Double) throws -> Tensor {
-        let out = try mapUnary("mul", { $0 * Float(s) }, { $0 * s })
+        let out = try mapUnary("mul", ScaleOp(s: s))
         return out.recording("mul scalar", [self]) { g in [try g.scaled(s)] }
     }
 

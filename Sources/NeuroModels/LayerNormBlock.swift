@@ -40,6 +40,10 @@ public struct LayerNormBlock {
     /// Normalises `x` over its last axis, running the hooks of block `layer`.
     func callAsFunction(_ x: Tensor, layer: Int?, _ f: ForwardPass) throws -> Tensor {
         guard isEnabled else { return x }
+        // Nothing reads the scale or the normalized values and no gradient is recorded: one pass per row.
+        if !GradMode.isEnabled && !f.needs(HookPoint(scaleSite, layer: layer)) && !f.needs(HookPoint(normalizedSite, layer: layer)) {
+            return try x.layerNormalized(weight: weight, bias: bias, eps: eps)
+        }
         let centered = try x - x.mean(axes: [-1], keepDims: true)
         let scale = try f.pass(scaleSite, layer, (centered.square().mean(axes: [-1], keepDims: true) + eps).sqrt())
         let normalized = try f.pass(normalizedSite, layer, centered / scale)

@@ -23,6 +23,9 @@ final class PretrainedBERTTests: XCTestCase {
         let (logits, cache) = try model.run(ids, attentionMask: mask, tokenTypes: types, cache: .all)
         S.assertClose(logits, try S.tensor(expected, "logits"), "logits")
         try S.assertEveryHook(model, cache, expected)
+        // Without gradients or a cache, LayerNorm runs in one pass per row: the same logits.
+        let inference = try GradMode.withNoGrad { try model.run(ids, attentionMask: mask, tokenTypes: types).logits }
+        S.assertClose(inference, try S.tensor(expected, "logits"), "logits without gradients")
         // Padding keys get -inf scores, and no attention.
         let pattern = try cache["blocks.0.attn.hook_pattern"]                                   // [batch, head, q, k]
         XCTAssertEqual(try pattern.select(axis: 0, index: 1).slice(axis: 2, start: 7).sum().item(), 0)
@@ -117,9 +120,12 @@ final class PretrainedBERTTests: XCTestCase {
                                   try S.tensor(reference, "token_type_ids"))
         let post = try model.hooks.point(named: "blocks.3.mlp.hook_post")
         let (hidden, cache) = try model.run(ids, attentionMask: mask, tokenTypes: types, cache: .only([post]))
+        // And as the benchmarks and scans run it: no gradients, no cache (LayerNorm in one pass per row).
+        let inference = try GradMode.withNoGrad { try model.run(ids, attentionMask: mask, tokenTypes: types).logits }
         let real = mask.toInts()
         // Hugging Face's values at padding positions depend on its mask constant; compare real tokens.
-        for (name, actual) in [("last_hidden_state", hidden), ("blocks.3.mlp.hook_post", try XCTUnwrap(cache[post]))] {
+        for (name, actual) in [("last_hidden_state", hidden), ("blocks.3.mlp.hook_post", try XCTUnwrap(cache[post])),
+                               ("last_hidden_state", inference)] {
             let expected = try S.tensor(reference, name)
             for row in 0..<ids.shape[0] {
                 let n = real[(row * ids.shape[1])..<((row + 1) * ids.shape[1])].reduce(0, +)

@@ -1,0 +1,45 @@
+import XCTest
+@testable import NeuroEngine
+
+/// The one-pass LayerNorm (`layerNormalized`) against the composed
+/// operations it replaces in forward passes without gradients, and its errors.
+final class TensorLayerNormTests: XCTestCase {
+    private func composed(_ x: Tensor, _ w: Tensor?, _ b: Tensor?, eps: Double) throws -> Tensor {
+        let centered = try x - x.mean(axes: [-1], keepDims: true)
+        let scale = try (centered.square().mean(axes: [-1], keepDims: true) + eps).sqrt()
+        var y = try centered / scale
+        if let w { y = try y * w }
+        if let b { y = try y + b }
+        return y
+    }
+
+    func testMatchesTheComposedOperations() throws {
+        var rng = RandomGenerator(seed: 21)
+        // Rows large enough to be shared among threads, an offset mean, and a constant row (variance 0: eps decides).
+        var x = try Tensor.randn([300, 384], using: &rng).scaled(3).shifted(5)
+        var values = x.toDoubles()
+        for j in 0..<384 { values[j] = 2.5 }
+        x = try Tensor(values.map(Float.init), shape: [300, 384])
+        let w = try Tensor.randn([384], using: &rng), b = try Tensor.randn([384], using: &rng)
+        for (weight, bias) in [(w, b), (nil, nil)] as [(Tensor?, Tensor?)] {
+            for input in [x, try x.cast(to: .float64)] {
+                let fast = try input.layerNormalized(weight: weight, bias: bias, eps: 1e-12)
+                let slow = try composed(input, weight, bias, eps: 1e-12)
+                XCTAssertEqual(fast.dtype, input.dtype)
+                let tolerance = input.dtype == .float32 ? 2e-5 : 1e-12
+                for (u, v) in zip(fast.toDoubles(), slow.toDoubles()) { XCTAssertEqual(u, v, accuracy: tolerance * max(1, abs(v))) }
+            }
+        }
+        // The constant row normalises to 0 (then the bias).
+        let constant = try x.layerNormalized(weight: nil, bias: nil, eps: 1e-5).toDoubles()[0..<384]
+        XCTAssertTrue(constant.allSatisfy { $0 == 0 })
+    }
+
+    func testBadShapesAreErrors() throws {
+        let x = try Tensor.zeros([2, 4])
+        XCTAssertThrowsError(try x.layerNormalized(weight: Tensor.zeros([3]), bias: nil, eps: 1e-5)) { error in
+            XCTAssertTrue("\(error)".contains("weight [3]"), "\(error)")
+        }
+        XCTAssertThrowsError(try Tensor.zeros([2, 0]).layerNormalized(weight: nil, bias: nil, eps: 1e-5))
+    }
+}
