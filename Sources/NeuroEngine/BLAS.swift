@@ -40,8 +40,11 @@ private func splitGemm<T>(threads: Int, transA: Bool, transB: Bool, m: Int, n: I
         call(m, n, a, b, c)
         return
     }
-    // Blocks of rows when there are enough rows (multiples of 16, the kernels' tile), else of columns.
-    let byRows = m >= n || m >= 32 * threads
+    // Each block packs the whole of the operand that is not split: split C's
+    // rows when it has at least as many rows as columns (every block then
+    // packs B, k·n), else its columns (every block packs A, m·k). Blocks are
+    // multiples of 16 rows or columns, the kernels' tile.
+    let byRows = m >= n
     let extent = byRows ? m : n
     guard extent >= 2 * 16 else {
         call(m, n, a, b, c)
