@@ -51,7 +51,7 @@ private func splitGemm<T>(threads: Int, transA: Bool, transB: Bool, m: Int, n: I
         return
     }
     let chunks = Swift.min(threads, extent / 16)
-    let size = (extent / chunks + 15) / 16 * 16
+    let size = ((extent + chunks - 1) / chunks + 15) / 16 * 16       // chunks · size ≥ extent
     DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
         let start = chunk * size
         let end = Swift.min(start + size, extent)

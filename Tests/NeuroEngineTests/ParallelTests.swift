@@ -40,7 +40,9 @@ final class ParallelTests: XCTestCase {
     func testMatmulSplitAcrossThreadsMatchesOneThreadAndAReference() throws {
         var rng = RandomGenerator(seed: 11)
         // Tall (split by rows, with a remainder), wide (split by columns), and a batch of small products.
-        for (a, b) in [([531, 64], [64, 96]), ([24, 300], [300, 2_000]), ([40, 33, 32], [40, 32, 33])] {
+        // 33 rows over 2 threads in blocks of 16 leave a remainder of one row; 47 columns likewise.
+        for (a, b) in [([531, 64], [64, 96]), ([24, 300], [300, 2_000]), ([40, 33, 32], [40, 32, 33]),
+                       ([33, 1_100], [1_100, 32]), ([20, 1_200], [1_200, 47])] {
             let x = try Tensor.randn(a, using: &rng), y = try Tensor.randn(b, using: &rng)
             let one = try onThreads(1) { try x.matmul(y) }, two = try onThreads(2) { try x.matmul(y) }
             let reference = try x.cast(to: .float64).matmul(y.cast(to: .float64))
