@@ -27,10 +27,9 @@ extension Double {
 
 /// Runs a row-major `C[m×n] = op(A)·op(B)` as up to `threads`
 /// single-threaded BLAS calls on disjoint blocks of C's rows (or of its
-/// columns when C has few rows), one per thread. Each element of C is
-/// computed by one call from the same operands in the same order, so the
-/// result does not depend on the number of threads. `call(rows, cols, a, b, c)`
-/// runs one block.
+/// columns when C has more columns than rows), one per thread. Each
+/// element of C is summed by one call over the same k, nothing is reduced
+/// across threads. `call(rows, cols, a, b, c)` runs one block.
 @inline(__always)
 private func splitGemm<T>(threads: Int, transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
                           a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int, c: UnsafeMutablePointer<T>, ldc: Int,

@@ -5,7 +5,9 @@ import XCTest
 /// results on two threads equal those on one and a plain reference, for
 /// shapes large enough to be split, including ranges that start mid-row.
 final class ParallelTests: XCTestCase {
-    override func tearDown() { BLASThreads.set(2) }
+    private var saved = 1
+    override func setUp() { saved = BLASThreads.current }
+    override func tearDown() { BLASThreads.set(saved) }
 
     private func onThreads<R>(_ n: Int, _ body: () throws -> R) rethrows -> R {
         let saved = BLASThreads.current
