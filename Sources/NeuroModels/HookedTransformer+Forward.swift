@@ -86,7 +86,10 @@ extension HookedTransformer: HookedModel {
         var resid: Tensor
         var start = 0
         let table = try TokenTable(batch)
-        if table != nil, f.runsNoFunctions, !GradMode.isEnabled, blocks.allSatisfy({ $0.attention.direction == .causal }) {
+        // Products see every position in the blocks before the last, and in the last unless it is trimmed.
+        let fullPositionProducts = config.nLayers > 1 || !trimLast
+        if table != nil, fullPositionProducts, f.runsNoFunctions, !GradMode.isEnabled,
+           blocks.allSatisfy({ $0.attention.direction == .causal }) {
             f.sharedFirstPosition = SharedFirstPosition(firstTokens: try batch.select(axis: 1, index: 0).toInts(), positions: p)
         }
         if let table, f.runsNoFunctions(at: firstBlockInputs) {
