@@ -21,7 +21,7 @@ func grokkingSetup(seed: UInt64 = 999) throws -> (Dataset, HookedTransformer) {
 
 /// One epoch as the demo does it: forward, backward and AdamW on the 3,830
 /// training pairs, plus the loss on the 8,939 test pairs. Timed over blocks of
-/// epochs (the trainer overlaps each test evaluation with the next step), as ms per epoch;
+/// epochs (the trainer shares each epoch out by halves on two threads), as ms per epoch;
 /// then each part of the epoch alone (ModelBenchmarks+EpochParts.swift).
 func benchGrokkingEpoch(_ context: inout Context) throws {
     let (data, model) = try grokkingSetup()

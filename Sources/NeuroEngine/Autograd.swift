@@ -185,10 +185,10 @@ extension Tensor {
     }
 
     /// The gradients of this one-element tensor with respect to `inputs`
-    /// (PyTorch's `torch.autograd.grad`): zeros for an input it does not
-    /// depend on. Nothing's `grad` is touched — a model's parameters keep
-    /// theirs — and the graph is freed unless `retainGraph`.
-    public func gradients(of inputs: [Tensor], retainGraph: Bool = false) throws -> [Tensor] {
+    /// (PyTorch's `torch.autograd.grad`), scaled by `seed`: zeros for an
+    /// input it does not depend on. Nothing's `grad` is touched — a model's
+    /// parameters keep theirs — and the graph is freed unless `retainGraph`.
+    public func gradients(of inputs: [Tensor], seed: Double = 1, retainGraph: Bool = false) throws -> [Tensor] {
         guard requiresGrad else {
             throw EngineError.argument("gradients", "this tensor does not require grad (no tensor it depends on requires grad)")
         }
@@ -197,7 +197,7 @@ extension Tensor {
         }
         let wanted = Set(inputs.map(ObjectIdentifier.init))
         var found: [ObjectIdentifier: Tensor] = [:]
-        try propagate(try Tensor.full(shape, value: 1, dtype: dtype, op: "gradients"), retainGraph: retainGraph) { node, g in
+        try propagate(try Tensor.full(shape, value: seed, dtype: dtype, op: "gradients"), retainGraph: retainGraph) { node, g in
             let key = ObjectIdentifier(node)
             if wanted.contains(key) { found[key] = try found[key].map { try $0 + g } ?? g }
         }
@@ -231,7 +231,10 @@ extension Tensor {
         }
     }
 
-    private func accumulateGrad(_ g: Tensor) throws {
+    /// Adds `g` to this tensor's `grad` (sets it when there is none), as
+    /// `backward` does for a leaf: for gradients worked out elsewhere, e.g.
+    /// by `gradients(of:)` on parts of a batch.
+    public func accumulateGrad(_ g: Tensor) throws {
         guard g.shape == shape else {
             throw EngineError.shapes("backward (gradient of \(gradFn?.name ?? "leaf"))", g.shape, shape)
         }

@@ -31,6 +31,18 @@ public struct Batch {
         let picks = try Tensor(ints: indices, shape: [indices.count])
         return try Batch(tensors.map { try $0.indexSelect(axis: 0, indices: picks) })
     }
+
+    /// Rows `range` of every tensor, as contiguous copies.
+    public func rows(in range: Range<Int>) throws -> Batch {
+        try Batch(tensors.map { try $0.slice(axis: 0, start: range.lowerBound, end: range.upperBound).clone() })
+    }
+
+    /// The first and the second half of the rows (the first has one row
+    /// fewer when the count is odd); nil for fewer than two rows.
+    public func halves() throws -> (Batch, Batch)? {
+        guard rows >= 2 else { return nil }
+        return (try self.rows(in: 0..<rows / 2), try self.rows(in: rows / 2..<rows))
+    }
 }
 
 /// Where the batch of each step comes from. An epoch is one pass: one step

@@ -98,10 +98,12 @@ public final class Trainer {
         self.settings = [(1, options)]
         optimizer = try options.optimizer(for: model.parameters)
         loop = try TrainingLoop(model: model, optimizer: optimizer, batches: .full(Batch(data.train)))
-        loop.evaluate = { [model, data] in try Trainer.evaluate(model, data.test) }
         // The test loss of epoch e reads the weights after step e, as does
-        // the training forward pass of epoch e + 1: the two run side by side.
-        loop.overlapsEvaluation = true
+        // the training step of epoch e + 1: each of two threads takes half of
+        // both (the training split's mean loss is a mean over its rows).
+        loop.sharedEvaluation = SharedEvaluation(batch: try Batch(data.test)) { [model] rows in
+            try Trainer.evaluate(model, tokens: rows[0], labels: rows[1])
+        }
         loop.checkpointEvery = options.checkpointEvery
     }
 
@@ -142,10 +144,14 @@ public final class Trainer {
     }
 
     static func evaluate(_ model: some SequenceModel, _ split: DatasetSplit) throws -> TrainingEvaluation {
+        try evaluate(model, tokens: split.tokens, labels: split.labels)
+    }
+
+    static func evaluate(_ model: some SequenceModel, tokens: Tensor, labels: Tensor) throws -> TrainingEvaluation {
         try GradMode.withNoGrad {
-            let logits = try model.lastLogits(split.tokens)                       // [count, d_vocab_out]
-            return TrainingEvaluation(loss: try Metrics.crossEntropy(logits, labels: split.labels).item(),
-                                      accuracy: try Metrics.accuracy(logits, labels: split.labels))
+            let logits = try model.lastLogits(tokens)                             // [count, d_vocab_out]
+            return TrainingEvaluation(loss: try Metrics.crossEntropy(logits, labels: labels).item(),
+                                      accuracy: try Metrics.accuracy(logits, labels: labels))
         }
     }
 

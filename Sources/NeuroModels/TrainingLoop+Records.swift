@@ -106,6 +106,19 @@ public struct TrainingEvaluation: Equatable {
 }
 
 
+/// A batch evaluated after every epoch, and how: the mean loss and the
+/// fraction of rows right over any of its rows (so that halves of it can be
+/// evaluated apart and put together, see `TrainingLoop.sharedEvaluation`).
+public struct SharedEvaluation {
+    public let batch: Batch
+    public let evaluate: (Batch) throws -> TrainingEvaluation
+
+    public init(batch: Batch, evaluate: @escaping (Batch) throws -> TrainingEvaluation) {
+        self.batch = batch
+        self.evaluate = evaluate
+    }
+}
+
 /// Seconds on a monotonic clock.
 public func monotonicSeconds() -> Double {
     var ts = timespec()

@@ -36,6 +36,16 @@ public final class TrainingLoop {
     /// weights; the numbers are those of running them one after the other.
     /// Only for a loss and an evaluation that may run at the same time.
     public var overlapsEvaluation = false
+    /// Shares every epoch out between two threads by halves of the rows:
+    /// each thread runs the forward and backward pass of half the training
+    /// batch and evaluates half of `sharedEvaluation`'s batch (that of the
+    /// epoch before, beside the step, as `overlapsEvaluation` does); the
+    /// two gradients are added before the step. Used instead of `evaluate`
+    /// when set, with a full batch of at least two rows and a loss that is
+    /// the mean of one term per row (the halves' losses are weighted by
+    /// their rows). The numbers are those of the whole batch but for the
+    /// order of the sums.
+    public var sharedEvaluation: SharedEvaluation?
     /// Keep a copy of the weights every this many epochs (0: none), and at epoch 0.
     public var checkpointEvery = 0
     /// The name errors start with ("train", "fit", …).
@@ -91,12 +101,12 @@ public final class TrainingLoop {
         guard epochs <= TrainingLoop.maxEpoch - epoch else {
             throw EngineError(.argument, "\(name): \(epochs) more epochs from epoch \(epoch) would pass the limit of \(TrainingLoop.maxEpoch) epochs")
         }
-        let overlap = overlapsEvaluation && evaluate != nil
-        // With the evaluation on a second thread, one engine thread per thread
-        // uses two cores without oversubscribing them (measured faster).
+        let mode = try stepMode()
+        // With the work on two threads, one engine thread per thread uses two
+        // cores without oversubscribing them (measured faster).
         let blasThreads = BLASThreads.current
-        if overlap { BLASThreads.set(1) }
-        defer { if overlap { BLASThreads.set(blasThreads) } }
+        if mode.usesTwoThreads { BLASThreads.set(1) }
+        defer { if mode.usesTwoThreads { BLASThreads.set(blasThreads) } }
         if checkpoints.isEmpty && checkpointEvery > 0 && epoch == 0 && step == 0 { keepCheckpoint() }
         let start = monotonicSeconds()
         let target = epoch + epochs
@@ -109,14 +119,13 @@ public final class TrainingLoop {
                                       testAccuracy: test.accuracy, msPerEpoch: (monotonicSeconds() - start) * 1000 / Double(done)))
         }
         let perEpoch = batches.stepsPerEpoch
-        // The training loss of the last epoch, whose evaluation is still to come (overlapped).
+        // The training loss of the last epoch, whose evaluation is still to come (beside the next step).
         var pendingLoss: Double? = nil
         while epoch < target {
             let batch = try batchForNextStep(perEpoch)
-            let evaluation = pendingLoss.flatMap { _ in evaluate.map { body in BackgroundWork { try body() } } }
-            let loss = Result { try forwardBackward(batch) }
+            let (loss, evaluation) = runStep(batch, mode, evaluating: pendingLoss != nil)
             if let trainLoss = pendingLoss, let evaluation {
-                record(trainLoss, try evaluation.wait())
+                record(trainLoss, try evaluation.get())
                 pendingLoss = nil
                 if shouldStop() {
                     optimizer.zeroGrad()
@@ -141,15 +150,128 @@ public final class TrainingLoop {
             epoch += 1
             let trainLoss = epochLosses.reduce(0, +) / Double(perEpoch)
             (previousEpochLosses, epochLosses) = (epochLosses, [])
-            if overlap {
+            if mode.defersEvaluation {
                 pendingLoss = trainLoss
             } else {
                 record(trainLoss, try evaluate?() ?? .notMeasured)
                 if epoch < target && shouldStop() { return .interrupted(epoch: epoch) }
             }
         }
-        if let trainLoss = pendingLoss, let evaluate { record(trainLoss, try evaluate()) }
+        if let trainLoss = pendingLoss { record(trainLoss, try evaluateNow(mode)) }
         return .completed
+    }
+
+    /// How the steps of a `train` call run: one thing at a time; the
+    /// evaluation of an epoch beside the next step; or both by halves.
+    private enum StepMode {
+        case plain
+        case overlapped(evaluate: () throws -> TrainingEvaluation)
+        case halves(Halves)
+
+        var usesTwoThreads: Bool { if case .plain = self { false } else { true } }
+        var defersEvaluation: Bool { usesTwoThreads }
+    }
+
+    /// The halves of the training batch and of the evaluation batch, with
+    /// each half's share of the mean.
+    private struct Halves {
+        let train: (Batch, Batch), evaluation: (Batch, Batch)
+        let trainWeights: (Double, Double)
+        let evaluate: (Batch) throws -> TrainingEvaluation
+        /// The parameters whose gradients are worked out (those that require them).
+        let trained: [Tensor]
+
+        /// The evaluation of the whole batch from those of its halves: the
+        /// losses weighted by rows, the accuracy from the rows each got right
+        /// (so that it is the same fraction as over the whole batch).
+        func combine(_ a: TrainingEvaluation, _ b: TrainingEvaluation) -> TrainingEvaluation {
+            let (n0, n1) = (Double(evaluation.0.rows), Double(evaluation.1.rows))
+            let right = (a.accuracy * n0).rounded() + (b.accuracy * n1).rounded()
+            return TrainingEvaluation(loss: (n0 * a.loss + n1 * b.loss) / (n0 + n1), accuracy: right / (n0 + n1))
+        }
+    }
+
+    private func stepMode() throws -> StepMode {
+        if let shared = sharedEvaluation, case let .full(batch) = batches,
+           let train = try batch.halves(), let evaluation = try shared.batch.halves() {
+            func weights(_ halves: (Batch, Batch)) -> (Double, Double) {
+                let total = Double(halves.0.rows + halves.1.rows)
+                return (Double(halves.0.rows) / total, Double(halves.1.rows) / total)
+            }
+            return .halves(Halves(train: train, evaluation: evaluation, trainWeights: weights(train), evaluate: shared.evaluate,
+                                  trained: parameters.map(\.tensor).filter(\.requiresGrad)))
+        }
+        if let shared = sharedEvaluation { return .overlapped(evaluate: { try shared.evaluate(shared.batch) }) }
+        if overlapsEvaluation, let evaluate { return .overlapped(evaluate: evaluate) }
+        return .plain
+    }
+
+    /// One step's forward and backward pass (its loss; the gradients wait on
+    /// the parameters) and, when `evaluating`, the evaluation of the weights
+    /// it starts from, run as `mode` says.
+    private func runStep(_ batch: Batch, _ mode: StepMode, evaluating: Bool)
+        -> (loss: Result<Double, Error>, evaluation: Result<TrainingEvaluation, Error>?) {
+        switch mode {
+        case .plain:
+            return (Result { try forwardBackward(batch) }, nil)
+        case let .overlapped(evaluate):
+            let evaluation = evaluating ? BackgroundWork { try evaluate() } : nil
+            let loss = Result { try forwardBackward(batch) }
+            return (loss, evaluation.map { work in Result { try work.wait() } })
+        case let .halves(halves):
+            func half(_ train: Batch, _ weight: Double, _ test: Batch) -> (Result<(Double, [Tensor]?), Error>, Result<TrainingEvaluation, Error>?) {
+                (Result { try gradients(train, weight: weight, of: halves.trained) },
+                 evaluating ? Result { try halves.evaluate(test) } : nil)
+            }
+            let second = BackgroundWork { half(halves.train.1, halves.trainWeights.1, halves.evaluation.1) }
+            let first = half(halves.train.0, halves.trainWeights.0, halves.evaluation.0)
+            let other: (Result<(Double, [Tensor]?), Error>, Result<TrainingEvaluation, Error>?)
+            do { other = try second.wait() } catch { return (.failure(error), evaluating ? .failure(error) : nil) }
+            let loss = Result { () throws -> Double in
+                let (a, b) = (try first.0.get(), try other.0.get())
+                let value = halves.trainWeights.0 * a.0 + halves.trainWeights.1 * b.0
+                if value.isFinite, let ga = a.1, let gb = b.1 {
+                    for (p, (x, y)) in zip(halves.trained, zip(ga, gb)) { try p.accumulateGrad(try x + y) }
+                }
+                return value
+            }
+            var evaluation: Result<TrainingEvaluation, Error>? = nil
+            if let a = first.1, let b = other.1 { evaluation = Result { try halves.combine(a.get(), b.get()) } }
+            return (loss, evaluation)
+        }
+    }
+
+    /// The evaluation of the current weights, by halves on two threads when `mode` shares them.
+    private func evaluateNow(_ mode: StepMode) throws -> TrainingEvaluation {
+        switch mode {
+        case .plain: return try evaluate?() ?? .notMeasured
+        case let .overlapped(evaluate): return try evaluate()
+        case let .halves(halves):
+            let second = BackgroundWork { try halves.evaluate(halves.evaluation.1) }
+            let first = try halves.evaluate(halves.evaluation.0)
+            return halves.combine(first, try second.wait())
+        }
+    }
+
+    /// The loss of the current weights on `batch` and, when it is finite, the
+    /// gradients of `weight` times it with respect to `parameters` (nothing's
+    /// `grad` is touched).
+    private func gradients(_ batch: Batch, weight: Double, of parameters: [Tensor]) throws -> (Double, [Tensor]?) {
+        try GradMode.withGrad {
+            let value = try checkedLoss(batch)
+            let number = try value.item()
+            guard number.isFinite, value.requiresGrad else { return (number, nil) }
+            return (number, try value.gradients(of: parameters, seed: weight))
+        }
+    }
+
+    /// The loss of `batch`, which must be a single number.
+    private func checkedLoss(_ batch: Batch) throws -> Tensor {
+        let value = try loss(batch)
+        guard value.count == 1 else {
+            throw EngineError(.shape, "\(name): the loss must be a single number, got shape \(formatShape(value.shape))")
+        }
+        return value
     }
 
     /// The batch of the step after `step`.
@@ -169,10 +291,7 @@ public final class TrainingLoop {
     /// gradients (accumulated on the parameters, not yet applied).
     private func forwardBackward(_ batch: Batch) throws -> Double {
         try GradMode.withGrad {
-            let value = try loss(batch)
-            guard value.count == 1 else {
-                throw EngineError(.shape, "\(name): the loss must be a single number, got shape \(formatShape(value.shape))")
-            }
+            let value = try checkedLoss(batch)
             let number = try value.item()
             if number.isFinite { try value.backward() }
             return number

@@ -156,6 +156,54 @@ final class TrainingLoopTests: XCTestCase {
         XCTAssertEqual(overlapped.checkpoints[2].weights.map { $0.1.toFloats() }, sequential.checkpoints[2].weights.map { $0.1.toFloats() })
     }
 
+    /// Mean squared error and the fraction of rows predicted within 1 of y.
+    func evaluation(_ model: LinearRegression, _ rows: Batch) throws -> TrainingEvaluation {
+        try GradMode.withNoGrad {
+            let errors = try (rows[0].matmul(model.w) + model.b - rows[1]).toFloats()
+            return TrainingEvaluation(loss: try model.loss(on: rows).item(),
+                                      accuracy: Double(errors.filter { abs($0) < 1 }.count) / Double(errors.count))
+        }
+    }
+
+    func testSharedEvaluationByHalvesGivesTheWholeBatchNumbers() throws {
+        // Odd row counts: the halves weigh 5/11 and 6/11 of the training
+        // loss, 3/7 and 4/7 of the evaluation.
+        func run(shared: Bool, trainRows: Int = 11) throws -> (TrainingLoop, LinearRegression) {
+            let model = try LinearRegression()
+            try model.b.requiringGrad(false)                                   // a frozen parameter stays as it is
+            let test = try regression(rows: 7)
+            let loop = try makeLoop(model, .full(regression(rows: trainRows)), lr: 0.3)
+            if shared {
+                loop.sharedEvaluation = SharedEvaluation(batch: test) { try self.evaluation(model, $0) }
+            } else {
+                loop.evaluate = { try self.evaluation(model, test) }
+            }
+            loop.checkpointEvery = 2
+            var reported: [Int] = []
+            try loop.train(epochs: 3) { reported.append($0.epoch) }
+            try loop.train(epochs: 2) { reported.append($0.epoch) }
+            XCTAssertEqual(reported, [1, 2, 3, 4, 5])
+            return (loop, model)
+        }
+        let ((whole, wholeModel), (halves, halvesModel)) = (try run(shared: false), try run(shared: true))
+        XCTAssertEqual(halves.history.epochs, [1, 2, 3, 4, 5])
+        for (a, b) in zip(halves.history.trainLoss + halves.history.testLoss, whole.history.trainLoss + whole.history.testLoss) {
+            XCTAssertEqual(a, b, accuracy: 1e-5 * abs(b))
+        }
+        XCTAssertEqual(halves.history.testAccuracy, whole.history.testAccuracy)
+        XCTAssertTrue(Set(whole.history.testAccuracy).count > 1, "the accuracy moves, so the halves' counts are checked")
+        for (a, b) in zip(halvesModel.weights, wholeModel.weights) { XCTAssertEqual(a, b, accuracy: 1e-5) }
+        XCTAssertNotEqual(halvesModel.w.toFloats(), [0, 0])
+        XCTAssertEqual(halvesModel.b.toFloats(), [0])
+        XCTAssertNil(halvesModel.b.grad)
+        XCTAssertEqual(halves.checkpoints.map(\.epoch), [0, 2, 4])
+
+        // One training row cannot be halved: the evaluation still runs, whole, beside the step.
+        let (single, singleModel) = try run(shared: true, trainRows: 1)
+        XCTAssertEqual(single.history.count, 5)
+        XCTAssertEqual(single.history.testLoss.last!, try evaluation(singleModel, regression(rows: 7)).loss, accuracy: 1e-6)
+    }
+
     func testGeneratedBatchesAreMadeForEveryStep() throws {
         let model = try LinearRegression()
         let data = try regression()
