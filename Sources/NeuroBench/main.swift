@@ -103,7 +103,7 @@ struct Options {
     var iterations: Int? = nil
 }
 
-let benchmarkNames = ["blas_sgemm", "engine_matmul", "engine_matmul_backward", "softmax", "layer_norm", "elementwise_chain",
+let benchmarkNames = ["blas_sgemm", "engine_matmul", "engine_matmul_backward", "softmax", "gelu", "layer_norm", "elementwise_chain",
                       "grokking_p113_epoch", "run_with_cache_all", "patching_sweep_z_p113", "progress_250_checkpoints", "fuzz",
                       "tokenize_wordpiece_1mb", "tokenize_bpe_1mb", "bert_b1x128", "bert_b32x128", "scan_minilm", "sae_synthetic", "sae_step_standard", "sae_step_gated"]
 
@@ -316,6 +316,18 @@ func benchSoftmax(_ context: inout Context) throws {
     }
 }
 
+/// Exact GELU on one MiniLM layer's MLP activations at batch 32 × 128 tokens ([4096, 1536]).
+func benchGelu(_ context: inout Context) throws {
+    var rng = RandomGenerator(seed: 6)
+    let x = try Tensor.randn([4096, 1536], std: 2, using: &rng)
+    let (iterations, warmup) = context.runs(memoryIterations)
+    let t = try GradMode.withNoGrad { try measure(iterations: iterations, warmup: warmup) { _ = try x.gelu() } }
+    emit([("name", .string("gelu"))] + timingFields(t) + [
+        ("gbps", .number(gbps(Double(2 * x.count * MemoryLayout<Float>.size), t.median))),
+        ("ns_per_element", .number(t.median * 1e6 / Double(x.count))), ("shape", .ints(x.shape)),
+    ])
+}
+
 func benchLayerNorm(_ context: inout Context) throws {
     let shape = [trainRows, dModel]
     var rng = RandomGenerator(seed: 5)
@@ -382,6 +394,7 @@ do {
         case "engine_matmul": try benchEngineMatmul(&context)
         case "engine_matmul_backward": try benchEngineMatmulBackward(&context)
         case "softmax": try benchSoftmax(&context)
+        case "gelu": try benchGelu(&context)
         case "layer_norm": try benchLayerNorm(&context)
         case "elementwise_chain": try benchElementwiseChain(&context)
         case "grokking_p113_epoch": try benchGrokkingEpoch(&context)

@@ -92,7 +92,7 @@ extension Tensor {
                         if !peak.isFinite { peak = 0 }
                         var total: Float = 0
                         for j in 0..<seen {
-                            let x = Float.fastExp(prow[j] - peak)
+                            let x = Float.fastExpNonPositive(prow[j] - peak)
                             prow[j] = x
                             total += x
                         }

@@ -28,7 +28,7 @@ private func logSumExpRows<T: FloatElement>(_ x: UnsafePointer<T>, rows: Int, n:
             for j in wide..<n where xf[j] > top { top = xf[j] }
             guard top.isFinite else { lse[row] = .nan; totals[row] = .nan; continue }
             peak = Double(top)
-            for j in 0..<n { er[j] = Double(Float.fastExp(xf[j] - top)) }
+            for j in 0..<n { er[j] = Double(Float.fastExpNonPositive(xf[j] - top)) }
         } else {
             var sawNaN = false
             for j in 0..<n {

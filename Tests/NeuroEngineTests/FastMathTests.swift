@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 @testable import NeuroEngine
 
-/// The vectorised float32 exp and erf against the double-precision libm
+/// The vectorised float32 exp and normal distribution function against the double-precision libm
 /// functions, and the kernels built on them (GELU, softmax) against double
 /// references.
 final class FastMathTests: XCTestCase {
@@ -30,6 +30,19 @@ final class FastMathTests: XCTestCase {
         XCTAssertTrue(Float.fastExp(.nan).isNaN)
     }
 
+    func testFastExpOfNonPositiveArgumentsIsFastExp() {
+        var x: Float = -100
+        while x <= 0 {
+            let y = Float.fastExp(x)
+            XCTAssertEqual(Float.fastExpNonPositive(x), y, accuracy: y.ulp, "e^\(x)")
+            x += 0.00731
+        }
+        XCTAssertEqual(Float.fastExpNonPositive(0), 1)
+        XCTAssertEqual(Float.fastExpNonPositive(-.infinity), 0)
+        XCTAssertEqual(Float.fastExpNonPositive(-87.4), 0)
+        XCTAssertTrue(Float.fastExpNonPositive(.nan).isNaN)
+    }
+
     func testDoubleFastExpMatchesLibm() {
         let worst = worstRelativeError(from: -708, to: 709, step: 0.0137) { x in (Double.fastExp(x), Foundation.exp(x)) }
         XCTAssertLessThan(worst, 5e-13, "largest relative error of Double.fastExp over [-708, 709]")
@@ -40,29 +53,27 @@ final class FastMathTests: XCTestCase {
         XCTAssertTrue(Double.fastExp(.nan).isNaN)
     }
 
-    func testFastErfMatchesLibmToFloatPrecision() {
-        var worst = 0.0
-        var worstAt = 0.0
-        var x = -6.0
-        while x <= 6.0 {
-            let xf = Float(x)
-            let want = Foundation.erf(Double(xf))
-            if want != 0 {
-                let error = abs(Double(Float.fastErf(xf)) - want) / abs(want)
-                if error > worst { (worst, worstAt) = (error, x) }
-            }
+    func testFastNormalCDFMatchesLibm() {
+        func want(_ x: Double) -> Double { 0.5 * Foundation.erfc(-x / 2.0.squareRoot()) }
+        func pair(_ x: Double) -> (Double, Double) { (Double(Float.fastNormalCDF(Float(x))), want(Double(Float(x)))) }
+        // Absolute error everywhere; relative error of the lower tail, computed directly.
+        var worstAbsolute = 0.0
+        var x = -12.0
+        while x <= 12 {
+            let (got, expected) = pair(x)
+            worstAbsolute = max(worstAbsolute, abs(got - expected))
             x += 0.0007
         }
-        XCTAssertLessThan(worst, 1e-6, "largest relative error of fastErf over [-6, 6], at \(worstAt)")
-        for tiny in [1e-30, 1e-10, 1e-5, -3e-4] {
-            let xf = Float(tiny)
-            XCTAssertEqual(Double(Float.fastErf(xf)), Foundation.erf(Double(xf)), accuracy: abs(Foundation.erf(Double(xf))) * 1e-6)
-        }
-        XCTAssertEqual(Float.fastErf(0), 0)
-        XCTAssertEqual(Float.fastErf(.infinity), 1)
-        XCTAssertEqual(Float.fastErf(-.infinity), -1)
-        XCTAssertEqual(Float.fastErf(10), 1)
-        XCTAssertTrue(Float.fastErf(.nan).isNaN)
+        XCTAssertLessThan(worstAbsolute, 2.5e-7, "largest absolute error of Φ over [-12, 12]")
+        XCTAssertLessThan(worstRelativeError(from: -1, to: 12, step: 0.0007, pair), 1e-6)
+        XCTAssertLessThan(worstRelativeError(from: -3, to: -1, step: 0.0007, pair), 1e-4)
+        XCTAssertLessThan(worstRelativeError(from: -5, to: -3, step: 0.0007, pair), 3e-3)
+        XCTAssertEqual(Double(Float.fastNormalCDF(1e-30)), 0.5, accuracy: 2.5e-7)
+        XCTAssertEqual(Float.fastNormalCDF(.infinity), 1)
+        XCTAssertEqual(Float.fastNormalCDF(-.infinity), 0)
+        XCTAssertLessThan(Float.fastNormalCDF(-30), 1e-38)
+        XCTAssertEqual(Float.fastNormalCDF(10), 1)
+        XCTAssertTrue(Float.fastNormalCDF(.nan).isNaN)
     }
 
     func testFloatGeluMatchesDoubleGelu() throws {
@@ -70,10 +81,16 @@ final class FastMathTests: XCTestCase {
         let got = try Tensor(values.map { Float($0) }, shape: [values.count]).gelu().toDoubles()
         for (x, y) in zip(values, got) {
             let xf = Double(Float(x))
-            let want = 0.5 * xf * (1 + Foundation.erf(xf / 2.0.squareRoot()))
-            // Absolute error of erf (≤ 2e-7) times |x|/2, plus float rounding.
-            XCTAssertEqual(y, want, accuracy: 2e-7 * abs(xf) + 1e-6 * abs(want), "gelu(\(x))")
+            let want = 0.5 * xf * Foundation.erfc(-xf / 2.0.squareRoot())
+            // Absolute error of Φ (≤ 2.5e-7) times |x|, plus float rounding.
+            XCTAssertEqual(y, want, accuracy: 2.5e-7 * abs(xf) + 1e-6 * abs(want), "gelu(\(x))")
+            if xf > -3 { XCTAssertEqual(y, want, accuracy: 1e-4 * abs(want), "gelu(\(x)) relative") }
         }
+        let edges = try Tensor([-Float.infinity, .infinity, .nan, 0], shape: [4]).gelu().toFloats()
+        XCTAssertTrue(edges[0].isNaN, "-inf · 0, as PyTorch gives")
+        XCTAssertEqual(edges[1], .infinity)
+        XCTAssertTrue(edges[2].isNaN)
+        XCTAssertEqual(edges[3], 0)
     }
 
     func testFloatSoftmaxMatchesDoubleWithMaskedAndOddRows() throws {
