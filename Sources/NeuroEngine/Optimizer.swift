@@ -144,7 +144,7 @@ public final class AdamW: Optimizer {
         }
     }
 
-    private func update<T: FloatElement>(_: T.Type, _ param: Tensor, _ grad: Tensor, _ m: Tensor, _ v: Tensor, step: Int) {
+    private func update<T: FloatElement & SIMDScalar>(_: T.Type, _ param: Tensor, _ grad: Tensor, _ m: Tensor, _ v: Tensor, step: Int) {
         let p = param.pointer(T.self), g = grad.pointer(T.self), pm = m.pointer(T.self), pv = v.pointer(T.self)
         let decay = T(1 - learningRate * weightDecay)
         let b2 = T(beta2)
@@ -153,7 +153,23 @@ public final class AdamW: Optimizer {
         let correction2Root = T((1 - Double.pow(beta2, Double(step))).squareRoot())
         let stepSize = T(learningRate / correction1)
         let epsilon = T(eps)
-        for i in 0..<param.count {
+        // The same operations eight lanes at a time (each lane's arithmetic
+        // is the scalar loop's, so the numbers are too), then the rest.
+        let count = param.count, wide = count / 8 * 8
+        func load(_ x: UnsafeMutablePointer<T>, _ i: Int) -> SIMD8<T> { UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<T>.self) }
+        func store(_ value: SIMD8<T>, _ x: UnsafeMutablePointer<T>, _ i: Int) { UnsafeMutableRawPointer(x + i).storeBytes(of: value, as: SIMD8<T>.self) }
+        var i = 0
+        while i < wide {
+            let gi = load(g, i)
+            let mi = load(pm, i) + oneMinusB1 * (gi - load(pm, i))
+            let vi = load(pv, i) * b2 + oneMinusB2 * gi * gi
+            let denom = vi.squareRoot() / correction2Root + epsilon
+            store(mi, pm, i)
+            store(vi, pv, i)
+            store(load(p, i) * decay - stepSize * mi / denom, p, i)
+            i += 8
+        }
+        for i in wide..<count {
             p[i] *= decay
             pm[i] += oneMinusB1 * (g[i] - pm[i])          // lerp toward the gradient, as torch does
             pv[i] = pv[i] * b2 + oneMinusB2 * g[i] * g[i]
