@@ -80,21 +80,24 @@ extension Tensor {
     /// ```swift
     /// try x.matmul(w)   // [batch, pos, dModel] · [dModel, dMLP] → [batch, pos, dMLP]
     /// ```
-    public func matmul(_ other: Tensor) throws -> Tensor {
+    ///
+    /// `scale` multiplies the product as BLAS writes it (its alpha): the
+    /// numbers of `matmul` then `scaled(scale)` without the second pass.
+    public func matmul(_ other: Tensor, scale: Double = 1) throws -> Tensor {
         let (a0, b0) = try Tensor.promoted(self, other, op: "matmul")
         guard a0.rank >= 1 && b0.rank >= 1 else {
             throw EngineError.shape("matmul", "needs tensors of rank 1 or more, got \(formatShape(a0.shape)) and \(formatShape(b0.shape))")
         }
         let a = a0.rank == 1 ? try a0.unsqueezed(0) : a0
         let b = b0.rank == 1 ? try b0.unsqueezed(-1) : b0
-        var out = try Tensor.matmulMatrices(a, b)
+        var out = try Tensor.matmulMatrices(a, b, scale: scale)
         if a0.rank == 1 { out = try out.squeezed(-2) }
         if b0.rank == 1 { out = try out.squeezed(-1) }
         return out
     }
 
     /// `matmul` for operands of rank ≥ 2.
-    private static func matmulMatrices(_ a: Tensor, _ b: Tensor) throws -> Tensor {
+    private static func matmulMatrices(_ a: Tensor, _ b: Tensor, scale: Double) throws -> Tensor {
         let m = a.shape[a.rank - 2], k = a.shape[a.rank - 1]
         let k2 = b.shape[b.rank - 2], n = b.shape[b.rank - 1]
         guard k == k2 else {
@@ -103,21 +106,21 @@ extension Tensor {
         let batchA = Array(a.shape.dropLast(2)), batchB = Array(b.shape.dropLast(2))
         let batch = try broadcastShapes(batchA, batchB, op: "matmul")
         let out = try Tensor(uninitializedShape: batch + [m, n], dtype: a.dtype, op: "matmul")
-        if a.dtype == .float32 { try gemmBatched(Float.self, a, b, out, m: m, n: n, k: k) }
-        else { try gemmBatched(Double.self, a, b, out, m: m, n: n, k: k) }
+        if a.dtype == .float32 { try gemmBatched(Float.self, a, b, out, m: m, n: n, k: k, alpha: Float(scale)) }
+        else { try gemmBatched(Double.self, a, b, out, m: m, n: n, k: k, alpha: scale) }
 
         return out.recording("matmul", [a, b]) { g in
             var ga: Tensor? = nil, gb: Tensor? = nil
             if a.requiresGrad {
-                ga = try g.matmul(b.transposed()).summed(toShape: a.shape)        // [..., m, k]
+                ga = try g.matmul(b.transposed(), scale: scale).summed(toShape: a.shape)        // [..., m, k]
             }
             if b.requiresGrad {
                 if b.rank == 2 && a.rank > 2 {
                     // Fold the batch into the rows: one gemm instead of a batch and a sum.
                     let rowsA = try a.reshaped([-1, k]), rowsG = try g.reshaped([-1, n])
-                    gb = try rowsA.transposed().matmul(rowsG)                   // [k, n]
+                    gb = try rowsA.transposed().matmul(rowsG, scale: scale)                   // [k, n]
                 } else {
-                    gb = try a.transposed().matmul(g).summed(toShape: b.shape)  // [..., k, n]
+                    gb = try a.transposed().matmul(g, scale: scale).summed(toShape: b.shape)  // [..., k, n]
                 }
             }
             return [ga, gb]
@@ -125,7 +128,7 @@ extension Tensor {
     }
 
     private static func gemmBatched<T: FloatElement>(_: T.Type, _ a: Tensor, _ b: Tensor, _ out: Tensor,
-                                                     m: Int, n: Int, k: Int) throws {
+                                                     m: Int, n: Int, k: Int, alpha: T) throws {
         let po = out.pointer(T.self)
         if m == 0 || n == 0 { return }
         if k == 0 {
@@ -136,7 +139,7 @@ extension Tensor {
         if b.rank == 2 && a.rank > 2 && a.isContiguous {
             let rows = a.count / k
             let lb = try operandLayout(b, T.self)
-            T.gemm(transA: false, transB: lb.trans, m: rows, n: n, k: k, alpha: 1, a: a.pointer(T.self), lda: k,
+            T.gemm(transA: false, transB: lb.trans, m: rows, n: n, k: k, alpha: alpha, a: a.pointer(T.self), lda: k,
                    b: lb.tensor.pointer(T.self), ldb: lb.ld, beta: 0, c: po, ldc: n)
             return
         }
@@ -167,8 +170,9 @@ extension Tensor {
                 let qa = pa + offsetsA[index], qb = pb + offsetsB[index], qc = po + index * step
                 if small {
                     smallGemm(qa, ars, acs, qb, brs, bcs, qc, m: m, n: n, k: k)
+                    if alpha != 1 { for i in 0..<step { qc[i] *= alpha } }
                 } else {
-                    T.gemm(transA: la.trans, transB: lb.trans, m: m, n: n, k: k, alpha: 1, a: qa, lda: la.ld,
+                    T.gemm(transA: la.trans, transB: lb.trans, m: m, n: n, k: k, alpha: alpha, a: qa, lda: la.ld,
                            b: qb, ldb: lb.ld, beta: 0, c: qc, ldc: n, threads: perGemm)
                 }
             }

@@ -127,8 +127,8 @@ public struct AttentionBlock {
             if let pattern = out.pattern { _ = try f.pass(.pattern, l, pattern) }
             z = try f.pass(.z, l, out.z)                                                                   // [batch, q_pos, head, d_head]
         } else {
-            let raw = try q.permuted([0, 2, 1, 3]).matmul(k.permuted([0, 2, 3, 1]))                      // [batch, head, q_pos, k_pos]
-            let scores = try f.pass(.attnScores, l, masked(raw.scaled(1 / Double(dHead).squareRoot()), queryOffset: p - queries, padded))
+            let raw = try q.permuted([0, 2, 1, 3]).matmul(k.permuted([0, 2, 3, 1]), scale: 1 / Double(dHead).squareRoot())
+            let scores = try f.pass(.attnScores, l, masked(raw, queryOffset: p - queries, padded))        // [batch, head, q_pos, k_pos]
             var pattern = try scores.softmax(axis: -1)
             if padded != nil { pattern = try Tensor.where(pattern.equal(pattern), pattern, Tensor(scalar: 0)) }   // NaN rows → 0
             pattern = try f.pass(.pattern, l, pattern)                                                   // [batch, head, q_pos, k_pos]

@@ -272,6 +272,11 @@ final class GradientTests: XCTestCase {
                 try $0[0].expanded(to: [2, 3, 4]).matmul($0[1])
             },
             GradCase("matmul same tensor both sides", [.normal([4, 4])]) { try $0[0].matmul($0[0]) },
+            GradCase("matmul scaled, batched", [.normal([2, 3, 4]), .normal([2, 4, 5])]) { try $0[0].matmul($0[1], scale: 0.37) },
+            GradCase("matmul scaled, batch · matrix folded", [.normal([2, 3, 4]), .normal([4, 5])]) {
+                try $0[0].matmul($0[1], scale: -1.5)
+            },
+            GradCase("matmul scaled, BLAS-sized", [.normal([20, 12]), .normal([12, 14])]) { try $0[0].matmul($0[1], scale: 0.25) },
         ]
         try run(cases)
     }

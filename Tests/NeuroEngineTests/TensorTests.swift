@@ -13,6 +13,21 @@ final class TensorTests: XCTestCase {
         assertClose(b.grad!.toDoubles(), [5, 5, 7, 7, 9, 9])
     }
 
+    func testScaledMatmulIsTheProductThenTheScaling() throws {
+        // Every path of the product: the small loops, BLAS per matrix of a
+        // batch, and one gemm over a batch's rows (batch · matrix).
+        var rng = RandomGenerator(seed: 11)
+        let cases: [([Int], [Int])] = [([2, 3, 4], [2, 4, 5]), ([2, 3, 40, 32], [2, 3, 32, 40]), ([4, 30, 24], [24, 18])]
+        for (sa, sb) in cases {
+            let a = try Tensor.randn(sa, using: &rng), b = try Tensor.randn(sb, using: &rng)
+            let scale = 1 / 32.0.squareRoot()
+            let fused = try a.matmul(b, scale: scale).toDoubles(), apart = try a.matmul(b).scaled(scale).toDoubles()
+            for (x, y) in zip(fused, apart) {
+                XCTAssertEqual(x, y, accuracy: 2 * Double(Float(y).ulp), "\(sa) · \(sb)")
+            }
+        }
+    }
+
     func testBroadcastAddGradient() throws {
         let x = try Tensor([1, 2, 3, 4, 5, 6], shape: [2, 3]).requiringGrad()
         let bias = try Tensor([10, 20, 30], shape: [3]).requiringGrad()
