@@ -150,7 +150,7 @@ public final class TrainingLoop {
             epoch += 1
             let trainLoss = epochLosses.reduce(0, +) / Double(perEpoch)
             (previousEpochLosses, epochLosses) = (epochLosses, [])
-            if mode.defersEvaluation {
+            if mode.usesTwoThreads {
                 pendingLoss = trainLoss
             } else {
                 record(trainLoss, try evaluate?() ?? .notMeasured)
@@ -168,8 +168,9 @@ public final class TrainingLoop {
         case overlapped(evaluate: () throws -> TrainingEvaluation)
         case halves(Halves)
 
+        /// Whether the work runs on two threads, the evaluation of an epoch
+        /// then waiting for the next step (at one engine thread each).
         var usesTwoThreads: Bool { if case .plain = self { false } else { true } }
-        var defersEvaluation: Bool { usesTwoThreads }
     }
 
     /// The halves of the training batch and of the evaluation batch, with

@@ -22,8 +22,11 @@ final class TensorTests: XCTestCase {
             let a = try Tensor.randn(sa, using: &rng), b = try Tensor.randn(sb, using: &rng)
             let scale = 1 / 32.0.squareRoot()
             let fused = try a.matmul(b, scale: scale).toDoubles(), apart = try a.matmul(b).scaled(scale).toDoubles()
+            // OpenBLAS applies alpha as it stores, so this is equal to the last
+            // bits here; the bound leaves room for a kernel that sums in another
+            // order and still catches a scale that is missing or wrong.
             for (x, y) in zip(fused, apart) {
-                XCTAssertEqual(x, y, accuracy: 2 * Double(Float(y).ulp), "\(sa) · \(sb)")
+                XCTAssertEqual(x, y, accuracy: 1e-4 * Swift.max(1, abs(y)), "\(sa) · \(sb)")
             }
         }
     }
