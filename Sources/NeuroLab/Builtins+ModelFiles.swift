@@ -70,7 +70,7 @@ extension Builtins {
     /// The folder `load` was given when it holds a sparse autoencoder in
     /// SAELens's layout (`cfg.json` and `sae_weights.safetensors`).
     static func saeFolder(_ args: CallArguments) throws -> String? {
-        let path = try args.string(0, "path")
+        let path = try args.path(0, "path")
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else { return nil }
         let has = { (name: String) in FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent(name)) }
@@ -81,7 +81,7 @@ extension Builtins {
     /// directory, or the name of a model `neuromap fetch` knows (which must
     /// then be in the cache; the error says how to fetch it).
     static func pretrainedFolder(_ args: CallArguments) throws -> String? {
-        let path = try args.string(0, "path")
+        let path = try args.path(0, "path")
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
             guard isDirectory.boolValue else { return nil }
@@ -103,7 +103,7 @@ extension Builtins {
         }
         let process = try args.bool(nil, "process", default: false)
         // A model opened by the name it was fetched by keeps that name (its folder inside the cache is generic).
-        let path = try args.string(0, "path")
+        let path = try args.path(0, "path")
         let name = ModelCache.knownNames.contains(path.lowercased()) && !FileManager.default.fileExists(atPath: path) ? path.lowercased() : nil
         let model = try args.engine {
             try LanguageModelObject.load(folder: folder, name: name, options: PretrainedOptions(processWeights: process))

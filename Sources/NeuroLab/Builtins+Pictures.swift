@@ -213,7 +213,7 @@ extension Builtins {
 
     /// An `.svg` path given as `to`.
     static func svgPath(_ args: CallArguments, index: Int?) throws -> String {
-        let path = try args.string(index, "to")
+        let path = try args.path(index, "to")
         guard (path as NSString).pathExtension.lowercased() == "svg" else {
             throw args.error("writes SVG; name the file with .svg, not '\(path)' (report(\"x.html\") writes a page)")
         }

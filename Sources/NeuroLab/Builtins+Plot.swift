@@ -117,7 +117,7 @@ extension Builtins {
 
     /// The `.html` path of `report` and `view`, positional or after `to`.
     static func htmlPath(_ args: CallArguments, index: Int = 0) throws -> String {
-        let path = try args.string(index, "to")
+        let path = try args.path(index, "to")
         guard ["html", "htm"].contains((path as NSString).pathExtension.lowercased()) else {
             throw args.error("writes an HTML page; name the file with .html, not '\(path)'")
         }

@@ -35,7 +35,7 @@ extension Builtins {
         let (model, positionalTexts) = try textModelAndInput(args, input: "texts")
         if args.value(nil, "file") != nil {
             guard positionalTexts == nil else { throw args.error("give the texts or a file, not both") }
-            let path = try args.string(nil, "file")
+            let path = try args.path(nil, "file")
             let bytes = try args.engine { try readFileBytes(path) }
             guard let text = String(validating: bytes, as: UTF8.self) else {
                 throw args.error("'\(path)' is not UTF-8 text")

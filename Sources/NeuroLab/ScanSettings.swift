@@ -38,7 +38,7 @@ struct ScanSettings {
 
     init(_ args: CallArguments) throws {
         if args.value(nil, "config") != nil {
-            let path = try args.string(nil, "config")
+            let path = try args.path(nil, "config")
             config = path
             try read(config: path, args)
         }

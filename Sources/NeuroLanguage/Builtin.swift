@@ -1,3 +1,4 @@
+import Foundation
 import NeuroEngine
 
 /// What a built-in does besides computing its value, so a sandbox (the
@@ -105,6 +106,13 @@ public struct CallArguments {
         }
         guard case .string(let s) = v else { throw error("'\(name)' must be a string, got \(v.typeName)") }
         return s
+    }
+
+    /// A file or folder path: a string, with a leading `~` or `~user` read
+    /// as that home folder, as a shell would (`load("~/models/x")`).
+    public func path(_ index: Int?, _ name: String) throws -> String {
+        let raw = try string(index, name)
+        return raw.hasPrefix("~") ? (raw as NSString).expandingTildeInPath : raw
     }
 
     public func bool(_ index: Int?, _ name: String, default fallback: Bool) throws -> Bool {

@@ -43,7 +43,7 @@ extension Builtins {
 
     /// What `load` reads from a .json or .csv file; nil for other paths.
     public static func loadPlain(_ args: CallArguments) throws -> Value? {
-        let path = try args.string(0, "path")
+        let path = try args.path(0, "path")
         switch (path as NSString).pathExtension.lowercased() {
         case "json", "csv":
             guard FileManager.default.fileExists(atPath: path) else { throw args.error("no such file '\(path)'") }
@@ -54,7 +54,7 @@ extension Builtins {
 
     /// The path `load` reads: it exists and names a .npy or .safetensors file.
     public static func loadPath(_ args: CallArguments) throws -> String {
-        let path = try args.string(0, "path")
+        let path = try args.path(0, "path")
         guard FileManager.default.fileExists(atPath: path) else { throw args.error("no such file '\(path)'") }
         switch (path as NSString).pathExtension.lowercased() {
         case "npy", "safetensors": return path
@@ -84,8 +84,8 @@ extension Builtins {
 
     /// The path `save` writes: the second argument or the one after `to`, not both.
     public static func savePath(_ args: CallArguments) throws -> String {
-        let positional = try args.value(1, "path").map { _ in try args.string(1, "path") }
-        let after = try args.value(nil, "to").map { _ in try args.string(nil, "to") }
+        let positional = try args.value(1, "path").map { _ in try args.path(1, "path") }
+        let after = try args.value(nil, "to").map { _ in try args.path(nil, "to") }
         if positional != nil, after != nil { throw args.error("give the path once, as the second argument or after 'to', not both") }
         guard let path = positional ?? after else { throw args.error("missing the path to write, as in save(x, \"x.npy\")") }
         guard !path.isEmpty else { throw args.error("the path is empty") }

@@ -17,7 +17,7 @@ extension Builtins {
 
     static let write = Builtin("write", "write(path, text)", "write a string to a file, atomically (replacing what was there)",
                                parameters: ["path", "text"], effects: .files) { args in
-        let path = try args.string(0, "path")
+        let path = try args.path(0, "path")
         guard !path.isEmpty else { throw args.error("the path is empty") }
         let text = try args.string(1, "text")
         try args.engine { try writeAtomically(Array(text.utf8), to: path) }
@@ -31,7 +31,7 @@ extension Builtins {
 
     /// The whole of the text file argument 0 names, as UTF-8.
     static func readText(_ args: CallArguments) throws -> String {
-        let path = try args.string(0, "path")
+        let path = try args.path(0, "path")
         let bytes = try args.engine { try readFileBytes(path, atMost: maxTextFileBytes) }
         switch SourceText.decode(bytes) {
         case .success(let text): return text
@@ -43,7 +43,7 @@ extension Builtins {
 
     /// A JSON file as a value: objects become records (keys in order), arrays lists, null none.
     static func loadJSON(_ args: CallArguments) throws -> Value {
-        let path = try args.string(0, "path")
+        let path = try args.path(0, "path")
         let bytes = try args.engine { try readFileBytes(path, atMost: maxTextFileBytes) }
         let parsed: HeaderValue
         do {
@@ -102,7 +102,7 @@ extension Builtins {
     /// as truth values and empty cells as none; without one (as `save` writes
     /// a tensor), a tensor [rows, columns], or [rows] for one column.
     static func loadCSV(_ args: CallArguments) throws -> Value {
-        let path = try args.string(0, "path")
+        let path = try args.path(0, "path")
         let lined = try csvRows(try readText(args), path: path, args)
         let rows = lined.map(\.cells)
         guard let header = rows.first else { return .list([]) }

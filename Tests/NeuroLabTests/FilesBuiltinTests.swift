@@ -59,6 +59,26 @@ final class FilesBuiltinTests: XCTestCase {
         XCTAssertNil(interpreter.session.model, "loading tensors makes no model current")
     }
 
+    /// A path that starts with `~` means the home folder, as in a shell:
+    /// `save`, `load`, `write` and `read` all take it.
+    func testATildePathMeansTheHomeFolder() throws {
+        let name = ".neuromap-test-\(UUID().uuidString)"
+        let home = URL(fileURLWithPath: NSHomeDirectory()).appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(at: home) }
+        let interpreter = try run("""
+            save(tensor([1, 2]), "~/\(name)/x.npy")
+            y = load("~/\(name)/x.npy")
+            write("~/\(name)/t.txt", "hello")
+            t = read("~/\(name)/t.txt")
+            """)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: home.appendingPathComponent("x.npy").path))
+        guard case .tensor(let y)? = interpreter.globals.lookup("y") else { return XCTFail("load gave no tensor") }
+        assertClose(y.toDoubles(), [1, 2], rtol: 0, atol: 0)
+        guard case .string(let t)? = interpreter.globals.lookup("t") else { return XCTFail("read gave no string") }
+        XCTAssertEqual(t, "hello")
+    }
+
     func testAModelSavesAsSafetensorsAndLoadsAsAModel() throws {
         let interpreter = try run("""
             data = modular(p: 5, train: 0.5, seed: 1)
