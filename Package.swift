@@ -3,8 +3,8 @@ import PackageDescription
 import Foundation
 
 // Swift code for the vector units of the machine that builds it. Where the CPU
-// has AVX2 and FMA (the "haswell" level: every x86-64 server and desktop CPU
-// of the last decade), the compiler may use 256-bit vectors for the engine's
+// has AVX2 and FMA (the "haswell" level: Intel's server and desktop CPUs since
+// 2013, AMD's since Zen), the compiler may use 256-bit vectors for the engine's
 // loops: GELU, softmax and LayerNorm run up to twice as fast. The results are
 // the same: Swift never fuses a multiply and an add on its own, and the order
 // of every sum is the code's. Elsewhere, or with NEUROMAP_PORTABLE=1 (a binary
