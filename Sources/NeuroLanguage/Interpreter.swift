@@ -243,7 +243,9 @@ public final class Interpreter {
     }
 
     private func importFile(_ path: String, at range: SourceRange) throws {
-        let full = path.hasPrefix("/") ? path : (baseDirectory as NSString).appendingPathComponent(path)
+        // Relative to the importing script's folder; `~` is the home folder, as for every other path.
+        let expanded = path.hasPrefix("~") ? (path as NSString).expandingTildeInPath : path
+        let full = expanded.hasPrefix("/") ? expanded : (baseDirectory as NSString).appendingPathComponent(expanded)
         guard !importing.contains(full) else { throw RuntimeError("import cycle: '\(path)' is already being imported", at: range) }
         let source: String
         switch SourceText.readScript(full) {

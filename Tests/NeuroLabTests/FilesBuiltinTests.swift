@@ -60,7 +60,7 @@ final class FilesBuiltinTests: XCTestCase {
     }
 
     /// A path that starts with `~` means the home folder, as in a shell:
-    /// `save`, `load`, `write` and `read` all take it.
+    /// `save`, `load`, `write`, `read` and `import` all take it.
     func testATildePathMeansTheHomeFolder() throws {
         let name = ".neuromap-test-\(UUID().uuidString)"
         let home = URL(fileURLWithPath: NSHomeDirectory()).appendingPathComponent(name)
@@ -71,7 +71,10 @@ final class FilesBuiltinTests: XCTestCase {
             y = load("~/\(name)/x.npy")
             write("~/\(name)/t.txt", "hello")
             t = read("~/\(name)/t.txt")
+            write("~/\(name)/lib.nmap", "answer = 42")
+            import "~/\(name)/lib.nmap"
             """)
+        guard case .number(42)? = interpreter.globals.lookup("answer") else { return XCTFail("import reads a ~ path too") }
         XCTAssertTrue(FileManager.default.fileExists(atPath: home.appendingPathComponent("x.npy").path))
         guard case .tensor(let y)? = interpreter.globals.lookup("y") else { return XCTFail("load gave no tensor") }
         assertClose(y.toDoubles(), [1, 2], rtol: 0, atol: 0)
