@@ -18,6 +18,63 @@ private func axpyFloat(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMut
     for i in 0..<n { y[i] += alpha * x[i] }
 }
 
+/// `out[i] = Σ_t weights[t]·sources[t][i]` over `n` floats, the terms added
+/// in order from zero (the same numbers as zeroing `out` and one `axpyFloat`
+/// per term), 32 floats at a time in registers so `out` is written once.
+@inline(__always)
+private func weightedSumFloat(_ weights: UnsafePointer<Float>, _ sources: UnsafePointer<UnsafePointer<Float>>, _ terms: Int,
+                              _ out: UnsafeMutablePointer<Float>, _ n: Int) {
+    typealias V = SIMD8<Float>
+    @inline(__always) func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+    @inline(__always) func store(_ v: V, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self) }
+    var i = 0
+    while i + 32 <= n {
+        var (a0, a1, a2, a3) = (V(), V(), V(), V())
+        for t in 0..<terms {
+            let w = V(repeating: weights[t]), x = sources[t] + i
+            a0 += w * load(x)
+            a1 += w * load(x + 8)
+            a2 += w * load(x + 16)
+            a3 += w * load(x + 24)
+        }
+        store(a0, out + i)
+        store(a1, out + i + 8)
+        store(a2, out + i + 16)
+        store(a3, out + i + 24)
+        i += 32
+    }
+    while i < n {
+        var a: Float = 0
+        for t in 0..<terms { a += weights[t] * sources[t][i] }
+        out[i] = a
+        i += 1
+    }
+}
+
+/// `dotFloat(g, x, n)`, and `y[i] += alpha·g[i]` in the same pass over `g`.
+@inline(__always)
+private func dotAndAxpyFloat(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ alpha: Float, _ y: UnsafeMutablePointer<Float>,
+                             _ n: Int) -> Float {
+    typealias V = SIMD8<Float>
+    var acc = V()
+    let a = V(repeating: alpha)
+    var i = 0
+    while i + 8 <= n {
+        let gv = UnsafeRawPointer(g + i).loadUnaligned(as: V.self)
+        acc += gv * UnsafeRawPointer(x + i).loadUnaligned(as: V.self)
+        let yv = UnsafeRawPointer(y + i).loadUnaligned(as: V.self) + a * gv
+        UnsafeMutableRawPointer(y + i).storeBytes(of: yv, as: V.self)
+        i += 8
+    }
+    var s = acc.sum()
+    while i < n {
+        s += g[i] * x[i]
+        y[i] += alpha * g[i]
+        i += 1
+    }
+    return s
+}
+
 extension Tensor {
     /// Scaled dot-product attention in one pass, for float32 queries
     /// [batch, q_pos, head, d_head] (the last q_pos positions) over keys
@@ -37,8 +94,16 @@ extension Tensor {
     /// position j of example b is row `keyRows[b, j]` — for keys that
     /// depend only on (token, position), so no [batch, pos, …] copy of them
     /// is made; their gradients go straight into the tables.
+    ///
+    /// Values may be wider than keys (`d_v` instead of `d_head`), for values
+    /// already multiplied by a later weight; z is then [batch, q_pos, head,
+    /// d_v]. `headsSummed` adds the heads' outputs instead, z [batch, q_pos,
+    /// d_v], without the [batch, q_pos, head, d_v] tensor in between. Values
+    /// whose last axis is contiguous are read in place, whatever their other
+    /// strides (a permuted view is not copied).
     public static func attention(q: Tensor, k: Tensor, v: Tensor, scale: Double, causal: Bool,
-                                 keepPattern: Bool = false, keyRows: Tensor? = nil) throws -> (z: Tensor, scores: Tensor?, pattern: Tensor?) {
+                                 keepPattern: Bool = false, keyRows: Tensor? = nil,
+                                 headsSummed: Bool = false) throws -> (z: Tensor, scores: Tensor?, pattern: Tensor?) {
         guard q.dtype == .float32, k.dtype == .float32, v.dtype == .float32 else {
             throw EngineError.dtype("attention", "the fused attention takes float32 q, k and v, got \(q.dtype.shortName), \(k.dtype.shortName), \(v.dtype.shortName)")
         }
@@ -54,24 +119,36 @@ extension Tensor {
         } else {
             keyShape = k.shape
         }
-        guard q.rank == 4, keyShape.count == 4, k.shape == v.shape, q.shape[0] == keyShape[0], q.shape[2] == keyShape[2],
-              q.shape[3] == keyShape[3], q.shape[1] <= keyShape[1] else {
-            throw EngineError.shape("attention", "q \(formatShape(q.shape)), k \(formatShape(k.shape)) and v \(formatShape(v.shape)) must be [batch, pos, head, d_head] with q's positions the last of k's")
+        guard q.rank == 4, keyShape.count == 4, v.rank == k.rank, Array(v.shape.dropLast()) == Array(k.shape.dropLast()),
+              q.shape[0] == keyShape[0], q.shape[2] == keyShape[2], q.shape[3] == keyShape[3], q.shape[1] <= keyShape[1] else {
+            throw EngineError.shape("attention", "q \(formatShape(q.shape)), k \(formatShape(k.shape)) and v \(formatShape(v.shape)) must be [batch, pos, head, d_head] (v [batch, pos, head, d_v]) with q's positions the last of k's")
         }
         let (b, nq, h, e, p) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3], keyShape[1])
-        // Where key j of example bi starts, in heads of d_head floats.
+        let ev = v.shape[v.rank - 1]
+        // The row of key j of example bi, and where it starts in heads of d_head floats.
         let (table, indexed) = (rows ?? [], rows != nil)
-        @inline(__always) func keyAt(_ bi: Int, _ j: Int) -> Int { indexed ? table[bi * p + j] * h : (bi * p + j) * h }
+        @inline(__always) func keyRow(_ bi: Int, _ j: Int) -> Int { indexed ? table[bi * p + j] : bi * p + j }
+        @inline(__always) func keyAt(_ bi: Int, _ j: Int) -> Int { keyRow(bi, j) * h }
         let offset = p - nq
-        let qc = q.contiguousData(), kc = k.contiguousData(), vc = v.contiguousData()
-        let z = try Tensor(uninitializedShape: [b, nq, h, e], dtype: .float32, op: "attention")
+        let qc = q.contiguousData(), kc = k.contiguousData()
+        // Values in place when each value vector is contiguous and rows are evenly spaced.
+        let vRows = v.rank == 3 || v.strides[0] == p * v.strides[1]
+        let vc = v.strides[v.rank - 1] == 1 && vRows ? v : v.contiguousData()
+        let (vRowStride, vHeadStride) = (vc.strides[vc.rank - 3], vc.strides[vc.rank - 2])
+        @inline(__always) func valueAt(_ bi: Int, _ j: Int, _ hh: Int) -> Int { keyRow(bi, j) * vRowStride + hh * vHeadStride }
+        let zShape = headsSummed ? [b, nq, ev] : [b, nq, h, ev]
+        let z = try Tensor(uninitializedShape: zShape, dtype: .float32, op: "attention")
         let pattern = try Tensor(uninitializedShape: [b, h, nq, p], dtype: .float32, op: "attention")
         let scores = keepPattern ? try Tensor(uninitializedShape: [b, h, nq, p], dtype: .float32, op: "attention") : nil
         let s = Float(scale)
         let pq = qc.pointer(Float.self), pk = kc.pointer(Float.self), pv = vc.pointer(Float.self)
         let pz = z.pointer(Float.self), pp = pattern.pointer(Float.self), ps = scores?.pointer(Float.self)
         // Examples are independent: shared among the engine's threads.
-        Parallel.forRanges(b, workPerItem: nq * h * p * e * 2) { examples in
+        Parallel.forRanges(b, workPerItem: nq * h * p * (e + ev)) { examples in
+            // One query's pattern weights and value rows, every head's when summed.
+            let weights = UnsafeMutablePointer<Float>.allocate(capacity: h * p)
+            let sources = UnsafeMutablePointer<UnsafePointer<Float>>.allocate(capacity: h * p)
+            defer { weights.deallocate(); sources.deallocate() }
             for bi in examples {
                 for i in 0..<nq {
                     let seen = causal ? offset + i + 1 : p
@@ -99,10 +176,14 @@ extension Tensor {
                         let inv = 1 / total
                         for j in 0..<seen { prow[j] *= inv }
                         for j in seen..<p { prow[j] = 0 }
-                        let zi = pz + ((bi * nq + i) * h + hh) * e
-                        for t in 0..<e { zi[t] = 0 }
-                        for j in 0..<seen { axpyFloat(prow[j], pv + (keyAt(bi, j) + hh) * e, zi, e) }
+                        let term = headsSummed ? hh * seen : 0
+                        for j in 0..<seen {
+                            weights[term + j] = prow[j]
+                            sources[term + j] = UnsafePointer(pv + valueAt(bi, j, hh))
+                        }
+                        if !headsSummed { weightedSumFloat(weights, sources, seen, pz + ((bi * nq + i) * h + hh) * ev, ev) }
                     }
+                    if headsSummed { weightedSumFloat(weights, sources, h * seen, pz + (bi * nq + i) * ev, ev) }
                 }
             }
         }
@@ -110,7 +191,7 @@ extension Tensor {
             let gc = g.contiguousData()
             let dq = try Tensor(zerosShape: [b, nq, h, e], dtype: .float32, op: "attention")
             let dk = try Tensor(zerosShape: k.shape, dtype: .float32, op: "attention")
-            let dv = try Tensor(zerosShape: v.shape, dtype: .float32, op: "attention")
+            let dv = try Tensor(zerosShape: v.shape, dtype: .float32, op: "attention")                 // contiguous, unlike v perhaps
             let pg = gc.pointer(Float.self), pdq = dq.pointer(Float.self), pdk = dk.pointer(Float.self), pdv = dv.pointer(Float.self)
             let pq = qc.pointer(Float.self), pk = kc.pointer(Float.self), pv = vc.pointer(Float.self), pp = pattern.pointer(Float.self)
             var dP = [Float](repeating: 0, count: p)
@@ -119,14 +200,13 @@ extension Tensor {
                     let seen = causal ? offset + i + 1 : p
                     for hh in 0..<h {
                         let at = ((bi * nq + i) * h + hh) * e
-                        let gi = pg + at, qi = pq + at, dqi = pdq + at
+                        let gi = headsSummed ? pg + (bi * nq + i) * ev : pg + ((bi * nq + i) * h + hh) * ev
+                        let qi = pq + at, dqi = pdq + at
                         let prow = pp + ((bi * h + hh) * nq + i) * p
                         var mean: Float = 0
                         for j in 0..<seen {
-                            let kv = (keyAt(bi, j) + hh) * e
-                            dP[j] = dotFloat(gi, pv + kv, e)
+                            dP[j] = dotAndAxpyFloat(gi, pv + valueAt(bi, j, hh), prow[j], pdv + (keyAt(bi, j) + hh) * ev, ev)
                             mean += prow[j] * dP[j]
-                            axpyFloat(prow[j], gi, pdv + kv, e)
                         }
                         for j in 0..<seen {
                             let kv = (keyAt(bi, j) + hh) * e

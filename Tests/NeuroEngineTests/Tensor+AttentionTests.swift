@@ -68,9 +68,43 @@ final class TensorAttentionTests: XCTestCase {
 
     func testRefusesWrongShapesAndDtypes() throws {
         let q = try Tensor.zeros([2, 1, 2, 4]), k = try Tensor.zeros([2, 3, 2, 4])
-        XCTAssertThrowsError(try Tensor.attention(q: q, k: k, v: Tensor.zeros([2, 3, 2, 5]), scale: 1, causal: true))
+        XCTAssertThrowsError(try Tensor.attention(q: q, k: k, v: Tensor.zeros([2, 3, 3, 4]), scale: 1, causal: true))
+        XCTAssertThrowsError(try Tensor.attention(q: q, k: k, v: Tensor.zeros([2, 2, 2, 4]), scale: 1, causal: true))
         XCTAssertThrowsError(try Tensor.attention(q: Tensor.zeros([2, 4, 2, 4]), k: k, v: k, scale: 1, causal: true))
         XCTAssertThrowsError(try Tensor.attention(q: q.cast(to: .float64), k: k, v: k, scale: 1, causal: true))
+    }
+
+    func testWiderValuesSummedOverHeadsReadInPlace() throws {
+        // Values of width 45 (keys 4), given as a permuted view of a
+        // [head, rows, d_v] tensor; heads summed. Against the separate
+        // operations on gathered, contiguous values, summed afterwards.
+        var rng = RandomGenerator(seed: 11)
+        let (b, p, h, e, ev) = (5, 3, 3, 4, 45)                                 // d_v: 32 in registers, 13 one by one
+        let kTable = try Tensor.randn([6, h, e], using: &rng), headMajor = try Tensor.randn([h, 6, ev], using: &rng)
+        let q = try Tensor.randn([b, 1, h, e], using: &rng), g = try Tensor.randn([b, 1, ev], using: &rng)
+        let rows = try Tensor(ints: [0, 1, 5, 2, 1, 5, 3, 4, 5, 0, 0, 5, 4, 2, 5], shape: [b, p])
+        let (k1, v1, k2, v2) = (kTable.clone().detached(), headMajor.clone().detached(), kTable.clone().detached(), headMajor.clone().detached())
+        let (q1, q2) = (q.clone().detached(), q.clone().detached())
+        for t in [q1, k1, v1, q2, k2, v2] { try t.requiringGrad() }
+        let values = try v1.permuted([1, 0, 2])                                                    // [rows, head, d_v], not contiguous
+        XCTAssertFalse(values.isContiguous)
+        let summed = try Tensor.attention(q: q1, k: k1, v: values, scale: 0.4, causal: true, keyRows: rows, headsSummed: true)
+        XCTAssertEqual(summed.z.shape, [b, 1, ev])
+        try summed.z.backward(seed: g)
+
+        let gatheredV = try v2.permuted([1, 0, 2]).contiguous().indexSelect(axis: 0, indices: rows)        // [batch, pos, head, d_v]
+        let reference = try unfused(q2, k2.indexSelect(axis: 0, indices: rows), gatheredV, scale: 0.4, causal: true)
+        let referenceSum = try reference.z.sum(axes: [2])                                         // [batch, 1, d_v]
+        try referenceSum.backward(seed: g)
+        assertClose(summed.z, referenceSum, 1e-5, "z summed over heads")
+        for (name, a, r) in [("q", q1, q2), ("k", k1, k2), ("v", v1, v2)] {
+            guard let ga = a.grad, let gr = r.grad else { XCTFail("\(name) has no gradient"); continue }
+            assertClose(ga, gr, 1e-5, "d\(name)")
+        }
+
+        // Not summed: one output per head, each the reference's.
+        let perHead = try Tensor.attention(q: q, k: kTable, v: headMajor.permuted([1, 0, 2]), scale: 0.4, causal: true, keyRows: rows)
+        assertClose(perHead.z, reference.z, 1e-5, "z per head")
     }
 
     func testKeyRowsReadTablesLikeGatheredKeys() throws {
