@@ -13,6 +13,9 @@ final class ForwardPass {
     /// Whether no hook function runs anywhere in this pass.
     var runsNoFunctions: Bool { hooks.isEmpty }
 
+    /// Whether no hook function runs and the cache keeps nothing: only the logits are read.
+    var onlyLogits: Bool { hooks.isEmpty && request.isEmpty }
+
     /// `model`: the model that runs, which the cache keeps (as TransformerLens's
     /// `ActivationCache` keeps its model) for what needs its weights later.
     init(hooks: [Hook], request: CacheRequest, resolver: HookResolver, model: (any HookedModel)? = nil) {

@@ -92,6 +92,10 @@ extension HookedTransformer: HookedModel {
            blocks.allSatisfy({ $0.attention.direction == .causal }) {
             f.sharedFirstPosition = SharedFirstPosition(firstTokens: try batch.select(axis: 1, index: 0).toInts(), positions: p)
         }
+        if let table, trimLast, foldsAfterAttention(f, positions: p) {
+            let logits = try foldedLastLogits(table, f)                                                    // [batch, d_vocab_out]
+            return (tokens.rank == 1 ? try logits.squeezed(0) : logits, f.cache)
+        }
         if let table, f.runsNoFunctions(at: firstBlockInputs) {
             resid = try firstBlockFromTable(table, f, lastOnly: trimLast && last == 0)
             start = 1
@@ -132,6 +136,33 @@ extension HookedTransformer: HookedModel {
     /// vocabulary. Activations the cache asks for are gathered to full shape.
     private func firstBlockFromTable(_ table: TokenTable, _ f: ForwardPass, lastOnly: Bool) throws -> Tensor {
         let block = blocks[0]
+        let (h, e) = (config.nHeads, config.dHead)
+        let (b, p) = (table.rows.shape[0], table.rows.shape[1])
+        func full(_ rowsOfTable: Tensor) throws -> Tensor {
+            try rowsOfTable.indexSelect(axis: 0, indices: table.rows)                                      // [batch, pos, …]
+        }
+        let (residTable, qTable, kTable, vTable) = try firstBlockPairs(table, f)
+        // Keys and values stay tables, read through each row's pairs (gathered only if attention needs them whole).
+        let k = try kTable.reshaped([-1, h, e]), v = try vTable.reshaped([-1, h, e])                          // [pairs, head, d_head]
+        let q: Tensor, resid: Tensor
+        if lastOnly {
+            let lastRows = try table.rows.slice(axis: 1, start: p - 1)                                   // [batch, 1]
+            q = try qTable.indexSelect(axis: 0, indices: lastRows).reshaped([b, 1, h, e])               // [batch, 1, head, d_head]
+            resid = try residTable.indexSelect(axis: 0, indices: lastRows)                               // [batch, 1, d_model]
+        } else {
+            q = try full(qTable).reshaped([b, p, h, e])
+            resid = try full(residTable)                                                                 // [batch, pos, d_model]
+        }
+        return try block.afterProjection(0, resid: resid, q: q, k: k, v: v, mask: nil, keyRows: table.rows, f)
+    }
+}
+
+extension HookedTransformer {
+    /// Block 0 before attention for each (token, position) pair of `table`:
+    /// the residual stream [pairs, d_model] and q, k, v [pairs, head·d_head],
+    /// recording what the cache asks for at full shape.
+    func firstBlockPairs(_ table: TokenTable, _ f: ForwardPass) throws -> (resid: Tensor, q: Tensor, k: Tensor, v: Tensor) {
+        let block = blocks[0]
         let (h, e, d) = (config.nHeads, config.dHead, config.dModel)
         let (b, p) = (table.rows.shape[0], table.rows.shape[1])
         func full(_ rowsOfTable: Tensor) throws -> Tensor {
@@ -153,20 +184,8 @@ extension HookedTransformer: HookedModel {
         // gradient then flows back into the small table alone, never through
         // a [batch, pos, 3, head, d_head] tensor.
         let n = h * e
-        let (qTable, kTable, vTable) = (try qkvTable.slice(axis: 1, start: 0, end: n), try qkvTable.slice(axis: 1, start: n, end: 2 * n),
-                                        try qkvTable.slice(axis: 1, start: 2 * n))                         // [pairs, head·d_head] each
-        // Keys and values stay tables, read through each row's pairs (gathered only if attention needs them whole).
-        let k = try kTable.reshaped([-1, h, e]), v = try vTable.reshaped([-1, h, e])                          // [pairs, head, d_head]
-        let q: Tensor, resid: Tensor
-        if lastOnly {
-            let lastRows = try table.rows.slice(axis: 1, start: p - 1)                                   // [batch, 1]
-            q = try qTable.indexSelect(axis: 0, indices: lastRows).reshaped([b, 1, h, e])               // [batch, 1, head, d_head]
-            resid = try residTable.indexSelect(axis: 0, indices: lastRows)                               // [batch, 1, d_model]
-        } else {
-            q = try full(qTable).reshaped([b, p, h, e])
-            resid = try full(residTable)                                                                 // [batch, pos, d_model]
-        }
-        return try block.afterProjection(0, resid: resid, q: q, k: k, v: v, mask: nil, keyRows: table.rows, f)
+        return (residTable, try qkvTable.slice(axis: 1, start: 0, end: n), try qkvTable.slice(axis: 1, start: n, end: 2 * n),
+                try qkvTable.slice(axis: 1, start: 2 * n))
     }
 }
 

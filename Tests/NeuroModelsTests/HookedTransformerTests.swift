@@ -77,6 +77,53 @@ final class ForwardPathTests: XCTestCase {
         }
     }
 
+    /// A one-layer model without LayerNorm, asked only for last-position
+    /// logits, folds W_O, W_in, W_out and W_U into its values
+    /// (`foldedLastLogits`): logits and every parameter's gradient must equal
+    /// the blocks one after the other — with biases that are not zero, ReLU
+    /// and GELU, three and four positions, one last token or several, and
+    /// without gradients. With LayerNorm nothing is folded; still equal.
+    func testFoldedLastPositionMatchesTheBlocks() throws {
+        var rng = RandomGenerator(seed: 21)
+        let identity = Hook(HookPoint(.embed)) { x, _ in x }   // any hook function takes the blocks' path
+        for (act, norm, positions, lastTokens) in [(ActivationFunction.relu, NormalizationType.none, 3, 1), (.gelu, .none, 4, 3),
+                                                   (.relu, .none, 3, 5), (.relu, .layerNorm, 3, 1)] {
+            let config = try TransformerConfig(nLayers: 1, nHeads: 3, dModel: 12, dHead: 4, dMLP: 40, actFn: act,
+                                               normalizationType: norm, dVocab: 12, dVocabOut: 7, nCtx: 4, seed: 5)
+            var weights: [String: Tensor] = [:]
+            for (name, shape) in HookedTransformer.parameterShapes(config) { weights[name] = try Tensor.randn(shape, std: 0.5, using: &rng) }
+            let model = try HookedTransformer(config: config, weights: weights)
+            let rows = 40
+            var ids: [Int] = []
+            for r in 0..<rows {
+                for j in 0..<positions - 1 { ids.append((r * (j + 2) + j) % 6) }
+                ids.append(6 + r % lastTokens)                                        // the "=" position: one token or several
+            }
+            let tokens = try Tensor(ints: ids, shape: [rows, positions])
+            let labels = try Tensor(ints: (0..<rows).map { $0 % 7 }, shape: [rows])
+            XCTAssertEqual(model.foldsAfterAttention(ForwardPass(hooks: [], request: .none, resolver: model.hooks), positions: positions),
+                           norm == .none)
+            let label = "\(act), \(norm), \(positions) positions, \(lastTokens) last tokens"
+            func run(_ hooks: [Hook]) throws -> (logits: Tensor, grads: [[Double]]) {
+                let logits = try model.run(tokens, hooks: hooks, positions: .last).logits
+                try Metrics.crossEntropy(logits, labels: labels).backward()
+                defer { model.parameters.forEach { $0.tensor.zeroGrad(keepBuffer: false) } }
+                return (logits, model.parameters.map { $0.tensor.grad?.toDoubles() ?? [] })
+            }
+            let (folded, blocks) = (try run([]), try run([identity]))
+            XCTAssertEqual(folded.logits.shape, [rows, 7])
+            assertClose(folded.logits, blocks.logits, rtol: 1e-5, atol: 1e-5, "logits, \(label)")
+            for (parameter, (a, b)) in zip(model.parameters, zip(folded.grads, blocks.grads)) {
+                XCTAssertFalse(a.isEmpty, "\(parameter.name) has no gradient, \(label)")
+                assertClose(a, b, rtol: 1e-4, atol: 1e-5, "d\(parameter.name), \(label)")
+            }
+            let noGrad = try GradMode.withNoGrad { try model.run(tokens, positions: .last).logits }
+            assertClose(noGrad, blocks.logits, rtol: 1e-5, atol: 1e-5, "logits without gradients, \(label)")
+            let one = try model.run(tokens.select(axis: 0, index: 2), positions: .last).logits
+            assertClose(one, try blocks.logits.select(axis: 0, index: 2), rtol: 1e-5, atol: 1e-5, "one row of tokens, \(label)")
+        }
+    }
+
     /// Without gradients and hook functions, the matrix products after
     /// attention compute position 0 once per first token (SharedFirstPosition):
     /// every cached activation and the logits agree with the direct path, in
