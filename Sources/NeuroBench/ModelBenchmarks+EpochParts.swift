@@ -14,18 +14,21 @@ struct EpochPartCost {
     let flop: Double
     let bytes: Double
 
-    /// The forward of `rows` examples at the last position (block 0 from a
-    /// table of `pairs` distinct (token, position) pairs): q/k/v of the
-    /// table, attention over `positions` keys, W_O, the MLP, the
-    /// unembedding. Activations counted: k and v gathered for every
-    /// position, q, scores and pattern, z, attention out, the residual
-    /// twice, MLP pre and post, MLP out, logits; each written once and read
-    /// once, 4 bytes an element.
+    /// The forward of `rows` examples at the last position as the trainer
+    /// runs it, folded (`HookedTransformer+Folded.swift`): q/k/v of a table
+    /// of `pairs` distinct (token, position) pairs; per pass W_O·W_in,
+    /// W_O·W_U, the values times them for every pair, and W_out·W_U; per
+    /// example two attention mixes over `positions` keys (scores, and rows
+    /// of d_mlp and d_vocab_out for every head and key) and the product by
+    /// W_out·W_U. Activations counted: q, the two patterns, MLP pre and
+    /// post, the two mixes' outputs into the logits, the value tables; each
+    /// written once and read once, 4 bytes an element.
     static func forward(_ c: TransformerConfig, rows: Int, pairs: Int, positions: Int) -> EpochPartCost {
         let (d, h, e, m, v) = (Double(c.dModel), Double(c.nHeads), Double(c.dHead), Double(c.dMLP), Double(c.dVocabOut))
-        let (b, p) = (Double(rows), Double(positions))
-        let macs = Double(pairs) * d * 3 * h * e + b * (2 * h * p * e + h * e * d + 2 * d * m + d * v)
-        let elements = b * (2 * p * h * e + h * e + 2 * h * p + h * e + 4 * d + 2 * m + v)
+        let (b, p, n) = (Double(rows), Double(positions), Double(pairs))
+        let perPass = n * d * 3 * h * e + h * e * d * (m + v) + n * h * e * (m + v) + m * d * v
+        let macs = perPass + b * (2 * h * p * e + h * p * (m + v) + m * v)
+        let elements = b * (h * e + 2 * h * p + 2 * m + 2 * v) + n * h * (m + v)
         return EpochPartCost(flop: 2 * macs, bytes: 2 * 4 * elements)
     }
 

@@ -103,7 +103,7 @@ struct Options {
     var iterations: Int? = nil
 }
 
-let benchmarkNames = ["blas_sgemm", "engine_matmul", "engine_matmul_backward", "softmax", "gelu", "layer_norm", "elementwise_chain",
+let benchmarkNames = ["blas_sgemm", "engine_matmul", "engine_matmul_backward", "softmax", "gelu", "layer_norm", "elementwise_chain", "attention_mix",
                       "grokking_p113_epoch", "run_with_cache_all", "patching_sweep_z_p113", "progress_250_checkpoints", "fuzz",
                       "tokenize_wordpiece_1mb", "tokenize_bpe_1mb", "bert_b1x128", "bert_b32x128", "scan_minilm", "sae_synthetic", "sae_step_standard", "sae_step_gated"]
 
@@ -316,6 +316,39 @@ func benchSoftmax(_ context: inout Context) throws {
     }
 }
 
+/// The fused attention as the folded grokking forward runs it on the 8,939
+/// test pairs of p = 113: keys and values from a table of 227 (token,
+/// position) rows, 4 heads over 3 positions, values 512 wide (the MLP's
+/// inputs per head), heads summed; forward alone and forward with backward.
+/// `gbps` counts the value rows read per example (4 bytes each).
+func benchAttentionMix(_ context: inout Context) throws {
+    var rng = RandomGenerator(seed: 6)
+    let (b, p, h, e, width, pairs) = (8939, 3, 4, 32, 512, 227)
+    let q = try Tensor.randn([b, 1, h, e], using: &rng), k = try Tensor.randn([pairs, h, e], using: &rng)
+    let values = try Tensor.randn([h, pairs, width], using: &rng).permuted([1, 0, 2])
+    var rows: [Int] = []
+    for i in 0..<b { rows += [i % 113, 113 + (i / 113) % 113, 226] }
+    let keyRows = try Tensor(ints: rows, shape: [b, p])
+    let g = try Tensor.randn([b, 1, width], using: &rng)
+    let bytes = Double(b * h * p * width * MemoryLayout<Float>.size)
+    for backward in [false, true] {
+        let (iterations, warmup) = context.runs(memoryIterations)
+        let t = try measure(iterations: iterations, warmup: warmup) {
+            if backward {
+                let (qq, kk) = (q.clone().detached(), k.clone().detached())
+                try qq.requiringGrad(); try kk.requiringGrad()
+                let z = try Tensor.attention(q: qq, k: kk, v: values, scale: 0.18, causal: true, keyRows: keyRows, headsSummed: true).z
+                try z.backward(seed: g)
+            } else {
+                _ = try Tensor.attention(q: q, k: k, v: values, scale: 0.18, causal: true, keyRows: keyRows, headsSummed: true)
+            }
+        }
+        emit([("name", .string("attention_mix"))] + timingFields(t) + [
+            ("gbps", .number(gbps(bytes, t.median))), ("case", .string(backward ? "forward+backward" : "forward")),
+        ])
+    }
+}
+
 /// Exact GELU on one MiniLM layer's MLP activations at batch 32 × 128 tokens ([4096, 1536]).
 func benchGelu(_ context: inout Context) throws {
     var rng = RandomGenerator(seed: 6)
@@ -397,6 +430,7 @@ do {
         case "gelu": try benchGelu(&context)
         case "layer_norm": try benchLayerNorm(&context)
         case "elementwise_chain": try benchElementwiseChain(&context)
+        case "attention_mix": try benchAttentionMix(&context)
         case "grokking_p113_epoch": try benchGrokkingEpoch(&context)
         case "run_with_cache_all": try benchRunWithCacheAll(&context)
         case "patching_sweep_z_p113": try benchPatchingSweep(&context)
