@@ -99,8 +99,9 @@ extension Tensor {
     /// already multiplied by a later weight; z is then [batch, q_pos, head,
     /// d_v]. `headsSummed` adds the heads' outputs instead, z [batch, q_pos,
     /// d_v], without the [batch, q_pos, head, d_v] tensor in between. Values
-    /// whose last axis is contiguous are read in place, whatever their other
-    /// strides (a permuted view is not copied).
+    /// whose last axis is contiguous are read in place through their
+    /// strides (a permuted view of a table is not copied); without key rows,
+    /// their batch and position axes must also merge, else they are copied.
     public static func attention(q: Tensor, k: Tensor, v: Tensor, scale: Double, causal: Bool,
                                  keepPattern: Bool = false, keyRows: Tensor? = nil,
                                  headsSummed: Bool = false) throws -> (z: Tensor, scores: Tensor?, pattern: Tensor?) {
