@@ -111,8 +111,7 @@ public struct CallArguments {
     /// A file or folder path: a string, with a leading `~` or `~user` read
     /// as that home folder, as a shell would (`load("~/models/x")`).
     public func path(_ index: Int?, _ name: String) throws -> String {
-        let raw = try string(index, name)
-        return raw.hasPrefix("~") ? (raw as NSString).expandingTildeInPath : raw
+        homeExpanded(try string(index, name))
     }
 
     public func bool(_ index: Int?, _ name: String, default fallback: Bool) throws -> Bool {
@@ -177,4 +176,11 @@ extension Value {
             throw RuntimeError("expected a tensor or numbers, got \(typeName)")
         }
     }
+}
+
+/// `path` with a leading `~` or `~user` read as that home folder, as a shell
+/// would; any other path unchanged. Every path the language reads or writes
+/// goes through it (built-ins, `import`, the REPL's `:load`).
+public func homeExpanded(_ path: String) -> String {
+    path.hasPrefix("~") ? (path as NSString).expandingTildeInPath : path
 }

@@ -244,7 +244,7 @@ public final class Interpreter {
 
     private func importFile(_ path: String, at range: SourceRange) throws {
         // Relative to the importing script's folder; `~` is the home folder, as for every other path.
-        let expanded = path.hasPrefix("~") ? (path as NSString).expandingTildeInPath : path
+        let expanded = homeExpanded(path)
         let full = expanded.hasPrefix("/") ? expanded : (baseDirectory as NSString).appendingPathComponent(expanded)
         guard !importing.contains(full) else { throw RuntimeError("import cycle: '\(path)' is already being imported", at: range) }
         let source: String

@@ -72,7 +72,7 @@ extension REPL {
 
     /// Runs a script into the session; its imports resolve next to it.
     private func load(_ argument: String) {
-        let path = (argument.trimmingCharacters(in: CharacterSet(charactersIn: "\"'")) as NSString).expandingTildeInPath
+        let path = homeExpanded(argument.trimmingCharacters(in: CharacterSet(charactersIn: "\"'")))
         guard !path.isEmpty else {
             ScriptRunner.report("error: :load needs a file, e.g. :load examples/grokking.nmap\n")
             return
