@@ -18,18 +18,20 @@ private func axpyFloat(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMut
     for i in 0..<n { y[i] += alpha * x[i] }
 }
 
-/// `out[i] = Σ_t weights[t]·sources[t][i]` over `n` floats, the terms added
-/// in order from zero (the same numbers as zeroing `out` and one `axpyFloat`
-/// per term), 32 floats at a time in registers so `out` is written once.
+/// `out[i] = start[i] + Σ_t weights[t]·sources[t][i]` over `n` floats (from
+/// zero without `start`), the terms added in order (the same numbers as
+/// copying `start` or zeroing `out`, then one `axpyFloat` per term), 32
+/// floats at a time in registers so `out` is written once.
 @inline(__always)
 private func weightedSumFloat(_ weights: UnsafePointer<Float>, _ sources: UnsafePointer<UnsafePointer<Float>>, _ terms: Int,
-                              _ out: UnsafeMutablePointer<Float>, _ n: Int) {
+                              _ out: UnsafeMutablePointer<Float>, _ n: Int, start: UnsafePointer<Float>? = nil) {
     typealias V = SIMD8<Float>
     @inline(__always) func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
     @inline(__always) func store(_ v: V, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self) }
     var i = 0
     while i + 32 <= n {
         var (a0, a1, a2, a3) = (V(), V(), V(), V())
+        if let start { (a0, a1, a2, a3) = (load(start + i), load(start + i + 8), load(start + i + 16), load(start + i + 24)) }
         for t in 0..<terms {
             let w = V(repeating: weights[t]), x = sources[t] + i
             a0 += w * load(x)
@@ -44,7 +46,7 @@ private func weightedSumFloat(_ weights: UnsafePointer<Float>, _ sources: Unsafe
         i += 32
     }
     while i < n {
-        var a: Float = 0
+        var a: Float = start?[i] ?? 0
         for t in 0..<terms { a += weights[t] * sources[t][i] }
         out[i] = a
         i += 1
@@ -221,5 +223,70 @@ extension Tensor {
             return [q.requiresGrad ? dq : nil, k.requiresGrad ? dk : nil, v.requiresGrad ? dv : nil]
         }
         return (z, scores, keepPattern ? pattern : nil)
+    }
+}
+
+extension Tensor {
+    /// The heads' pattern-weighted sum of values from a pattern already
+    /// computed (`attention`'s): `z[b, i] = base[baseRows[b, i]] + Σ_head
+    /// Σ_key pattern[b, head, i, key]·values[keyRows[b, key], head]`, for
+    /// values already multiplied by a later weight, so that one pattern
+    /// serves several readouts of the same attention. `pattern` [batch,
+    /// head, q_pos, pos] (the last q_pos positions; with `causal`, query i
+    /// reads keys up to its own position), `values` a table [rows, head,
+    /// d_v] read in place through its strides when each vector is
+    /// contiguous, `keyRows` [batch, pos]; `base` [n, d_v] with `baseRows`
+    /// [batch, q_pos] optional (zero without). Gives [batch, q_pos, d_v].
+    /// The terms are added in the order `attention` adds them. Values
+    /// only: throws when gradients are being recorded through an input that
+    /// requires them.
+    public static func mixHeads(pattern: Tensor, values: Tensor, keyRows: Tensor, causal: Bool,
+                                base: Tensor? = nil, baseRows: Tensor? = nil) throws -> Tensor {
+        let inputs = [pattern, values] + (base.map { [$0] } ?? [])
+        guard inputs.allSatisfy({ $0.dtype == .float32 }) else {
+            throw EngineError.dtype("mix heads", "takes a float32 pattern, values and base, got \(inputs.map(\.dtype.shortName).joined(separator: ", "))")
+        }
+        guard !(GradMode.isEnabled && inputs.contains(where: \.requiresGrad)) else {
+            throw EngineError(.argument, "mix heads computes values only; run it without gradients (no_grad) or use attention")
+        }
+        guard pattern.rank == 4, values.rank == 3, keyRows.rank == 2, keyRows.shape[0] == pattern.shape[0],
+              keyRows.shape[1] == pattern.shape[3], values.shape[1] == pattern.shape[1], pattern.shape[2] <= pattern.shape[3] else {
+            throw EngineError.shape("mix heads", "pattern \(formatShape(pattern.shape)), values \(formatShape(values.shape)) and key rows \(formatShape(keyRows.shape)) must be [batch, head, q_pos, pos], [rows, head, d_v] and [batch, pos]")
+        }
+        let (b, h, nq, p, ev) = (pattern.shape[0], pattern.shape[1], pattern.shape[2], pattern.shape[3], values.shape[2])
+        let rows = try keyRows.indexValues(bound: values.shape[0], op: "mix heads")
+        var starts: [Int] = []
+        if base != nil || baseRows != nil {
+            guard let base, let baseRows, base.rank == 2, base.shape[1] == ev, baseRows.shape == [b, nq] else {
+                throw EngineError.shape("mix heads", "base \(base.map { formatShape($0.shape) } ?? "missing") and its rows \(baseRows.map { formatShape($0.shape) } ?? "missing") must be [n, \(ev)] and [\(b), \(nq)]")
+            }
+            starts = try baseRows.indexValues(bound: base.shape[0], op: "mix heads")
+        }
+        let pc = pattern.contiguousData(), bc = base?.contiguousData()
+        let vc = values.strides[2] == 1 ? values : values.contiguousData()
+        let (vRowStride, vHeadStride) = (vc.strides[0], vc.strides[1])
+        let z = try Tensor(uninitializedShape: [b, nq, ev], dtype: .float32, op: "mix heads")
+        let pp = pc.pointer(Float.self), pv = vc.pointer(Float.self), pz = z.pointer(Float.self)
+        let pb = bc.map { UnsafePointer($0.pointer(Float.self)) }
+        Parallel.forRanges(b, workPerItem: nq * h * p * ev) { examples in
+            let weights = UnsafeMutablePointer<Float>.allocate(capacity: h * p)
+            let sources = UnsafeMutablePointer<UnsafePointer<Float>>.allocate(capacity: h * p)
+            defer { weights.deallocate(); sources.deallocate() }
+            for bi in examples {
+                for i in 0..<nq {
+                    let seen = causal ? p - nq + i + 1 : p
+                    for hh in 0..<h {
+                        let prow = pp + ((bi * h + hh) * nq + i) * p
+                        for j in 0..<seen {
+                            weights[hh * seen + j] = prow[j]
+                            sources[hh * seen + j] = UnsafePointer(pv + rows[bi * p + j] * vRowStride + hh * vHeadStride)
+                        }
+                    }
+                    weightedSumFloat(weights, sources, h * seen, pz + (bi * nq + i) * ev, ev,
+                                     start: pb.map { $0 + starts[bi * nq + i] * ev })
+                }
+            }
+        }
+        return z
     }
 }

@@ -80,3 +80,71 @@ extension TokenTable {
         return (try Tensor(ints: values, shape: [values.count]), try Tensor(ints: places, shape: indices.shape))
     }
 }
+
+// Block 0 at every position (or the last) with the products after attention
+// folded the same way, for a pass that caches or reads activations but runs
+// no hook function on them and records no gradients (`run_with_cache`).
+// With x the query's embeddings (its resid_pre) and v its keys' values:
+//
+//     attn_out  = Σ_head Σ_key pattern·(v·W_O[head]) + b_O
+//     resid_mid = (x + b_O) + Σ_head Σ_key pattern·(v·W_O[head])
+//     pre       = ((x + b_O)·W_in + b_in) + Σ_head Σ_key pattern·(v·W_O[head]·W_in)
+//
+// The tables v·W_O[head] and v·W_O[head]·W_in cover the (token, position)
+// pairs, and so do the starting rows (x + b_O) and (x + b_O)·W_in + b_in:
+// the fused attention starts each query's sum from its own pair's row. Per
+// row that replaces d_model·(d_model + d_mlp) multiply-adds by mixes of a
+// few table rows; the MLP's second product, the residual and what follows
+// run as in the blocks. The same function summed in another order
+// (ForwardPathTests).
+extension HookedTransformer {
+    /// Whether `foldedFirstBlock` computes block 0 of this pass: a
+    /// pre-LayerNorm block with an MLP and no LayerNorm after attention, few
+    /// enough positions for the fused attention, float32 weights, no
+    /// gradients recorded, no hook function on the block and each head's
+    /// result not asked for.
+    func foldsFirstBlock(_ f: ForwardPass, positions p: Int) -> Bool {
+        guard let block = blocks.first, block.mlp != nil, !GradMode.isEnabled, block.placement == .preNorm,
+              !block.ln2.isEnabled, p <= AttentionBlock.fusedPositions, block.attention.wO.dtype == .float32 else { return false }
+        return f.runsNoFunctions(at: block.hookSites.map { HookPoint($0, layer: 0) }) && !f.needs(HookPoint(.result, layer: 0))
+    }
+
+    /// Block 0's output (its resid_post) [batch, pos, d_model], or [batch, 1,
+    /// d_model] at the last position with `lastOnly`, folded as above;
+    /// records what the cache asks for at the shapes the blocks give.
+    func foldedFirstBlock(_ table: TokenTable, _ f: ForwardPass, lastOnly: Bool) throws -> Tensor {
+        let block = blocks[0], attention = blocks[0].attention
+        guard let mlp = block.mlp else { throw EngineError(.argument, "the folded first block needs an MLP") }
+        let (h, e, d) = (config.nHeads, config.dHead, config.dModel)
+        let (b, p) = (table.rows.shape[0], table.rows.shape[1])
+        let (residTable, qTable, kTable, vTable) = try firstBlockPairs(table, f)
+        let queryRows = lastOnly ? try table.rows.slice(axis: 1, start: p - 1) : table.rows                 // [batch, q_pos]
+        let nq = queryRows.shape[1]
+        let q = try f.pass(.q, 0, qTable.indexSelect(axis: 0, indices: queryRows).reshaped([b, nq, h, e]))  // [batch, q_pos, head, d_head]
+        let (k, v) = (try kTable.reshaped([-1, h, e]), try vTable.reshaped([-1, h, e]))                    // [pairs, head, d_head]
+        try f.record(HookPoint(.k, layer: 0)) { try k.indexSelect(axis: 0, indices: table.rows) }
+        try f.record(HookPoint(.v, layer: 0)) { try v.indexSelect(axis: 0, indices: table.rows) }
+        let causal = attention.direction == .causal
+        let out = try Tensor.attention(q: q, k: k, v: v, scale: 1 / Double(e).squareRoot(), causal: causal, keepPattern: true,
+                                       keyRows: table.rows)
+        if let scores = out.scores { f.record(HookPoint(.attnScores, layer: 0)) { scores } }
+        guard let pattern = out.pattern else { throw EngineError(.argument, "the fused attention returned no pattern") }
+        f.record(HookPoint(.pattern, layer: 0)) { pattern }                                                 // [batch, head, q_pos, pos]
+        f.record(HookPoint(.z, layer: 0)) { out.z }
+        // The heads' mix of v·W_O[head]·W by that pattern, starting from each query's row of `start`.
+        let valuesOut = try v.permuted([1, 0, 2]).matmul(attention.wO.reshaped([h, e, d]))                // [head, pairs, d_model]
+        func mixed(_ values: Tensor, from start: Tensor, rows: Tensor) throws -> Tensor {
+            try Tensor.mixHeads(pattern: pattern, values: values.permuted([1, 0, 2]), keyRows: table.rows, causal: causal,
+                                base: start, baseRows: rows)                                                 // [batch, q_pos, width]
+        }
+        let biasRow = try attention.bO.reshaped([1, d]), everyQuery = try Tensor.zeros([b, nq], dtype: .int64)
+        try f.record(HookPoint(.attnOut, layer: 0)) { try mixed(valuesOut, from: biasRow, rows: everyQuery) }
+        let start = try residTable + attention.bO                                                           // [pairs, d_model]
+        let mid = try f.pass(.residMid, 0, mixed(valuesOut, from: start, rows: queryRows))                  // [batch, q_pos, d_model]
+        let pre = try f.pass(.mlpPre, 0, mixed(valuesOut.matmul(mlp.wIn), from: start.linear(mlp.wIn, bias: mlp.bIn),
+                                               rows: queryRows))                                             // [batch, q_pos, d_mlp]
+        let post = try f.pass(.mlpPost, 0, mlp.activate(pre))
+        let mlpOut = try f.pass(.mlpOut, 0, post.linear(mlp.wOut, bias: mlp.bOut, shared: f.sharedFirstPosition))
+        return try f.pass(.residPost, 0, mid + mlpOut)
+    }
+}

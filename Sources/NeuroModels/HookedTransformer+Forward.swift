@@ -97,7 +97,9 @@ extension HookedTransformer: HookedModel {
             return (tokens.rank == 1 ? try logits.squeezed(0) : logits, f.cache)
         }
         if let table, f.runsNoFunctions(at: firstBlockInputs) {
-            resid = try firstBlockFromTable(table, f, lastOnly: trimLast && last == 0)
+            let lastOnly = trimLast && last == 0
+            resid = try foldsFirstBlock(f, positions: p) ? foldedFirstBlock(table, f, lastOnly: lastOnly)
+                : firstBlockFromTable(table, f, lastOnly: lastOnly)
             start = 1
         } else {
             resid = try embed(batch, f) + posEmbed(batch: b, positions: p, mask: nil, f)                  // [batch, pos, d_model]

@@ -107,6 +107,40 @@ final class TensorAttentionTests: XCTestCase {
         assertClose(perHead.z, reference.z, 1e-5, "z per head")
     }
 
+    func testMixHeadsReusesAPatternAndStartsFromBaseRows() throws {
+        // The pattern of one attention mixes another table of values: every
+        // query (two of three positions, causal, and all three bidirectional)
+        // against the attention run on those values, plus its base row.
+        var rng = RandomGenerator(seed: 12)
+        let (b, p, h, e, ev) = (5, 3, 3, 4, 45)                                 // d_v: 32 in registers, 13 one by one
+        let kTable = try Tensor.randn([6, h, e], using: &rng), headMajor = try Tensor.randn([h, 6, ev], using: &rng)
+        let base = try Tensor.randn([4, ev], using: &rng)
+        let rows = try Tensor(ints: [0, 1, 5, 2, 1, 5, 3, 4, 5, 0, 0, 5, 4, 2, 5], shape: [b, p])
+        let values = try headMajor.permuted([1, 0, 2])                                              // [rows, head, d_v], read in place
+        for (causal, nq) in [(true, 2), (false, 3)] {
+            let q = try Tensor.randn([b, nq, h, e], using: &rng)
+            let baseRows = try Tensor(ints: (0..<b * nq).map { ($0 * 3) % 4 }, shape: [b, nq])
+            let pattern = try Tensor.attention(q: q, k: kTable, v: kTable, scale: 0.4, causal: causal, keepPattern: true, keyRows: rows).pattern!
+            let mixed = try Tensor.mixHeads(pattern: pattern, values: values, keyRows: rows, causal: causal, base: base, baseRows: baseRows)
+            XCTAssertEqual(mixed.shape, [b, nq, ev])
+            let direct = try Tensor.attention(q: q, k: kTable, v: values, scale: 0.4, causal: causal, keyRows: rows, headsSummed: true).z
+            assertClose(mixed, try direct + base.indexSelect(axis: 0, indices: baseRows), 1e-5, "causal \(causal)")
+            assertClose(try Tensor.mixHeads(pattern: pattern, values: values, keyRows: rows, causal: causal), direct, 1e-5, "no base")
+        }
+        // Values only, and shapes that do not fit are named.
+        let pattern = try Tensor.ones([b, h, 1, p]).requiringGrad()
+        XCTAssertThrowsError(try Tensor.mixHeads(pattern: pattern, values: values, keyRows: rows, causal: true)) { error in
+            XCTAssertTrue("\(error)".contains("without gradients"), "\(error)")
+        }
+        XCTAssertThrowsError(try Tensor.mixHeads(pattern: pattern.detached(), values: values, keyRows: rows, causal: true,
+                                                 base: base, baseRows: Tensor(ints: [0], shape: [1, 1]))) { error in
+            XCTAssertTrue("\(error)".contains("must be [n, 45] and [5, 1]"), "\(error)")
+        }
+        XCTAssertThrowsError(try Tensor.mixHeads(pattern: Tensor.ones([b, 2, 1, p]), values: values, keyRows: rows, causal: true)) { error in
+            XCTAssertTrue("\(error)".contains("[batch, head, q_pos, pos]"), "\(error)")
+        }
+    }
+
     func testKeyRowsReadTablesLikeGatheredKeys() throws {
         // Keys and values as a table of 5 rows, each example's positions picking rows.
         var rng = RandomGenerator(seed: 9)

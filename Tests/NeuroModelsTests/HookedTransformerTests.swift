@@ -124,6 +124,44 @@ final class ForwardPathTests: XCTestCase {
         }
     }
 
+    /// Without gradients or hook functions, block 0 of a model without
+    /// LayerNorm folds W_O and W_in into its values (`foldedFirstBlock`):
+    /// every cached activation, at every position or the last, and the
+    /// logits must equal the blocks one after the other — random non-zero
+    /// biases, ReLU and GELU, one layer and two, three and four positions.
+    /// With LayerNorm, or gradients recorded, or `hook_result` asked for,
+    /// nothing is folded.
+    func testFoldedFirstBlockMatchesTheBlocks() throws {
+        var rng = RandomGenerator(seed: 33)
+        let identity = Hook(HookPoint(.embed)) { x, _ in x }   // any hook function takes the blocks' path
+        for (act, norm, layers, positions) in [(ActivationFunction.relu, NormalizationType.none, 1, 3), (.gelu, .none, 2, 4),
+                                               (.relu, .layerNorm, 1, 3)] {
+            let config = try TransformerConfig(nLayers: layers, nHeads: 3, dModel: 12, dHead: 4, dMLP: 40, actFn: act,
+                                               normalizationType: norm, dVocab: 9, dVocabOut: 7, nCtx: 4, seed: 5)
+            var weights: [String: Tensor] = [:]
+            for (name, shape) in HookedTransformer.parameterShapes(config) { weights[name] = try Tensor.randn(shape, std: 0.25, using: &rng) }
+            let model = try HookedTransformer(config: config, weights: weights)
+            let ids = (0..<60 * positions).map { i in i % positions == positions - 1 ? 8 : (i / positions * (i % positions + 3) + i) % 8 }
+            let tokens = try Tensor(ints: ids, shape: [60, positions])
+            let label = "\(act), \(norm), \(layers) layers, \(positions) positions"
+            let folds = { (f: ForwardPass) in GradMode.withNoGrad { model.foldsFirstBlock(f, positions: positions) } }
+            XCTAssertEqual(folds(ForwardPass(hooks: [], request: .all, resolver: model.hooks)), norm == .none, label)
+            XCTAssertFalse(model.foldsFirstBlock(ForwardPass(hooks: [], request: .all, resolver: model.hooks), positions: positions), "gradients on, \(label)")
+            XCTAssertFalse(folds(ForwardPass(hooks: [], request: .only([HookPoint(.result, layer: 0)]), resolver: model.hooks)), label)
+            for (request, at) in [(CacheRequest.all, LogitPositions.all), (.all, .last), (.none, .all),
+                                  (.only([HookPoint(.mlpPost, layer: 0), HookPoint(.pattern, layer: 0)]), .all)] {
+                let (fast, fastCache) = try GradMode.withNoGrad { try model.run(tokens, cache: request, positions: at) }
+                let (direct, directCache) = try GradMode.withNoGrad { try model.run(tokens, hooks: [identity], cache: request, positions: at) }
+                assertClose(fast, direct, rtol: 1e-5, atol: 1e-5, "logits, \(label)")
+                XCTAssertEqual(fastCache.points, directCache.points, label)
+                for point in directCache.points {
+                    XCTAssertEqual(fastCache[point]!.shape, directCache[point]!.shape, "\(point.name), \(label)")
+                    assertClose(fastCache[point]!, directCache[point]!, rtol: 1e-5, atol: 1e-5, "\(point.name), \(label)")
+                }
+            }
+        }
+    }
+
     /// Without gradients and hook functions, the matrix products after
     /// attention compute position 0 once per first token (SharedFirstPosition):
     /// every cached activation and the logits agree with the direct path, in
