@@ -58,10 +58,7 @@ extension Float {
 /// Exact GELU `x·Φ(x) = x/2·(1 + erf(x/√2))` of `n` floats, vectorised.
 func geluKernel(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count n: Int) {
     Parallel.forRanges(n, workPerItem: 8) { range in
-        for i in range {
-            let v = x[i]
-            y[i] = v * Float.fastNormalCDF(v)
-        }
+        Pointwise.gelu.apply(x + range.lowerBound, y + range.lowerBound, range.count)
     }
 }
 

@@ -24,6 +24,29 @@ private func softmaxRows<T: FloatElement>(_ x: UnsafePointer<T>, _ y: UnsafeMuta
 /// The constant √(2/π) in the tanh approximation of GELU.
 private let geluTanhScale = (2 / Double.pi).squareRoot()
 
+/// The tanh approximation of GELU of one float (`geluNew`'s float32 path).
+@inline(__always)
+private func geluNewFloat(_ x: Float) -> Float {
+    0.5 * x * (1 + Float.tanh(Float(geluTanhScale) * (x + 0.044715 * x * x * x)))
+}
+
+/// An activation applied elementwise: the same numbers as `relu()`,
+/// `gelu()` and `geluNew()` on float32, for kernels that apply it to a row
+/// they have just computed (`mixHeads`).
+public enum Pointwise: Sendable {
+    case relu, gelu, geluNew
+
+    /// `y[i] = f(x[i])` for `n` floats, on the calling thread.
+    @inline(__always)
+    func apply(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+        switch self {
+        case .relu: for i in 0..<n { y[i] = ReluOp().apply(x[i]) }
+        case .gelu: for i in 0..<n { y[i] = x[i] * Float.fastNormalCDF(x[i]) }
+        case .geluNew: for i in 0..<n { y[i] = geluNewFloat(x[i]) }
+        }
+    }
+}
+
 extension Tensor {
     // MARK: - Pointwise activations
 
@@ -62,7 +85,7 @@ extension Tensor {
     /// `0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))`.
     public func geluNew() throws -> Tensor {
         let c = geluTanhScale
-        let out = try mapUnary("gelu_new", { x in 0.5 * x * (1 + Float.tanh(Float(c) * (x + 0.044715 * x * x * x))) },
+        let out = try mapUnary("gelu_new", geluNewFloat,
                                { x in 0.5 * x * (1 + Double.tanh(c * (x + 0.044715 * x * x * x))) })
         return out.recording("gelu_new", [self]) { [self] g in
             let slope = try self.mapUnary("gelu_new grad", { x in

@@ -237,11 +237,14 @@ extension Tensor {
     /// d_v] read in place through its strides when each vector is
     /// contiguous, `keyRows` [batch, pos]; `base` [n, d_v] with `baseRows`
     /// [batch, q_pos] optional (zero without). Gives [batch, q_pos, d_v].
-    /// The terms are added in the order `attention` adds them. Values
-    /// only: throws when gradients are being recorded through an input that
-    /// requires them.
+    /// The terms are added in the order `attention` adds them. With
+    /// `activation`, also that function of z, applied to each row while it
+    /// is still in cache (z and act(z): an MLP's pre- and post-activation).
+    /// Values only: throws when gradients are being recorded through an
+    /// input that requires them.
     public static func mixHeads(pattern: Tensor, values: Tensor, keyRows: Tensor, causal: Bool,
-                                base: Tensor? = nil, baseRows: Tensor? = nil) throws -> Tensor {
+                                base: Tensor? = nil, baseRows: Tensor? = nil,
+                                activation: Pointwise? = nil) throws -> (z: Tensor, activated: Tensor?) {
         let inputs = [pattern, values] + (base.map { [$0] } ?? [])
         guard inputs.allSatisfy({ $0.dtype == .float32 }) else {
             throw EngineError.dtype("mix heads", "takes a float32 pattern, values and base, got \(inputs.map(\.dtype.shortName).joined(separator: ", "))")
@@ -266,7 +269,8 @@ extension Tensor {
         let vc = values.strides[2] == 1 ? values : values.contiguousData()
         let (vRowStride, vHeadStride) = (vc.strides[0], vc.strides[1])
         let z = try Tensor(uninitializedShape: [b, nq, ev], dtype: .float32, op: "mix heads")
-        let pp = pc.pointer(Float.self), pv = vc.pointer(Float.self), pz = z.pointer(Float.self)
+        let activated = try activation.map { _ in try Tensor(uninitializedShape: [b, nq, ev], dtype: .float32, op: "mix heads") }
+        let pp = pc.pointer(Float.self), pv = vc.pointer(Float.self), pz = z.pointer(Float.self), pa = activated?.pointer(Float.self)
         let pb = bc.map { UnsafePointer($0.pointer(Float.self)) }
         Parallel.forRanges(b, workPerItem: nq * h * p * ev) { examples in
             let weights = UnsafeMutablePointer<Float>.allocate(capacity: h * p)
@@ -282,11 +286,12 @@ extension Tensor {
                             sources[hh * seen + j] = UnsafePointer(pv + rows[bi * p + j] * vRowStride + hh * vHeadStride)
                         }
                     }
-                    weightedSumFloat(weights, sources, h * seen, pz + (bi * nq + i) * ev, ev,
-                                     start: pb.map { $0 + starts[bi * nq + i] * ev })
+                    let row = (bi * nq + i) * ev
+                    weightedSumFloat(weights, sources, h * seen, pz + row, ev, start: pb.map { $0 + starts[bi * nq + i] * ev })
+                    if let activation, let pa { activation.apply(pz + row, pa + row, ev) }
                 }
             }
         }
-        return z
+        return (z, activated)
     }
 }

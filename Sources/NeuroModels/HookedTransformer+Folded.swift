@@ -133,17 +133,19 @@ extension HookedTransformer {
         f.record(HookPoint(.z, layer: 0)) { out.z }
         // The heads' mix of v·W_O[head]·W by that pattern, starting from each query's row of `start`.
         let valuesOut = try v.permuted([1, 0, 2]).matmul(attention.wO.reshaped([h, e, d]))                // [head, pairs, d_model]
-        func mixed(_ values: Tensor, from start: Tensor, rows: Tensor) throws -> Tensor {
+        func mixed(_ values: Tensor, from start: Tensor, rows: Tensor, activation: Pointwise? = nil) throws -> (z: Tensor, activated: Tensor?) {
             try Tensor.mixHeads(pattern: pattern, values: values.permuted([1, 0, 2]), keyRows: table.rows, causal: causal,
-                                base: start, baseRows: rows)                                                 // [batch, q_pos, width]
+                                base: start, baseRows: rows, activation: activation)                         // [batch, q_pos, width]
         }
         let biasRow = try attention.bO.reshaped([1, d]), everyQuery = try Tensor.zeros([b, nq], dtype: .int64)
-        try f.record(HookPoint(.attnOut, layer: 0)) { try mixed(valuesOut, from: biasRow, rows: everyQuery) }
+        try f.record(HookPoint(.attnOut, layer: 0)) { try mixed(valuesOut, from: biasRow, rows: everyQuery).z }
         let start = try residTable + attention.bO                                                           // [pairs, d_model]
-        let mid = try f.pass(.residMid, 0, mixed(valuesOut, from: start, rows: queryRows))                  // [batch, q_pos, d_model]
-        let pre = try f.pass(.mlpPre, 0, mixed(valuesOut.matmul(mlp.wIn), from: start.linear(mlp.wIn, bias: mlp.bIn),
-                                               rows: queryRows))                                             // [batch, q_pos, d_mlp]
-        let post = try f.pass(.mlpPost, 0, mlp.activate(pre))
+        let mid = try f.pass(.residMid, 0, mixed(valuesOut, from: start, rows: queryRows).z)                // [batch, q_pos, d_model]
+        let mlpIn = try mixed(valuesOut.matmul(mlp.wIn), from: start.linear(mlp.wIn, bias: mlp.bIn), rows: queryRows,
+                              activation: mlp.activation.pointwise)
+        guard let activated = mlpIn.activated else { throw EngineError(.argument, "the MLP's activation was not applied") }
+        _ = try f.pass(.mlpPre, 0, mlpIn.z)                                                                 // [batch, q_pos, d_mlp]
+        let post = try f.pass(.mlpPost, 0, activated)
         let mlpOut = try f.pass(.mlpOut, 0, post.linear(mlp.wOut, bias: mlp.bOut, shared: f.sharedFirstPosition))
         return try f.pass(.residPost, 0, mid + mlpOut)
     }

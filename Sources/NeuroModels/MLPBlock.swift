@@ -29,6 +29,15 @@ public struct MLPBlock {
 }
 
 extension ActivationFunction {
+    /// The engine's kernel for this function (the same numbers as `apply` on float32).
+    public var pointwise: Pointwise {
+        switch self {
+        case .relu: return .relu
+        case .gelu: return .gelu
+        case .geluNew: return .geluNew
+        }
+    }
+
     /// The function applied elementwise.
     public func apply(_ x: Tensor) throws -> Tensor {
         switch self {

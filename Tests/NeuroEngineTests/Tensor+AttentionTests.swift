@@ -121,11 +121,18 @@ final class TensorAttentionTests: XCTestCase {
             let q = try Tensor.randn([b, nq, h, e], using: &rng)
             let baseRows = try Tensor(ints: (0..<b * nq).map { ($0 * 3) % 4 }, shape: [b, nq])
             let pattern = try Tensor.attention(q: q, k: kTable, v: kTable, scale: 0.4, causal: causal, keepPattern: true, keyRows: rows).pattern!
-            let mixed = try Tensor.mixHeads(pattern: pattern, values: values, keyRows: rows, causal: causal, base: base, baseRows: baseRows)
-            XCTAssertEqual(mixed.shape, [b, nq, ev])
             let direct = try Tensor.attention(q: q, k: kTable, v: values, scale: 0.4, causal: causal, keyRows: rows, headsSummed: true).z
-            assertClose(mixed, try direct + base.indexSelect(axis: 0, indices: baseRows), 1e-5, "causal \(causal)")
-            assertClose(try Tensor.mixHeads(pattern: pattern, values: values, keyRows: rows, causal: causal), direct, 1e-5, "no base")
+            let plain = try Tensor.mixHeads(pattern: pattern, values: values, keyRows: rows, causal: causal)
+            assertClose(plain.z, direct, 1e-5, "no base")
+            XCTAssertNil(plain.activated)
+            // Each activation applied in the same pass: the same numbers as the tensor's own.
+            for (activation, reference) in [(Pointwise.relu, { (x: Tensor) in try x.relu() }), (.gelu, { try $0.gelu() }), (.geluNew, { try $0.geluNew() })] {
+                let mixed = try Tensor.mixHeads(pattern: pattern, values: values, keyRows: rows, causal: causal, base: base, baseRows: baseRows,
+                                                activation: activation)
+                XCTAssertEqual(mixed.z.shape, [b, nq, ev])
+                assertClose(mixed.z, try direct + base.indexSelect(axis: 0, indices: baseRows), 1e-5, "causal \(causal)")
+                XCTAssertEqual(try XCTUnwrap(mixed.activated).toDoubles(), try reference(mixed.z).toDoubles(), "\(activation)")
+            }
         }
         // Values only, and shapes that do not fit are named.
         let pattern = try Tensor.ones([b, h, 1, p]).requiringGrad()
