@@ -30,6 +30,14 @@ final class TensorLayerNormTests: XCTestCase {
                 for (u, v) in zip(fast.toDoubles(), slow.toDoubles()) { XCTAssertEqual(u, v, accuracy: tolerance * max(1, abs(v))) }
             }
         }
+        // A width that leaves tails after the eight- and sixteen-lane loops, weight or bias alone.
+        let narrow = try Tensor.randn([70, 45], using: &rng).shifted(-2)
+        let nw = try Tensor.randn([45], using: &rng), nb = try Tensor.randn([45], using: &rng)
+        for (weight, bias) in [(nw, nil), (nil, nb), (nw, nb)] as [(Tensor?, Tensor?)] {
+            let fast = try narrow.layerNormalized(weight: weight, bias: bias, eps: 1e-5)
+            let slow = try composed(narrow, weight, bias, eps: 1e-5)
+            for (u, v) in zip(fast.toDoubles(), slow.toDoubles()) { XCTAssertEqual(u, v, accuracy: 2e-5 * max(1, abs(v))) }
+        }
         // The constant row normalises to 0 (then the bias).
         let constant = try x.layerNormalized(weight: nil, bias: nil, eps: 1e-5).toDoubles()[0..<384]
         XCTAssertTrue(constant.allSatisfy { $0 == 0 })
