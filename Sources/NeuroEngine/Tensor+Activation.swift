@@ -36,6 +36,15 @@ private func geluNewFloat(_ x: Float) -> Float {
 public enum Pointwise: Sendable {
     case relu, gelu, geluNew
 
+    /// The function of a tensor, as its own operation (recorded for gradients).
+    public func callAsFunction(_ x: Tensor) throws -> Tensor {
+        switch self {
+        case .relu: return try x.relu()
+        case .gelu: return try x.gelu()
+        case .geluNew: return try x.geluNew()
+        }
+    }
+
     /// `y[i] = f(x[i])` for `n` floats, on the calling thread.
     @inline(__always)
     func apply(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {

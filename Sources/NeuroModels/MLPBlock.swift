@@ -39,11 +39,5 @@ extension ActivationFunction {
     }
 
     /// The function applied elementwise.
-    public func apply(_ x: Tensor) throws -> Tensor {
-        switch self {
-        case .relu: return try x.relu()
-        case .gelu: return try x.gelu()
-        case .geluNew: return try x.geluNew()
-        }
-    }
+    public func apply(_ x: Tensor) throws -> Tensor { try pointwise(x) }
 }
