@@ -92,7 +92,8 @@ extension TokenTable {
 //
 // The tables v·W_O[head] and v·W_O[head]·W_in cover the (token, position)
 // pairs, and so do the starting rows (x + b_O) and (x + b_O)·W_in + b_in:
-// the fused attention starts each query's sum from its own pair's row. Per
+// the fused attention gives the pattern once, and `Tensor.mixHeads` mixes
+// each table by it, starting each query's sum from its own pair's row. Per
 // row that replaces d_model·(d_model + d_mlp) multiply-adds by mixes of a
 // few table rows; the MLP's second product, the residual and what follows
 // run as in the blocks. The same function summed in another order

@@ -148,8 +148,9 @@ final class ForwardPathTests: XCTestCase {
             XCTAssertEqual(folds(ForwardPass(hooks: [], request: .all, resolver: model.hooks)), norm == .none, label)
             XCTAssertFalse(model.foldsFirstBlock(ForwardPass(hooks: [], request: .all, resolver: model.hooks), positions: positions), "gradients on, \(label)")
             XCTAssertFalse(folds(ForwardPass(hooks: [], request: .only([HookPoint(.result, layer: 0)]), resolver: model.hooks)), label)
-            for (request, at) in [(CacheRequest.all, LogitPositions.all), (.all, .last), (.none, .all),
-                                  (.only([HookPoint(.mlpPost, layer: 0), HookPoint(.pattern, layer: 0)]), .all)] {
+            let someHooks: Set<HookPoint> = [HookPoint(.mlpPost, layer: 0), HookPoint(.pattern, layer: 0), HookPoint(.residMid, layer: 0)]
+            for (request, at) in [(CacheRequest.all, LogitPositions.all), (.all, .last), (.none, .all), (.only(someHooks), .all),
+                                  (.atLastPosition(someHooks), .last)] {                             // the last: block 0 trimmed when alone
                 let (fast, fastCache) = try GradMode.withNoGrad { try model.run(tokens, cache: request, positions: at) }
                 let (direct, directCache) = try GradMode.withNoGrad { try model.run(tokens, hooks: [identity], cache: request, positions: at) }
                 assertClose(fast, direct, rtol: 1e-5, atol: 1e-5, "logits, \(label)")
