@@ -69,7 +69,8 @@ func softmaxRowsFloat(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float
     Parallel.forRanges(rows, workPerItem: 4 * n) { range in softmaxRowsFloat(x, y, rows: range, n: n) }
 }
 
-private func softmaxRowsFloat(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Range<Int>, n: Int) {
+/// Rows `rows` of `softmaxRowsFloat` on the calling thread.
+func softmaxRowsFloat(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Range<Int>, n: Int) {
     let wide = n / 8 * 8
     for row in rows {
         let xr = x + row * n, yr = y + row * n

@@ -295,3 +295,158 @@ extension Tensor {
         return (z, activated)
     }
 }
+
+extension Tensor {
+    /// Scaled dot-product attention for sequences longer than `attention`
+    /// takes, one (example, head) at a time: its scores, mask, softmax and
+    /// mix of values made in the core's cache by kernels for a short d_head
+    /// (keys transposed and values packed once per head, four queries'
+    /// scores or two queries' outputs in registers at a time, fused
+    /// multiply-adds), z written straight to [batch, q_pos, head, d_head] —
+    /// no [batch, head, q_pos, pos] tensor in memory and no matrix-product
+    /// call per head. For passes that keep neither scores nor pattern and
+    /// record no gradients. q [batch, q_pos, head, d_head] (the last q_pos
+    /// positions), k and v [batch, pos, head, d_head], read in place when
+    /// their last axis is contiguous. With `causal`, query i sees keys up to
+    /// its own position; `keyMask` [batch·pos] (1 a token, 0 padding) hides
+    /// padding keys, and a query with no key left gets a zero pattern. The
+    /// same function as the product, mask, softmax and product one after the
+    /// other, summed in another order (float32 rounding). Values only:
+    /// throws when gradients are being recorded through an input that
+    /// requires them.
+    public static func attentionByHead(q: Tensor, k: Tensor, v: Tensor, scale: Double, causal: Bool,
+                                       keyMask: [Int]? = nil) throws -> Tensor {
+        guard q.dtype == .float32, k.dtype == .float32, v.dtype == .float32 else {
+            throw EngineError.dtype("attention", "attention by head takes float32 q, k and v, got \(q.dtype.shortName), \(k.dtype.shortName), \(v.dtype.shortName)")
+        }
+        guard !(GradMode.isEnabled && [q, k, v].contains(where: \.requiresGrad)) else {
+            throw EngineError(.argument, "attention by head computes values only; run it without gradients (no_grad) or use the separate operations")
+        }
+        guard q.rank == 4, k.rank == 4, v.shape == k.shape, q.shape[0] == k.shape[0], q.shape[2] == k.shape[2], q.shape[3] == k.shape[3],
+              q.shape[1] <= k.shape[1] else {
+            throw EngineError.shape("attention", "q \(formatShape(q.shape)), k \(formatShape(k.shape)) and v \(formatShape(v.shape)) must be [batch, pos, head, d_head] with q's positions the last of k's")
+        }
+        let (b, nq, h, e, p) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3], k.shape[1])
+        if let keyMask, keyMask.count != b * p {
+            throw EngineError.shape("attention", "the key mask has \(keyMask.count) values for \(b) × \(p) keys")
+        }
+        let z = try Tensor(uninitializedShape: [b, nq, h, e], dtype: .float32, op: "attention")
+        guard b > 0, nq > 0, h > 0, e > 0, p > 0 else { return z }
+        let (qc, kc, vc) = (q.strides[3] == 1 ? q : q.contiguousData(), k.strides[3] == 1 ? k : k.contiguousData(),
+                            v.strides[3] == 1 ? v : v.contiguousData())
+        let pq = qc.pointer(Float.self), pk = kc.pointer(Float.self), pv = vc.pointer(Float.self), pz = z.pointer(Float.self)
+        let (sq, sk, sv) = (qc.strides, kc.strides, vc.strides)
+        // Keys padded to a multiple of 16; the transposed keys' rows 16 floats
+        // longer still, so rows a power of two apart do not share the L1 cache's sets.
+        let (offset, wide, s) = (p - nq, (p + 15) / 16 * 16, Float(scale))
+        let stride = wide + 16
+        Parallel.forRanges(b * h, workPerItem: nq * p * e) { units in
+            let keysT = UnsafeMutablePointer<Float>.allocate(capacity: e * stride)                         // [d_head, keys]
+            let values = UnsafeMutablePointer<Float>.allocate(capacity: p * e)                             // [keys, d_head]
+            let scores = UnsafeMutablePointer<Float>.allocate(capacity: 4 * wide)                          // four queries' rows
+            let pattern = UnsafeMutablePointer<Float>.allocate(capacity: 4 * wide)
+            defer { keysT.deallocate(); values.deallocate(); scores.deallocate(); pattern.deallocate() }
+            keysT.initialize(repeating: 0, count: e * stride)
+            pattern.initialize(repeating: 0, count: 4 * wide)
+            for unit in units {
+                let (bi, hh) = (unit / h, unit % h)
+                let qu = pq + bi * sq[0] + hh * sq[2], ku = pk + bi * sk[0] + hh * sk[2], vu = pv + bi * sv[0] + hh * sv[2]
+                let (keyStride, valueStride) = (sk[1], sv[1])
+                for d in 0..<e { for j in 0..<p { keysT[d &* stride &+ j] = ku[j &* keyStride &+ d] } }
+                for j in 0..<p { (values + j * e).update(from: vu + j * valueStride, count: e) }
+                var i0 = 0
+                while i0 < nq {
+                    let count = Swift.min(4, nq - i0)
+                    let keys = causal ? Swift.min(offset + i0 + count, p) : p                               // the most any of them sees
+                    @inline(__always) func query(_ r: Int) -> UnsafePointer<Float> { UnsafePointer(qu + (i0 + Swift.min(r, count - 1)) * sq[1]) }
+                    scoreRows4(query(0), query(1), query(2), query(3), keysT, e: e, keys: (keys + 15) / 16 * 16,
+                               stride: stride, scores, rowStride: wide)
+                    for r in 0..<count {
+                        let (row, out) = (scores + r * wide, pattern + r * wide)
+                        let seen = causal ? offset + i0 + r + 1 : p
+                        for j in 0..<seen { row[j] *= s }
+                        for j in seen..<p { row[j] = -.infinity }
+                        if let keyMask { for j in 0..<seen where keyMask[bi * p + j] == 0 { row[j] = -.infinity } }
+                        softmaxRowsFloat(row, out, rows: 0..<1, n: p)
+                        if keyMask != nil { for j in 0..<p where out[j].isNaN { out[j] = 0 } }              // no key left: a zero pattern
+                    }
+                    var r = 0
+                    while r < count {
+                        let other = Swift.min(r + 1, count - 1)
+                        let out = pz + ((bi * nq + i0 + r) * h + hh) * e, outOther = pz + ((bi * nq + i0 + other) * h + hh) * e
+                        mixRows2(pattern + r * wide, pattern + other * wide, keys: keys, values, e: e, out, outOther)
+                        r += 2
+                    }
+                    i0 += 4
+                }
+            }
+        }
+        return z
+    }
+}
+
+/// Four queries' scores against keys `0..<keys` (a multiple of 16) of a
+/// transposed key block [e, stride]: 16 keys at a time, eight 8-float sums
+/// in registers (each key row loaded once for the four), one fused
+/// multiply-add per query, key and dimension; rows of `out` `rowStride` apart.
+@inline(__always)
+private func scoreRows4(_ q0: UnsafePointer<Float>, _ q1: UnsafePointer<Float>, _ q2: UnsafePointer<Float>, _ q3: UnsafePointer<Float>,
+                        _ keysT: UnsafePointer<Float>, e: Int, keys: Int, stride: Int, _ out: UnsafeMutablePointer<Float>, rowStride: Int) {
+    typealias V = SIMD8<Float>
+    @inline(__always) func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+    @inline(__always) func store(_ v: V, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self) }
+    var j = 0
+    while j < keys {
+        var (a0, b0, a1, b1, a2, b2, a3, b3) = (V(), V(), V(), V(), V(), V(), V(), V())
+        for d in 0..<e {
+            let row = keysT + d * stride + j
+            let (k0, k1) = (load(row), load(row + 8))
+            let (x0, x1, x2, x3) = (V(repeating: q0[d]), V(repeating: q1[d]), V(repeating: q2[d]), V(repeating: q3[d]))
+            a0 = a0.addingProduct(x0, k0); b0 = b0.addingProduct(x0, k1)
+            a1 = a1.addingProduct(x1, k0); b1 = b1.addingProduct(x1, k1)
+            a2 = a2.addingProduct(x2, k0); b2 = b2.addingProduct(x2, k1)
+            a3 = a3.addingProduct(x3, k0); b3 = b3.addingProduct(x3, k1)
+        }
+        store(a0, out + j); store(b0, out + j + 8)
+        store(a1, out + rowStride + j); store(b1, out + rowStride + j + 8)
+        store(a2, out + 2 * rowStride + j); store(b2, out + 2 * rowStride + j + 8)
+        store(a3, out + 3 * rowStride + j); store(b3, out + 3 * rowStride + j + 8)
+        j += 16
+    }
+}
+
+/// Two queries' mixes of packed values [keys, e]: `out[d] = Σ_j w[j]·v[j, d]`
+/// over keys `0..<keys`, 32 floats of each output at a time in registers
+/// (each value row loaded once for both), one fused multiply-add per query,
+/// key and dimension; the last `e mod 32` one by one.
+@inline(__always)
+private func mixRows2(_ w0: UnsafePointer<Float>, _ w1: UnsafePointer<Float>, keys: Int, _ v: UnsafePointer<Float>, e: Int,
+                      _ out0: UnsafeMutablePointer<Float>, _ out1: UnsafeMutablePointer<Float>) {
+    typealias V = SIMD8<Float>
+    @inline(__always) func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+    @inline(__always) func store(_ v: V, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self) }
+    var d = 0
+    while d + 32 <= e {
+        var (a0, a1, a2, a3) = (V(), V(), V(), V()), (b0, b1, b2, b3) = (V(), V(), V(), V())
+        for j in 0..<keys {
+            let r = v + j * e + d
+            let (v0, v1, v2, v3) = (load(r), load(r + 8), load(r + 16), load(r + 24))
+            let (x, y) = (V(repeating: w0[j]), V(repeating: w1[j]))
+            a0 = a0.addingProduct(x, v0); a1 = a1.addingProduct(x, v1); a2 = a2.addingProduct(x, v2); a3 = a3.addingProduct(x, v3)
+            b0 = b0.addingProduct(y, v0); b1 = b1.addingProduct(y, v1); b2 = b2.addingProduct(y, v2); b3 = b3.addingProduct(y, v3)
+        }
+        store(a0, out0 + d); store(a1, out0 + d + 8); store(a2, out0 + d + 16); store(a3, out0 + d + 24)
+        store(b0, out1 + d); store(b1, out1 + d + 8); store(b2, out1 + d + 16); store(b3, out1 + d + 24)
+        d += 32
+    }
+    while d < e {
+        var (s0, s1): (Float, Float) = (0, 0)
+        for j in 0..<keys {
+            s0 = s0.addingProduct(w0[j], v[j * e + d])
+            s1 = s1.addingProduct(w1[j], v[j * e + d])
+        }
+        out0[d] = s0
+        out1[d] = s1
+        d += 1
+    }
+}

@@ -48,6 +48,11 @@ public struct AttentionBlock {
     /// beyond, per-head matrix products on BLAS are faster.
     static let fusedPositions = 32
 
+    /// Up to this d_head, longer sequences run one (example, head) at a time
+    /// (`Tensor.attentionByHead`, whose kernels are for short heads) when
+    /// nothing reads scores or pattern.
+    static let byHeadWidth = 128
+
     /// W [head, d_model, d_head] as one [d_model, head·d_head] matrix.
     private func merged(_ w: Tensor) throws -> Tensor {
         try w.permuted([1, 0, 2]).reshaped([dModel, nHeads * dHead])
@@ -126,6 +131,11 @@ public struct AttentionBlock {
             if let scores = out.scores { _ = try f.pass(.attnScores, l, scores) }
             if let pattern = out.pattern { _ = try f.pass(.pattern, l, pattern) }
             z = try f.pass(.z, l, out.z)                                                                   // [batch, q_pos, head, d_head]
+        } else if !f.needs(scoresPoint), !f.needs(patternPoint), q.dtype == .float32, dHead <= AttentionBlock.byHeadWidth,
+                  !(GradMode.isEnabled && [q, k, v].contains(where: \.requiresGrad)) {
+            // Nothing reads scores or pattern: each (example, head) in cache, never the [batch, head, q_pos, pos] tensors.
+            z = try f.pass(.z, l, Tensor.attentionByHead(q: q, k: k, v: v, scale: 1 / Double(dHead).squareRoot(),
+                                                         causal: direction == .causal, keyMask: padded?.values))   // [batch, q_pos, head, d_head]
         } else {
             let raw = try q.permuted([0, 2, 1, 3]).matmul(k.permuted([0, 2, 3, 1]), scale: 1 / Double(dHead).squareRoot())
             let scores = try f.pass(.attnScores, l, masked(raw, queryOffset: p - queries, padded))        // [batch, head, q_pos, k_pos]

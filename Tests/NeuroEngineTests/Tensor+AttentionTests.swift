@@ -148,6 +148,48 @@ final class TensorAttentionTests: XCTestCase {
         }
     }
 
+    func testByHeadMatchesSeparateOperations() throws {
+        // Long sequences one (example, head) at a time against the product,
+        // mask, softmax and product: causal with fewer queries than keys, and
+        // bidirectional with padding; 70 keys and 7 queries (not multiples
+        // of the kernels' 16 keys and 4 queries), d_head 32 and 45 (a tail
+        // beyond the 32 floats in registers); q, k, v as strided views.
+        var rng = RandomGenerator(seed: 13)
+        for (causal, nq, e) in [(true, 7, 32), (true, 70, 45), (false, 70, 32), (false, 7, 45)] {
+            let (b, p, h) = (3, 70, 2)
+            let qkv = try Tensor.randn([b, p, 3, h, e], using: &rng).scaled(2)
+            let (q, k, v) = (try qkv.select(axis: 2, index: 0).slice(axis: 1, start: p - nq), try qkv.select(axis: 2, index: 1),
+                             try qkv.select(axis: 2, index: 2))
+            XCTAssertFalse(k.isContiguous)
+            let reference = try unfused(q, k, v, scale: 0.3, causal: causal).z
+            assertClose(try GradMode.withNoGrad { try Tensor.attentionByHead(q: q, k: k, v: v, scale: 0.3, causal: causal) },
+                        reference, 1e-5, "causal \(causal), \(nq) queries, d_head \(e)")
+            guard !causal else { continue }
+            // Padding: the last 9 keys of example 1, every key of example 2 (its queries get a zero pattern).
+            var mask = [Int](repeating: 1, count: b * p)
+            for j in (p - 9)..<p { mask[p + j] = 0 }
+            for j in 0..<p { mask[2 * p + j] = 0 }
+            let keep = try Tensor(mask.map(Float.init), shape: [b, 1, 1, p])
+            let scores = try Tensor.where(keep, q.permuted([0, 2, 1, 3]).matmul(k.permuted([0, 2, 3, 1])).scaled(0.3), Tensor(scalar: -Double.infinity))
+            let softmaxed = try scores.softmax(axis: -1)
+            let pattern = try Tensor.where(softmaxed.equal(softmaxed), softmaxed, Tensor(scalar: 0))             // NaN rows → 0
+            let masked = try pattern.matmul(v.permuted([0, 2, 1, 3])).permuted([0, 2, 1, 3])
+            assertClose(try GradMode.withNoGrad { try Tensor.attentionByHead(q: q, k: k, v: v, scale: 0.3, causal: false, keyMask: mask) },
+                        masked, 1e-5, "padded, \(nq) queries, d_head \(e)")
+        }
+        // Values only, and what does not fit is named.
+        let x = try Tensor.randn([1, 40, 2, 8], using: &rng).requiringGrad()
+        XCTAssertThrowsError(try Tensor.attentionByHead(q: x, k: x, v: x, scale: 1, causal: true)) { error in
+            XCTAssertTrue("\(error)".contains("without gradients"), "\(error)")
+        }
+        XCTAssertThrowsError(try Tensor.attentionByHead(q: x.detached(), k: x.detached(), v: x.detached(), scale: 1, causal: false, keyMask: [1])) { error in
+            XCTAssertTrue("\(error)".contains("1 values for 1 × 40 keys"), "\(error)")
+        }
+        XCTAssertThrowsError(try Tensor.attentionByHead(q: Tensor.zeros([1, 41, 2, 8]), k: x.detached(), v: x.detached(), scale: 1, causal: true)) { error in
+            XCTAssertTrue("\(error)".contains("q's positions the last of k's"), "\(error)")
+        }
+    }
+
     func testKeyRowsReadTablesLikeGatheredKeys() throws {
         // Keys and values as a table of 5 rows, each example's positions picking rows.
         var rng = RandomGenerator(seed: 9)
