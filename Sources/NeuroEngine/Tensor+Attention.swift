@@ -301,8 +301,8 @@ extension Tensor {
     /// takes, one (example, head) at a time: its scores, mask, softmax and
     /// mix of values made in the core's cache by kernels for a short d_head
     /// (keys transposed and values packed once per head, four queries'
-    /// scores or two queries' outputs in registers at a time, fused
-    /// multiply-adds), z written straight to [batch, q_pos, head, d_head] —
+    /// scores or two queries' outputs in registers at a time), z written
+    /// straight to [batch, q_pos, head, d_head] —
     /// no [batch, head, q_pos, pos] tensor in memory and no matrix-product
     /// call per head. For passes that keep neither scores nor pattern and
     /// record no gradients. q [batch, q_pos, head, d_head] (the last q_pos
@@ -387,8 +387,8 @@ extension Tensor {
 
 /// Four queries' scores against keys `0..<keys` (a multiple of 16) of a
 /// transposed key block [e, stride]: 16 keys at a time, eight 8-float sums
-/// in registers (each key row loaded once for the four), one fused
-/// multiply-add per query, key and dimension; rows of `out` `rowStride` apart.
+/// in registers (each key row loaded once for the four), one multiply and
+/// one add per query, key and dimension; rows of `out` `rowStride` apart.
 @inline(__always)
 private func scoreRows4(_ q0: UnsafePointer<Float>, _ q1: UnsafePointer<Float>, _ q2: UnsafePointer<Float>, _ q3: UnsafePointer<Float>,
                         _ keysT: UnsafePointer<Float>, e: Int, keys: Int, stride: Int, _ out: UnsafeMutablePointer<Float>, rowStride: Int) {
@@ -402,10 +402,10 @@ private func scoreRows4(_ q0: UnsafePointer<Float>, _ q1: UnsafePointer<Float>, 
             let row = keysT + d * stride + j
             let (k0, k1) = (load(row), load(row + 8))
             let (x0, x1, x2, x3) = (V(repeating: q0[d]), V(repeating: q1[d]), V(repeating: q2[d]), V(repeating: q3[d]))
-            a0 = a0.addingProduct(x0, k0); b0 = b0.addingProduct(x0, k1)
-            a1 = a1.addingProduct(x1, k0); b1 = b1.addingProduct(x1, k1)
-            a2 = a2.addingProduct(x2, k0); b2 = b2.addingProduct(x2, k1)
-            a3 = a3.addingProduct(x3, k0); b3 = b3.addingProduct(x3, k1)
+            a0 += x0 * k0; b0 += x0 * k1
+            a1 += x1 * k0; b1 += x1 * k1
+            a2 += x2 * k0; b2 += x2 * k1
+            a3 += x3 * k0; b3 += x3 * k1
         }
         store(a0, out + j); store(b0, out + j + 8)
         store(a1, out + rowStride + j); store(b1, out + rowStride + j + 8)
@@ -417,8 +417,8 @@ private func scoreRows4(_ q0: UnsafePointer<Float>, _ q1: UnsafePointer<Float>, 
 
 /// Two queries' mixes of packed values [keys, e]: `out[d] = Σ_j w[j]·v[j, d]`
 /// over keys `0..<keys`, 32 floats of each output at a time in registers
-/// (each value row loaded once for both), one fused multiply-add per query,
-/// key and dimension; the last `e mod 32` one by one.
+/// (each value row loaded once for both), one multiply and one add per
+/// query, key and dimension; the last `e mod 32` one by one.
 @inline(__always)
 private func mixRows2(_ w0: UnsafePointer<Float>, _ w1: UnsafePointer<Float>, keys: Int, _ v: UnsafePointer<Float>, e: Int,
                       _ out0: UnsafeMutablePointer<Float>, _ out1: UnsafeMutablePointer<Float>) {
@@ -432,8 +432,8 @@ private func mixRows2(_ w0: UnsafePointer<Float>, _ w1: UnsafePointer<Float>, ke
             let r = v + j * e + d
             let (v0, v1, v2, v3) = (load(r), load(r + 8), load(r + 16), load(r + 24))
             let (x, y) = (V(repeating: w0[j]), V(repeating: w1[j]))
-            a0 = a0.addingProduct(x, v0); a1 = a1.addingProduct(x, v1); a2 = a2.addingProduct(x, v2); a3 = a3.addingProduct(x, v3)
-            b0 = b0.addingProduct(y, v0); b1 = b1.addingProduct(y, v1); b2 = b2.addingProduct(y, v2); b3 = b3.addingProduct(y, v3)
+            a0 += x * v0; a1 += x * v1; a2 += x * v2; a3 += x * v3
+            b0 += y * v0; b1 += y * v1; b2 += y * v2; b3 += y * v3
         }
         store(a0, out0 + d); store(a1, out0 + d + 8); store(a2, out0 + d + 16); store(a3, out0 + d + 24)
         store(b0, out1 + d); store(b1, out1 + d + 8); store(b2, out1 + d + 16); store(b3, out1 + d + 24)
@@ -442,8 +442,8 @@ private func mixRows2(_ w0: UnsafePointer<Float>, _ w1: UnsafePointer<Float>, ke
     while d < e {
         var (s0, s1): (Float, Float) = (0, 0)
         for j in 0..<keys {
-            s0 = s0.addingProduct(w0[j], v[j * e + d])
-            s1 = s1.addingProduct(w1[j], v[j * e + d])
+            s0 += w0[j] * v[j * e + d]
+            s1 += w1[j] * v[j * e + d]
         }
         out0[d] = s0
         out1[d] = s1
