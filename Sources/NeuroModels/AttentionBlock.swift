@@ -45,7 +45,7 @@ public struct AttentionBlock {
     public var hookSites: [HookSite] { [.q, .k, .v, .attnScores, .pattern, .z] }
 
     /// Up to this many key positions attention runs fused (`Tensor.attention`);
-    /// beyond, per-head matrix products on BLAS are faster.
+    /// beyond, one (example, head) at a time or by per-head matrix products is faster.
     static let fusedPositions = 32
 
     /// Up to this d_head, longer sequences run one (example, head) at a time
