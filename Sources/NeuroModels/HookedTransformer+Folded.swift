@@ -37,10 +37,10 @@ extension HookedTransformer {
         let block = blocks[0], attention = blocks[0].attention
         guard let mlp = block.mlp else { throw EngineError(.argument, "the folded forward pass needs an MLP") }
         let (h, e, d) = (config.nHeads, config.dHead, config.dModel)
-        let (b, p) = (table.rows.shape[0], table.rows.shape[1])
+        let b = table.rows.shape[0]
         let (residTable, qTable, kTable, vTable) = try firstBlockPairs(table, f)
-        let lastRows = try table.rows.slice(axis: 1, start: p - 1)                                      // [batch, 1]
-        let q = try qTable.indexSelect(axis: 0, indices: lastRows).reshaped([b, 1, h, e])               // [batch, 1, head, d_head]
+        let lastRows = try table.queryRows(lastOnly: true)                                              // [batch, 1]
+        let q = try table.queries(qTable, at: lastRows, heads: h)                                       // [batch, 1, head, d_head]
         let (k, v) = (try kTable.reshaped([-1, h, e]), try vTable.reshaped([-1, h, e]).permuted([1, 0, 2]))   // [pairs, head, d_head], [head, pairs, d_head]
         let wO = try attention.wO.reshaped([h, e, d])
         // What does not pass through attention — the last position's embeddings
@@ -117,11 +117,11 @@ extension HookedTransformer {
         let block = blocks[0], attention = blocks[0].attention
         guard let mlp = block.mlp else { throw EngineError(.argument, "the folded first block needs an MLP") }
         let (h, e, d) = (config.nHeads, config.dHead, config.dModel)
-        let (b, p) = (table.rows.shape[0], table.rows.shape[1])
+        let b = table.rows.shape[0]
         let (residTable, qTable, kTable, vTable) = try firstBlockPairs(table, f)
-        let queryRows = lastOnly ? try table.rows.slice(axis: 1, start: p - 1) : table.rows                 // [batch, q_pos]
+        let queryRows = try table.queryRows(lastOnly: lastOnly)                                          // [batch, q_pos]
         let nq = queryRows.shape[1]
-        let q = try f.pass(.q, 0, qTable.indexSelect(axis: 0, indices: queryRows).reshaped([b, nq, h, e]))  // [batch, q_pos, head, d_head]
+        let q = try f.pass(.q, 0, table.queries(qTable, at: queryRows, heads: h))                        // [batch, q_pos, head, d_head]
         let (k, v) = (try kTable.reshaped([-1, h, e]), try vTable.reshaped([-1, h, e]))                    // [pairs, head, d_head]
         try f.record(HookPoint(.k, layer: 0)) { try k.indexSelect(axis: 0, indices: table.rows) }
         try f.record(HookPoint(.v, layer: 0)) { try v.indexSelect(axis: 0, indices: table.rows) }

@@ -137,25 +137,14 @@ extension HookedTransformer: HookedModel {
     /// numbers, a fraction of the work for a large batch over a small
     /// vocabulary. Activations the cache asks for are gathered to full shape.
     private func firstBlockFromTable(_ table: TokenTable, _ f: ForwardPass, lastOnly: Bool) throws -> Tensor {
-        let block = blocks[0]
-        let (h, e) = (config.nHeads, config.dHead)
-        let (b, p) = (table.rows.shape[0], table.rows.shape[1])
-        func full(_ rowsOfTable: Tensor) throws -> Tensor {
-            try rowsOfTable.indexSelect(axis: 0, indices: table.rows)                                      // [batch, pos, …]
-        }
         let (residTable, qTable, kTable, vTable) = try firstBlockPairs(table, f)
         // Keys and values stay tables, read through each row's pairs (gathered only if attention needs them whole).
+        let (h, e) = (config.nHeads, config.dHead)
         let k = try kTable.reshaped([-1, h, e]), v = try vTable.reshaped([-1, h, e])                          // [pairs, head, d_head]
-        let q: Tensor, resid: Tensor
-        if lastOnly {
-            let lastRows = try table.rows.slice(axis: 1, start: p - 1)                                   // [batch, 1]
-            q = try qTable.indexSelect(axis: 0, indices: lastRows).reshaped([b, 1, h, e])               // [batch, 1, head, d_head]
-            resid = try residTable.indexSelect(axis: 0, indices: lastRows)                               // [batch, 1, d_model]
-        } else {
-            q = try full(qTable).reshaped([b, p, h, e])
-            resid = try full(residTable)                                                                 // [batch, pos, d_model]
-        }
-        return try block.afterProjection(0, resid: resid, q: q, k: k, v: v, mask: nil, keyRows: table.rows, f)
+        let queryRows = try table.queryRows(lastOnly: lastOnly)                                          // [batch, q_pos]
+        return try blocks[0].afterProjection(0, resid: residTable.indexSelect(axis: 0, indices: queryRows),   // [batch, q_pos, d_model]
+                                             q: table.queries(qTable, at: queryRows, heads: h), k: k, v: v, mask: nil,
+                                             keyRows: table.rows, f)
     }
 }
 
@@ -218,6 +207,18 @@ func checkedTokens(_ tokens: Tensor, vocabulary: Int, context: Int) throws -> Te
 /// The distinct (token, position) pairs of a batch and where each row's
 /// pairs sit in that list.
 struct TokenTable {
+    /// Where each row's query positions sit in the table: every position
+    /// ([batch, pos], `rows`), or the last alone ([batch, 1]).
+    func queryRows(lastOnly: Bool) throws -> Tensor {
+        lastOnly ? try rows.slice(axis: 1, start: rows.shape[1] - 1) : rows
+    }
+
+    /// The queries [batch, q_pos, head, d_head] gathered from a table of
+    /// them [pairs, head·d_head] at `queryRows`.
+    func queries(_ qTable: Tensor, at queryRows: Tensor, heads: Int) throws -> Tensor {
+        try qTable.indexSelect(axis: 0, indices: queryRows).reshaped([queryRows.shape[0], queryRows.shape[1], heads, -1])
+    }
+
     /// [pairs] token id of each distinct pair.
     let tokens: Tensor
     /// [pairs] position of each distinct pair.
