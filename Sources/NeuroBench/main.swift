@@ -103,7 +103,7 @@ struct Options {
     var iterations: Int? = nil
 }
 
-let benchmarkNames = ["blas_sgemm", "engine_matmul", "engine_matmul_backward", "softmax", "gelu", "layer_norm", "elementwise_chain", "attention_mix",
+let benchmarkNames = ["blas_sgemm", "engine_matmul", "engine_matmul_backward", "softmax", "gelu", "layer_norm", "elementwise_chain", "attention_mix", "attention_by_head",
                       "grokking_p113_epoch", "run_with_cache_all", "patching_sweep_z_p113", "progress_250_checkpoints", "fuzz",
                       "tokenize_wordpiece_1mb", "tokenize_bpe_1mb", "bert_b1x128", "bert_b32x128", "scan_minilm", "sae_synthetic", "sae_step_standard", "sae_step_gated"]
 
@@ -349,6 +349,26 @@ func benchAttentionMix(_ context: inout Context) throws {
     }
 }
 
+/// Attention as one MiniLM layer runs it at batch 32 × 128 tokens: q, k and
+/// v [32, 128, 12, 32] read in place from one [32, 128, 3·12·32] projection,
+/// bidirectional, no padding (`Tensor.attentionByHead`). `gflops` counts the
+/// scores and the mix (2·2·b·h·p²·d_head).
+func benchAttentionByHead(_ context: inout Context) throws {
+    var rng = RandomGenerator(seed: 7)
+    let (b, p, h, e) = (32, 128, 12, 32)
+    let qkv = try Tensor.randn([b, p, 3, h, e], using: &rng)
+    let (q, k, v) = (try qkv.select(axis: 2, index: 0), try qkv.select(axis: 2, index: 1), try qkv.select(axis: 2, index: 2))
+    let (iterations, warmup) = context.runs(memoryIterations)
+    let t = try GradMode.withNoGrad {
+        try measure(iterations: iterations, warmup: warmup) {
+            _ = try Tensor.attentionByHead(q: q, k: k, v: v, scale: 1 / Double(e).squareRoot(), causal: false)
+        }
+    }
+    emit([("name", .string("attention_by_head"))] + timingFields(t) + [
+        ("gflops", .number(gflops(4 * Double(b * h * p * p * e), t.median))), ("shape", .ints([b, p, h, e])),
+    ])
+}
+
 /// Exact GELU on one MiniLM layer's MLP activations at batch 32 × 128 tokens ([4096, 1536]).
 func benchGelu(_ context: inout Context) throws {
     var rng = RandomGenerator(seed: 6)
@@ -431,6 +451,7 @@ do {
         case "layer_norm": try benchLayerNorm(&context)
         case "elementwise_chain": try benchElementwiseChain(&context)
         case "attention_mix": try benchAttentionMix(&context)
+        case "attention_by_head": try benchAttentionByHead(&context)
         case "grokking_p113_epoch": try benchGrokkingEpoch(&context)
         case "run_with_cache_all": try benchRunWithCacheAll(&context)
         case "patching_sweep_z_p113": try benchPatchingSweep(&context)

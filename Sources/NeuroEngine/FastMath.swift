@@ -3,6 +3,19 @@
 // GELU) vectorise; libm's expf and erff are scalar calls, which made them a
 // fifth of a BERT forward pass.
 
+/// `acc + a·b` lane by lane: one fused multiply-add (a single rounding)
+/// where the build targets FMA (`NEUROMAP_FMA`, which Package.swift sets
+/// with the haswell level), else a multiply and an add (two roundings;
+/// there `addingProduct` would be a library call per lane).
+@inline(__always)
+func multiplyAdd(_ acc: SIMD8<Float>, _ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
+    #if NEUROMAP_FMA
+    return acc.addingProduct(a, b)
+    #else
+    return acc + a * b
+    #endif
+}
+
 extension Float {
     /// `e^x` to about 2 ulp (above 88 only +inf is right: callers pass x ≤ 0): x = n·ln2 + r with |r| ≤ ln2/2
     /// (ln2 split in two parts, Cody and Waite), a degree-7 Taylor
@@ -52,6 +65,39 @@ extension Float {
         // Beyond |x| = 13.2 the tail is below 1e-38: e^-z is held at the smallest normal float.
         let h = 0.5 * poly * fastExpInRange(z > 87.33654 ? -87.33654 : -z)
         return x >= 0 ? 1 - h : h                                               // NaN: h is NaN
+    }
+}
+
+extension SIMD8 where Scalar == Float {
+    /// `Float.fastExpInRange` of eight floats at once: the same steps, except
+    /// that with `NEUROMAP_FMA` each step of the polynomial is one fused
+    /// multiply-add (so a result may differ from the scalar one in its last bit or two).
+    @inline(__always)
+    static func fastExpInRange(_ c: Self) -> Self {
+        // Adding 1.5·2²³ rounds c·log₂e to the nearest integer n and leaves n in the low mantissa bits.
+        let magic = Self(repeating: 12_582_912)
+        let shifted = c * Self(repeating: 1.442695041) + magic
+        let n = shifted - magic
+        let r = (c - n * Self(repeating: 0.693145751953125)) - n * Self(repeating: 1.428606765330187e-06)
+        // The scalar polynomial by Horner's rule, innermost first.
+        var p = Self(repeating: 1.0 / 5040)
+        p = multiplyAdd(Self(repeating: 1.0 / 720), p, r)
+        p = multiplyAdd(Self(repeating: 1.0 / 120), p, r)
+        p = multiplyAdd(Self(repeating: 1.0 / 24), p, r)
+        p = multiplyAdd(Self(repeating: 1.0 / 6), p, r)
+        p = multiplyAdd(Self(repeating: 0.5), p, r)
+        p = multiplyAdd(Self(repeating: 1), p, r)
+        p = multiplyAdd(Self(repeating: 1), p, r)
+        let exponent = (unsafeBitCast(shifted, to: SIMD8<UInt32>.self) &- 0x4B40_0000 &+ 127) &<< 23
+        return p * unsafeBitCast(exponent, to: Self.self)
+    }
+
+    /// `Float.fastExpNonPositive` of eight floats at once.
+    @inline(__always)
+    static func fastExpNonPositive(_ x: Self) -> Self {
+        let low = Self(repeating: -87.33654)
+        let below = x .< low
+        return fastExpInRange(x.replacing(with: low, where: below)).replacing(with: 0, where: below)
     }
 }
 

@@ -45,13 +45,43 @@ public enum Pointwise: Sendable {
         }
     }
 
+    /// `f(x + bias)` with `bias` [last] added along the last axis (a biased
+    /// linear layer's activation): for float32 without gradients one pass
+    /// per row, each element the same numbers as the separate operations;
+    /// otherwise those.
+    public func callAsFunction(_ x: Tensor, bias: Tensor) throws -> Tensor {
+        guard let n = x.shape.last, bias.shape == [n] else {
+            throw EngineError.shape("activation", "bias \(formatShape(bias.shape)) does not match the last axis of \(formatShape(x.shape))")
+        }
+        let recorded = GradMode.isEnabled && (x.requiresGrad || bias.requiresGrad)
+        guard !recorded, x.dtype == .float32, bias.dtype == .float32, n > 0 else { return try self(x + bias) }
+        let (xc, bc) = (x.contiguousData(), bias.contiguousData())
+        let out = try Tensor(uninitializedShape: x.shape, dtype: .float32, op: "activation")
+        withExtendedLifetime((xc, bc)) {
+            let (px, pb, po) = (UnsafePointer(xc.pointer(Float.self)), UnsafePointer(bc.pointer(Float.self)), out.pointer(Float.self))
+            Parallel.forRanges(x.count / n, workPerItem: 8 * n) { rows in
+                for r in rows {
+                    let (xr, yr) = (px + r * n, po + r * n)
+                    each(n, yr) { xr[$0] + pb[$0] }
+                }
+            }
+        }
+        return out
+    }
+
     /// `y[i] = f(x[i])` for `n` floats, on the calling thread.
     @inline(__always)
     func apply(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+        each(n, y) { x[$0] }
+    }
+
+    /// `y[i] = f(input(i))` for `i` in `0..<n`, one loop the compiler vectorises.
+    @inline(__always)
+    private func each(_ n: Int, _ y: UnsafeMutablePointer<Float>, _ input: (Int) -> Float) {
         switch self {
-        case .relu: for i in 0..<n { y[i] = ReluOp().apply(x[i]) }
-        case .gelu: for i in 0..<n { y[i] = x[i] * Float.fastNormalCDF(x[i]) }
-        case .geluNew: for i in 0..<n { y[i] = geluNewFloat(x[i]) }
+        case .relu: for i in 0..<n { y[i] = ReluOp().apply(input(i)) }
+        case .gelu: for i in 0..<n { let v = input(i); y[i] = v * Float.fastNormalCDF(v) }
+        case .geluNew: for i in 0..<n { y[i] = geluNewFloat(input(i)) }
         }
     }
 }

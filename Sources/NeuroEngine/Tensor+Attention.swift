@@ -341,13 +341,17 @@ extension Tensor {
         let (offset, wide, s) = (p - nq, (p + 15) / 16 * 16, Float(scale))
         let stride = wide + 16
         Parallel.forRanges(b * h, workPerItem: nq * p * e) { units in
-            let keysT = UnsafeMutablePointer<Float>.allocate(capacity: e * stride)                         // [d_head, keys]
-            let values = UnsafeMutablePointer<Float>.allocate(capacity: p * e)                             // [keys, d_head]
-            let scores = UnsafeMutablePointer<Float>.allocate(capacity: 4 * wide)                          // four queries' rows
-            let pattern = UnsafeMutablePointer<Float>.allocate(capacity: 4 * wide)
-            defer { keysT.deallocate(); values.deallocate(); scores.deallocate(); pattern.deallocate() }
+            // One block, each part starting on a cache line (64 bytes, 16 floats): the kernels'
+            // loads of 16 keys then never straddle two lines.
+            let (keysCount, valuesCount, rowsCount) = (e * stride, (p * e + 15) / 16 * 16, 4 * wide)
+            let block = UnsafeMutableRawPointer.allocate(byteCount: (keysCount + valuesCount + 2 * rowsCount) * MemoryLayout<Float>.size,
+                                                         alignment: 64).bindMemory(to: Float.self, capacity: keysCount + valuesCount + 2 * rowsCount)
+            defer { block.deallocate() }
+            let keysT = block                                                                              // [d_head, keys]
+            let values = keysT + keysCount                                                                 // [keys, d_head]
+            let scores = values + valuesCount                                                              // four queries' rows
+            let pattern = scores + rowsCount
             keysT.initialize(repeating: 0, count: e * stride)
-            pattern.initialize(repeating: 0, count: 4 * wide)
             for unit in units {
                 let (bi, hh) = (unit / h, unit % h)
                 let qu = pq + bi * sq[0] + hh * sq[2], ku = pk + bi * sk[0] + hh * sk[2], vu = pv + bi * sv[0] + hh * sv[2]
@@ -361,20 +365,25 @@ extension Tensor {
                     @inline(__always) func query(_ r: Int) -> UnsafePointer<Float> { UnsafePointer(qu + (i0 + Swift.min(r, count - 1)) * sq[1]) }
                     scoreRows4(query(0), query(1), query(2), query(3), keysT, e: e, keys: (keys + 15) / 16 * 16,
                                stride: stride, scores, rowStride: wide)
+                    // Each row's exponentials, unnormalised; the mix divides by their sum.
+                    var inverse = SIMD4<Float>()
                     for r in 0..<count {
                         let (row, out) = (scores + r * wide, pattern + r * wide)
                         let seen = causal ? offset + i0 + r + 1 : p
-                        for j in 0..<seen { row[j] *= s }
-                        for j in seen..<p { row[j] = -.infinity }
                         if let keyMask { for j in 0..<seen where keyMask[bi * p + j] == 0 { row[j] = -.infinity } }
-                        softmaxRowsFloat(row, out, rows: 0..<1, n: p)
-                        if keyMask != nil { for j in 0..<p where out[j].isNaN { out[j] = 0 } }              // no key left: a zero pattern
+                        let total = exponentialsOfRow(row, out, seen: seen, clearing: keys, scale: s)
+                        if keyMask != nil && !(total > 0) {                                                    // no key left: a zero pattern
+                            out.update(repeating: 0, count: keys)
+                        } else {
+                            inverse[r] = 1 / total
+                        }
                     }
                     var r = 0
                     while r < count {
                         let other = Swift.min(r + 1, count - 1)
                         let out = pz + ((bi * nq + i0 + r) * h + hh) * e, outOther = pz + ((bi * nq + i0 + other) * h + hh) * e
-                        mixRows2(pattern + r * wide, pattern + other * wide, keys: keys, values, e: e, out, outOther)
+                        mixRows2(pattern + r * wide, pattern + other * wide, keys: keys, values, e: e, out, outOther,
+                                 scales: (inverse[r], inverse[other]))
                         r += 2
                     }
                     i0 += 4
@@ -387,8 +396,8 @@ extension Tensor {
 
 /// Four queries' scores against keys `0..<keys` (a multiple of 16) of a
 /// transposed key block [e, stride]: 16 keys at a time, eight 8-float sums
-/// in registers (each key row loaded once for the four), one multiply and
-/// one add per query, key and dimension; rows of `out` `rowStride` apart.
+/// in registers (each key row loaded once for the four), one `multiplyAdd`
+/// per query, key and dimension; rows of `out` `rowStride` apart.
 @inline(__always)
 private func scoreRows4(_ q0: UnsafePointer<Float>, _ q1: UnsafePointer<Float>, _ q2: UnsafePointer<Float>, _ q3: UnsafePointer<Float>,
                         _ keysT: UnsafePointer<Float>, e: Int, keys: Int, stride: Int, _ out: UnsafeMutablePointer<Float>, rowStride: Int) {
@@ -402,10 +411,10 @@ private func scoreRows4(_ q0: UnsafePointer<Float>, _ q1: UnsafePointer<Float>, 
             let row = keysT + d * stride + j
             let (k0, k1) = (load(row), load(row + 8))
             let (x0, x1, x2, x3) = (V(repeating: q0[d]), V(repeating: q1[d]), V(repeating: q2[d]), V(repeating: q3[d]))
-            a0 += x0 * k0; b0 += x0 * k1
-            a1 += x1 * k0; b1 += x1 * k1
-            a2 += x2 * k0; b2 += x2 * k1
-            a3 += x3 * k0; b3 += x3 * k1
+            a0 = multiplyAdd(a0, x0, k0); b0 = multiplyAdd(b0, x0, k1)
+            a1 = multiplyAdd(a1, x1, k0); b1 = multiplyAdd(b1, x1, k1)
+            a2 = multiplyAdd(a2, x2, k0); b2 = multiplyAdd(b2, x2, k1)
+            a3 = multiplyAdd(a3, x3, k0); b3 = multiplyAdd(b3, x3, k1)
         }
         store(a0, out + j); store(b0, out + j + 8)
         store(a1, out + rowStride + j); store(b1, out + rowStride + j + 8)
@@ -415,13 +424,13 @@ private func scoreRows4(_ q0: UnsafePointer<Float>, _ q1: UnsafePointer<Float>, 
     }
 }
 
-/// Two queries' mixes of packed values [keys, e]: `out[d] = Σ_j w[j]·v[j, d]`
+/// Two queries' mixes of packed values [keys, e]: `out[d] = scale·Σ_j w[j]·v[j, d]`
 /// over keys `0..<keys`, 32 floats of each output at a time in registers
-/// (each value row loaded once for both), one multiply and one add per
-/// query, key and dimension; the last `e mod 32` one by one.
+/// (each value row loaded once for both), one `multiplyAdd` per query, key
+/// and dimension; the last `e mod 32` one by one.
 @inline(__always)
 private func mixRows2(_ w0: UnsafePointer<Float>, _ w1: UnsafePointer<Float>, keys: Int, _ v: UnsafePointer<Float>, e: Int,
-                      _ out0: UnsafeMutablePointer<Float>, _ out1: UnsafeMutablePointer<Float>) {
+                      _ out0: UnsafeMutablePointer<Float>, _ out1: UnsafeMutablePointer<Float>, scales: (Float, Float)) {
     typealias V = SIMD8<Float>
     @inline(__always) func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
     @inline(__always) func store(_ v: V, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self) }
@@ -432,11 +441,12 @@ private func mixRows2(_ w0: UnsafePointer<Float>, _ w1: UnsafePointer<Float>, ke
             let r = v + j * e + d
             let (v0, v1, v2, v3) = (load(r), load(r + 8), load(r + 16), load(r + 24))
             let (x, y) = (V(repeating: w0[j]), V(repeating: w1[j]))
-            a0 += x * v0; a1 += x * v1; a2 += x * v2; a3 += x * v3
-            b0 += y * v0; b1 += y * v1; b2 += y * v2; b3 += y * v3
+            a0 = multiplyAdd(a0, x, v0); a1 = multiplyAdd(a1, x, v1); a2 = multiplyAdd(a2, x, v2); a3 = multiplyAdd(a3, x, v3)
+            b0 = multiplyAdd(b0, y, v0); b1 = multiplyAdd(b1, y, v1); b2 = multiplyAdd(b2, y, v2); b3 = multiplyAdd(b3, y, v3)
         }
-        store(a0, out0 + d); store(a1, out0 + d + 8); store(a2, out0 + d + 16); store(a3, out0 + d + 24)
-        store(b0, out1 + d); store(b1, out1 + d + 8); store(b2, out1 + d + 16); store(b3, out1 + d + 24)
+        let (s0, s1) = (V(repeating: scales.0), V(repeating: scales.1))
+        store(a0 * s0, out0 + d); store(a1 * s0, out0 + d + 8); store(a2 * s0, out0 + d + 16); store(a3 * s0, out0 + d + 24)
+        store(b0 * s1, out1 + d); store(b1 * s1, out1 + d + 8); store(b2 * s1, out1 + d + 16); store(b3 * s1, out1 + d + 24)
         d += 32
     }
     while d < e {
@@ -445,8 +455,52 @@ private func mixRows2(_ w0: UnsafePointer<Float>, _ w1: UnsafePointer<Float>, ke
             s0 += w0[j] * v[j * e + d]
             s1 += w1[j] * v[j * e + d]
         }
-        out0[d] = s0
-        out1[d] = s1
+        out0[d] = s0 * scales.0
+        out1[d] = s1 * scales.1
         d += 1
     }
+}
+
+/// A row of softmax before its division: `out[j] = e^(scale·x[j] − m)` for
+/// the keys `j < seen`, with m the largest `scale·x[j]` (0 when that is not
+/// finite, as `softmaxRowsFloat`), and 0 for `seen..<clearing`; returns
+/// their sum. NaN in x gives a NaN sum; -inf keys give 0. Eight floats at a
+/// time (`SIMD8.fastExpNonPositive`), the last `seen mod 8` one by one.
+@inline(__always)
+private func exponentialsOfRow(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, seen: Int, clearing: Int,
+                               scale: Float) -> Float {
+    typealias V = SIMD8<Float>
+    @inline(__always) func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+    let wide = seen / 8 * 8
+    var peaks = V(repeating: -.infinity)
+    var j = 0
+    while j < wide { let v = load(x + j); peaks.replace(with: v, where: v .> peaks); j += 8 }
+    // The lanes' largest, by halves (no NaN among them: the comparisons skip NaN).
+    let half = peaks.lowHalf.replacing(with: peaks.highHalf, where: peaks.highHalf .> peaks.lowHalf)
+    let quarter = half.lowHalf.replacing(with: half.highHalf, where: half.highHalf .> half.lowHalf)
+    var peak = Swift.max(quarter[0], quarter[1])
+    while j < seen { if x[j] > peak { peak = x[j] }; j += 1 }
+    var shift = scale * peak                                                      // the largest scaled score: scale > 0
+    if !shift.isFinite { shift = 0 }
+    let (sv, hv) = (V(repeating: scale), V(repeating: shift))
+    var (sums, sums2) = (V(), V())
+    j = 0
+    while j + 16 <= wide {                                                        // two at a time: two independent chains
+        let (y, y2) = (V.fastExpNonPositive(sv * load(x + j) - hv), V.fastExpNonPositive(sv * load(x + j + 8) - hv))
+        UnsafeMutableRawPointer(out + j).storeBytes(of: y, as: V.self)
+        UnsafeMutableRawPointer(out + j + 8).storeBytes(of: y2, as: V.self)
+        sums += y
+        sums2 += y2
+        j += 16
+    }
+    if j < wide {
+        let y = V.fastExpNonPositive(sv * load(x + j) - hv)
+        UnsafeMutableRawPointer(out + j).storeBytes(of: y, as: V.self)
+        sums += y
+        j += 8
+    }
+    var total = (sums + sums2).sum()
+    while j < seen { let y = Float.fastExpNonPositive(scale * x[j] - shift); out[j] = y; total += y; j += 1 }
+    while j < clearing { out[j] = 0; j += 1 }
+    return total
 }

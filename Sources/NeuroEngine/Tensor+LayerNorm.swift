@@ -6,15 +6,7 @@ extension Tensor {
     /// operations to float32 rounding, without their five intermediate
     /// tensors. Float32 or float64; rows are shared among the engine's threads.
     public func layerNormalized(weight: Tensor?, bias: Tensor?, eps: Double) throws -> Tensor {
-        try requireFloat("layer norm")
-        guard rank >= 1, let n = shape.last, n > 0 else {
-            throw EngineError.shape("layer norm", "needs a tensor with a non-empty last axis, got \(formatShape(shape))")
-        }
-        for (name, p) in [("weight", weight), ("bias", bias)] {
-            if let p, p.shape != [n] {
-                throw EngineError.shape("layer norm", "\(name) \(formatShape(p.shape)) does not match the last axis of \(formatShape(shape))")
-            }
-        }
+        let n = try checkLayerNormed(weight: weight, bias: bias)
         let x = contiguousData()
         let out = try Tensor(uninitializedShape: shape, dtype: dtype, op: "layer norm")
         if dtype == .float32 {
@@ -51,6 +43,66 @@ extension Tensor {
         }
         try run(Double.self)
         return out
+    }
+
+    /// The last axis's length, after checking that it is not empty and that
+    /// `weight` and `bias` match it.
+    private func checkLayerNormed(weight: Tensor?, bias: Tensor?) throws -> Int {
+        try requireFloat("layer norm")
+        guard rank >= 1, let n = shape.last, n > 0 else {
+            throw EngineError.shape("layer norm", "needs a tensor with a non-empty last axis, got \(formatShape(shape))")
+        }
+        for (name, p) in [("weight", weight), ("bias", bias)] {
+            if let p, p.shape != [n] {
+                throw EngineError.shape("layer norm", "\(name) \(formatShape(p.shape)) does not match the last axis of \(formatShape(shape))")
+            }
+        }
+        return n
+    }
+
+    /// A residual sum and the LayerNorm after it, as a post-LayerNorm block
+    /// (BERT) has them: `s = self + (other + bias)` (the order of a sum with a
+    /// biased linear layer's output) and `s.layerNormalized(weight:bias:eps:)`,
+    /// with `s` itself when `keepSum`. For float32 without gradients one pass
+    /// per row, the sum never leaving the cache unless kept; otherwise the
+    /// separate operations (recorded for gradients when an input requires
+    /// them). `bias` [last] is optional.
+    public func sumLayerNormalized(_ other: Tensor, bias: Tensor?, weight: Tensor?, normBias: Tensor?, eps: Double,
+                                   keepSum: Bool) throws -> (sum: Tensor?, normalized: Tensor) {
+        guard other.shape == shape else {
+            throw EngineError.shape("layer norm", "cannot add \(formatShape(other.shape)) to \(formatShape(shape)) before normalising")
+        }
+        let n = try checkLayerNormed(weight: weight, bias: normBias)
+        if let bias, bias.shape != [n] {
+            throw EngineError.shape("layer norm", "bias \(formatShape(bias.shape)) of the sum does not match the last axis of \(formatShape(shape))")
+        }
+        let parameters = [bias, weight, normBias].compactMap { $0 }
+        let recorded = GradMode.isEnabled && ([self, other] + parameters).contains(where: \.requiresGrad)
+        guard !recorded, dtype == .float32, other.dtype == .float32, parameters.allSatisfy({ $0.dtype == .float32 }) else {
+            let sum = try self + (bias.map { try other + $0 } ?? other)
+            let normalized = try recorded ? sum.layerNorm(weight: weight, bias: normBias, eps: eps)
+                                          : sum.layerNormalized(weight: weight, bias: normBias, eps: eps)
+            return (keepSum ? sum : nil, normalized)
+        }
+        let (x, y) = (contiguousData(), other.contiguousData())
+        let (b, w, nb) = (bias?.contiguousData(), weight?.contiguousData(), normBias?.contiguousData())
+        let out = try Tensor(uninitializedShape: shape, dtype: .float32, op: "layer norm")
+        let sum = keepSum ? try Tensor(uninitializedShape: shape, dtype: .float32, op: "layer norm") : nil
+        withExtendedLifetime((x, y, b, w, nb)) {
+            let (px, py, po, ps) = (UnsafePointer(x.pointer(Float.self)), UnsafePointer(y.pointer(Float.self)), out.pointer(Float.self),
+                                    sum?.pointer(Float.self))
+            let (pb, pw, pn) = (b.map { UnsafePointer($0.pointer(Float.self)) }, w.map { UnsafePointer($0.pointer(Float.self)) },
+                                nb.map { UnsafePointer($0.pointer(Float.self)) })
+            Parallel.forRanges(count / n, workPerItem: 6 * n) { rows in
+                for r in rows {
+                    let (xr, yr, or) = (px + r * n, py + r * n, po + r * n)
+                    let sr = ps.map { $0 + r * n } ?? or                             // the sum, normalised in place when not kept
+                    if let pb { for j in 0..<n { sr[j] = xr[j] + (yr[j] + pb[j]) } } else { for j in 0..<n { sr[j] = xr[j] + yr[j] } }
+                    layerNormRowFloat(sr, or, n, weight: pw, bias: pn, eps: eps)
+                }
+            }
+        }
+        return (sum, out)
     }
 }
 

@@ -95,9 +95,10 @@ public struct AttentionBlock {
 
     /// Attention from queries (the last `q.shape[1]` positions), keys and
     /// values (every position) to the output [batch, q_pos, d_model],
-    /// running the hooks of block `layer`.
+    /// running the hooks of block `layer`; without `b_O` when not `outputBias`
+    /// (for a caller that adds it to a sum of its own).
     func attend(_ l: Int, q q0: Tensor, k k0: Tensor, v v0: Tensor, mask: AttentionMask?, keyRows: Tensor? = nil,
-                _ f: ForwardPass) throws -> Tensor {
+                outputBias: Bool = true, _ f: ForwardPass) throws -> Tensor {
         let (b, queries, p) = (q0.shape[0], q0.shape[1], keyRows?.shape[1] ?? k0.shape[1])
         let padded = mask?.hasPadding == true ? mask : nil
         let (scoresPoint, patternPoint) = (HookPoint(.attnScores, layer: l), HookPoint(.pattern, layer: l))
@@ -146,12 +147,12 @@ public struct AttentionBlock {
         }
         let resultPoint = HookPoint(.result, layer: l)
         guard f.needs(resultPoint) else {
-            return try z.reshaped([b, queries, nHeads * dHead]).linear(wO.reshaped([nHeads * dHead, dModel]), bias: bO,
+            return try z.reshaped([b, queries, nHeads * dHead]).linear(wO.reshaped([nHeads * dHead, dModel]), bias: outputBias ? bO : nil,
                                                                        shared: f.sharedFirstPosition)       // [batch, q_pos, d_model]
         }
         // Each head's output, asked for: the output is then their sum, so a hook that replaces them changes it.
         let result = try f.pass(.result, l, headResults(z))                                              // [batch, q_pos, head, d_model]
-        return try result.sum(axes: [2]) + bO                                                            // [batch, q_pos, d_model]
+        return try outputBias ? result.sum(axes: [2]) + bO : result.sum(axes: [2])                      // [batch, q_pos, d_model]
     }
 
     /// Each head's output `z·W_O` (without `b_O`): z [batch, pos, head, d_head]

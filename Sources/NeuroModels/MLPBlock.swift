@@ -25,6 +25,19 @@ public struct MLPBlock {
         return try post.linear(wOut, bias: bOut, shared: f.sharedFirstPosition)                         // [batch, pos, d_model]
     }
 
+    /// `act(x·W_in + b_in)·W_out` without `b_out`, for a caller that adds it
+    /// to a sum of its own (`sumLayerNormalized`). When nothing reads
+    /// `hook_pre`, `b_in` is added by the activation's pass, not in a pass of its own.
+    func withoutOutputBias(_ x: Tensor, layer l: Int, _ f: ForwardPass) throws -> Tensor {
+        let activated: Tensor
+        if f.needs(HookPoint(.mlpPre, layer: l)) {
+            activated = try activate(f.pass(.mlpPre, l, x.linear(wIn, bias: bIn, shared: f.sharedFirstPosition)))
+        } else {
+            activated = try activation.pointwise(x.linear(wIn, bias: nil, shared: f.sharedFirstPosition), bias: bIn)
+        }
+        return try f.pass(.mlpPost, l, activated).linear(wOut, bias: nil, shared: f.sharedFirstPosition)   // [batch, pos, d_model]
+    }
+
     func activate(_ x: Tensor) throws -> Tensor { try activation.apply(x) }
 }
 

@@ -55,6 +55,7 @@ public struct TransformerBlock {
             return try afterProjection(l, resid: resid, q: q, k: k, v: v, mask: mask, f)
         case .postNorm:
             let (q, k, v) = try attention.project(resid)
+            if sumsFuse(layer: l, f) { return try postNormFused(l, resid: resid, q: q, k: k, v: v, mask: mask, f) }
             let attnOut = try f.pass(.attnOut, l, attention.attend(l, q: q, k: k, v: v, mask: mask, f))   // [batch, pos, d_model]
             let mid = try f.pass(.residMid, l, resid + attnOut)
             let normalizedMid = try ln1(mid, layer: l, f)
@@ -63,6 +64,32 @@ public struct TransformerBlock {
             let post = try f.pass(.residPost, l, normalizedMid + mlpOut)
             return try f.pass(.normalizedResidPost, l, ln2(post, layer: l, f))
         }
+    }
+
+    /// Whether a post-norm block may add each sub-layer's output bias in the
+    /// pass that sums the residual and normalises it (`sumLayerNormalized`):
+    /// no gradients, and nothing reads or replaces the sub-layers' outputs or
+    /// the LayerNorms' hooks (the sums themselves may be cached).
+    private func sumsFuse(layer l: Int, _ f: ForwardPass) -> Bool {
+        guard !GradMode.isEnabled, placement == .postNorm, ln1.isEnabled, ln2.isEnabled, mlp != nil else { return false }
+        let sums = [HookSite.residMid, .residPost].map { HookPoint($0, layer: l) }
+        let outputs = ([HookSite.attnOut, .mlpOut] + ln1.hookSites + ln2.hookSites).map { HookPoint($0, layer: l) }
+        return f.runsNoFunctions(at: sums) && !outputs.contains(where: f.needs)
+    }
+
+    /// The post-norm block after the projection, each output bias added in the residual sum's pass.
+    private func postNormFused(_ l: Int, resid: Tensor, q: Tensor, k: Tensor, v: Tensor, mask: AttentionMask?,
+                               _ f: ForwardPass) throws -> Tensor {
+        guard let mlp else { throw EngineError(.argument, "a post-LayerNorm block needs an MLP") }
+        let attnPart = try attention.attend(l, q: q, k: k, v: v, mask: mask, outputBias: false, f)           // [batch, pos, d_model]
+        let (mid, normalizedMid) = try resid.sumLayerNormalized(attnPart, bias: attention.bO, weight: ln1.weight, normBias: ln1.bias,
+                                                                 eps: ln1.eps, keepSum: f.wants(HookPoint(.residMid, layer: l)))
+        if let mid { f.record(HookPoint(.residMid, layer: l)) { mid } }
+        let mlpPart = try mlp.withoutOutputBias(normalizedMid, layer: l, f)
+        let (post, out) = try normalizedMid.sumLayerNormalized(mlpPart, bias: mlp.bOut, weight: ln2.weight, normBias: ln2.bias,
+                                                                eps: ln2.eps, keepSum: f.wants(HookPoint(.residPost, layer: l)))
+        if let post { f.record(HookPoint(.residPost, layer: l)) { post } }
+        return try f.pass(.normalizedResidPost, l, out)
     }
 
     /// The rest of a pre-norm block from its queries, keys and values:

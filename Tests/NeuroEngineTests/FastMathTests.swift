@@ -43,6 +43,50 @@ final class FastMathTests: XCTestCase {
         XCTAssertTrue(Float.fastExpNonPositive(.nan).isNaN)
     }
 
+    func testEightLaneExpIsTheScalarExp() {
+        // The same polynomial: equal to the last bit or two (with fused multiply-adds each step rounds once).
+        var x: Float = -90
+        while x <= 0 {
+            let lanes = SIMD8<Float>((0..<8).map { x + Float($0) * 0.0011 })
+            let got = SIMD8<Float>.fastExpNonPositive(lanes)
+            for i in 0..<8 {
+                let want = Float.fastExpNonPositive(lanes[i])
+                XCTAssertEqual(got[i], want, accuracy: 2 * want.ulp, "e^\(lanes[i])")
+            }
+            x += 0.0173
+        }
+        let edges = SIMD8<Float>.fastExpNonPositive(SIMD8(0, -.infinity, -87.4, .nan, -87.3, -1e-30, -200, -0.5))
+        XCTAssertEqual(edges[0], 1)
+        XCTAssertEqual(edges[1], 0)
+        XCTAssertEqual(edges[2], 0)
+        XCTAssertTrue(edges[3].isNaN)
+        XCTAssertEqual(edges[4], Float.fastExpNonPositive(-87.3), accuracy: 2 * Float.fastExpNonPositive(-87.3).ulp)
+        XCTAssertEqual(edges[5], 1)
+        XCTAssertEqual(edges[6], 0)
+        XCTAssertEqual(Double(edges[7]), Foundation.exp(-0.5), accuracy: 1e-7)
+    }
+
+    func testActivationOfABiasedRowIsTheActivationOfTheSum() throws {
+        // Rows of 45 (tails beyond the vector loops), enough of them to be shared among threads.
+        var rng = RandomGenerator(seed: 31)
+        let x = try Tensor.randn([2000, 45], using: &rng).scaled(3), bias = try Tensor.randn([45], using: &rng)
+        for function in [Pointwise.relu, .gelu, .geluNew] {
+            let fused = try GradMode.withNoGrad { try function(x, bias: bias) }
+            let separate = try function(x + bias)
+            for (u, v) in zip(fused.toDoubles(), separate.toDoubles()) {
+                XCTAssertEqual(u, v, accuracy: 1e-7 * max(1, abs(v)), "\(function)")
+            }
+        }
+        // With gradients recorded, the separate operations (so the bias gets its gradient).
+        let b = try bias.clone().requiringGrad()
+        let y = try Pointwise.gelu(x, bias: b)
+        try y.sum().backward()
+        XCTAssertNotNil(b.grad)
+        XCTAssertThrowsError(try Pointwise.relu(x, bias: Tensor.zeros([44]))) { error in
+            XCTAssertTrue("\(error)".contains("bias [44]"), "\(error)")
+        }
+    }
+
     func testDoubleFastExpMatchesLibm() {
         let worst = worstRelativeError(from: -708, to: 709, step: 0.0137) { x in (Double.fastExp(x), Foundation.exp(x)) }
         XCTAssertLessThan(worst, 5e-13, "largest relative error of Double.fastExp over [-708, 709]")
