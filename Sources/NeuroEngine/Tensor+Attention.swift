@@ -378,14 +378,10 @@ extension Tensor {
                             inverse[r] = 1 / total
                         }
                     }
-                    var r = 0
-                    while r < count {
-                        let other = Swift.min(r + 1, count - 1)
-                        let out = pz + ((bi * nq + i0 + r) * h + hh) * e, outOther = pz + ((bi * nq + i0 + other) * h + hh) * e
-                        mixRows2(pattern + r * wide, pattern + other * wide, keys: keys, values, e: e, out, outOther,
-                                 scales: (inverse[r], inverse[other]))
-                        r += 2
-                    }
+                    @inline(__always) func row(_ r: Int) -> Int { Swift.min(r, count - 1) }
+                    @inline(__always) func output(_ r: Int) -> UnsafeMutablePointer<Float> { pz + ((bi * nq + i0 + row(r)) * h + hh) * e }
+                    mixRows4(pattern, rowStride: wide, keys: keys, values, e: e, output(0), output(1), output(2), output(3),
+                             scales: SIMD4(inverse[row(0)], inverse[row(1)], inverse[row(2)], inverse[row(3)]), rows: SIMD4(row(0), row(1), row(2), row(3)))
                     i0 += 4
                 }
             }
@@ -421,43 +417,6 @@ private func scoreRows4(_ q0: UnsafePointer<Float>, _ q1: UnsafePointer<Float>, 
         store(a2, out + 2 * rowStride + j); store(b2, out + 2 * rowStride + j + 8)
         store(a3, out + 3 * rowStride + j); store(b3, out + 3 * rowStride + j + 8)
         j += 16
-    }
-}
-
-/// Two queries' mixes of packed values [keys, e]: `out[d] = scale·Σ_j w[j]·v[j, d]`
-/// over keys `0..<keys`, 32 floats of each output at a time in registers
-/// (each value row loaded once for both), one `multiplyAdd` per query, key
-/// and dimension; the last `e mod 32` one by one.
-@inline(__always)
-private func mixRows2(_ w0: UnsafePointer<Float>, _ w1: UnsafePointer<Float>, keys: Int, _ v: UnsafePointer<Float>, e: Int,
-                      _ out0: UnsafeMutablePointer<Float>, _ out1: UnsafeMutablePointer<Float>, scales: (Float, Float)) {
-    typealias V = SIMD8<Float>
-    @inline(__always) func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
-    @inline(__always) func store(_ v: V, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self) }
-    var d = 0
-    while d + 32 <= e {
-        var (a0, a1, a2, a3) = (V(), V(), V(), V()), (b0, b1, b2, b3) = (V(), V(), V(), V())
-        for j in 0..<keys {
-            let r = v + j * e + d
-            let (v0, v1, v2, v3) = (load(r), load(r + 8), load(r + 16), load(r + 24))
-            let (x, y) = (V(repeating: w0[j]), V(repeating: w1[j]))
-            a0 = multiplyAdd(a0, x, v0); a1 = multiplyAdd(a1, x, v1); a2 = multiplyAdd(a2, x, v2); a3 = multiplyAdd(a3, x, v3)
-            b0 = multiplyAdd(b0, y, v0); b1 = multiplyAdd(b1, y, v1); b2 = multiplyAdd(b2, y, v2); b3 = multiplyAdd(b3, y, v3)
-        }
-        let (s0, s1) = (V(repeating: scales.0), V(repeating: scales.1))
-        store(a0 * s0, out0 + d); store(a1 * s0, out0 + d + 8); store(a2 * s0, out0 + d + 16); store(a3 * s0, out0 + d + 24)
-        store(b0 * s1, out1 + d); store(b1 * s1, out1 + d + 8); store(b2 * s1, out1 + d + 16); store(b3 * s1, out1 + d + 24)
-        d += 32
-    }
-    while d < e {
-        var (s0, s1): (Float, Float) = (0, 0)
-        for j in 0..<keys {
-            s0 += w0[j] * v[j * e + d]
-            s1 += w1[j] * v[j * e + d]
-        }
-        out0[d] = s0 * scales.0
-        out1[d] = s1 * scales.1
-        d += 1
     }
 }
 
@@ -503,4 +462,49 @@ private func exponentialsOfRow(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePo
     while j < seen { let y = Float.fastExpNonPositive(scale * x[j] - shift); out[j] = y; total += y; j += 1 }
     while j < clearing { out[j] = 0; j += 1 }
     return total
+}
+
+/// Four queries' mixes of packed values [keys, e]: `out_r[d] = scales[r]·Σ_j w_r[j]·v[j, d]`
+/// over keys `0..<keys`, with `w_r` the row `rows[r]` of weights `rowStride`
+/// apart; 32 floats of each output at a time in registers (each value row
+/// loaded once for the four: sixteen 8-float sums), one `multiplyAdd` per
+/// query, key and dimension; the last `e mod 32` one by one.
+@inline(__always)
+private func mixRows4(_ w: UnsafePointer<Float>, rowStride: Int, keys: Int, _ v: UnsafePointer<Float>, e: Int,
+                      _ out0: UnsafeMutablePointer<Float>, _ out1: UnsafeMutablePointer<Float>, _ out2: UnsafeMutablePointer<Float>,
+                      _ out3: UnsafeMutablePointer<Float>, scales: SIMD4<Float>, rows: SIMD4<Int>) {
+    typealias V = SIMD8<Float>
+    @inline(__always) func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+    @inline(__always) func store(_ v: V, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self) }
+    let (w0, w1, w2, w3) = (w + rows[0] * rowStride, w + rows[1] * rowStride, w + rows[2] * rowStride, w + rows[3] * rowStride)
+    var d = 0
+    while d + 32 <= e {
+        var (a0, a1, a2, a3) = (V(), V(), V(), V()), (b0, b1, b2, b3) = (V(), V(), V(), V())
+        var (c0, c1, c2, c3) = (V(), V(), V(), V()), (f0, f1, f2, f3) = (V(), V(), V(), V())
+        for j in 0..<keys {
+            let r = v + j * e + d
+            let (v0, v1, v2, v3) = (load(r), load(r + 8), load(r + 16), load(r + 24))
+            let (x, y, z, t) = (V(repeating: w0[j]), V(repeating: w1[j]), V(repeating: w2[j]), V(repeating: w3[j]))
+            a0 = multiplyAdd(a0, x, v0); a1 = multiplyAdd(a1, x, v1); a2 = multiplyAdd(a2, x, v2); a3 = multiplyAdd(a3, x, v3)
+            b0 = multiplyAdd(b0, y, v0); b1 = multiplyAdd(b1, y, v1); b2 = multiplyAdd(b2, y, v2); b3 = multiplyAdd(b3, y, v3)
+            c0 = multiplyAdd(c0, z, v0); c1 = multiplyAdd(c1, z, v1); c2 = multiplyAdd(c2, z, v2); c3 = multiplyAdd(c3, z, v3)
+            f0 = multiplyAdd(f0, t, v0); f1 = multiplyAdd(f1, t, v1); f2 = multiplyAdd(f2, t, v2); f3 = multiplyAdd(f3, t, v3)
+        }
+        let (s0, s1, s2, s3) = (V(repeating: scales[0]), V(repeating: scales[1]), V(repeating: scales[2]), V(repeating: scales[3]))
+        store(a0 * s0, out0 + d); store(a1 * s0, out0 + d + 8); store(a2 * s0, out0 + d + 16); store(a3 * s0, out0 + d + 24)
+        store(b0 * s1, out1 + d); store(b1 * s1, out1 + d + 8); store(b2 * s1, out1 + d + 16); store(b3 * s1, out1 + d + 24)
+        store(c0 * s2, out2 + d); store(c1 * s2, out2 + d + 8); store(c2 * s2, out2 + d + 16); store(c3 * s2, out2 + d + 24)
+        store(f0 * s3, out3 + d); store(f1 * s3, out3 + d + 8); store(f2 * s3, out3 + d + 16); store(f3 * s3, out3 + d + 24)
+        d += 32
+    }
+    while d < e {
+        var acc = SIMD4<Float>()
+        for j in 0..<keys {
+            let x = v[j * e + d]
+            acc += SIMD4(w0[j], w1[j], w2[j], w3[j]) * SIMD4(repeating: x)
+        }
+        acc *= scales
+        (out0[d], out1[d], out2[d], out3[d]) = (acc[0], acc[1], acc[2], acc[3])
+        d += 1
+    }
 }
