@@ -301,8 +301,8 @@ extension Tensor {
     /// takes, one (example, head) at a time: its scores, mask, softmax and
     /// mix of values made in the core's cache by kernels for a short d_head
     /// (keys transposed and values packed once per head, four queries'
-    /// scores or two queries' outputs in registers at a time), z written
-    /// straight to [batch, q_pos, head, d_head] —
+    /// scores or outputs in registers at a time, softmax's division applied
+    /// to the outputs), z written straight to [batch, q_pos, head, d_head] —
     /// no [batch, head, q_pos, pos] tensor in memory and no matrix-product
     /// call per head. For passes that keep neither scores nor pattern and
     /// record no gradients. q [batch, q_pos, head, d_head] (the last q_pos
