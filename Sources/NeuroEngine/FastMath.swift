@@ -5,7 +5,7 @@
 
 /// `acc + a·b` lane by lane: one fused multiply-add (a single rounding)
 /// where the build targets FMA (`NEUROMAP_FMA`, which Package.swift sets
-/// with the haswell level), else a multiply and an add (two roundings;
+/// with the haswell and AVX-512 levels), else a multiply and an add (two roundings;
 /// there `addingProduct` would be a library call per lane).
 @inline(__always)
 func multiplyAdd(_ acc: SIMD8<Float>, _ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
@@ -116,7 +116,7 @@ func softmaxRowsFloat(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float
 }
 
 /// Rows `rows` of `softmaxRowsFloat` on the calling thread.
-func softmaxRowsFloat(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Range<Int>, n: Int) {
+private func softmaxRowsFloat(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Range<Int>, n: Int) {
     let wide = n / 8 * 8
     for row in rows {
         let xr = x + row * n, yr = y + row * n

@@ -378,10 +378,13 @@ extension Tensor {
                             inverse[r] = 1 / total
                         }
                     }
-                    @inline(__always) func row(_ r: Int) -> Int { Swift.min(r, count - 1) }
-                    @inline(__always) func output(_ r: Int) -> UnsafeMutablePointer<Float> { pz + ((bi * nq + i0 + row(r)) * h + hh) * e }
-                    mixRows4(pattern, rowStride: wide, keys: keys, values, e: e, output(0), output(1), output(2), output(3),
-                             scales: SIMD4(inverse[row(0)], inverse[row(1)], inverse[row(2)], inverse[row(3)]), rows: SIMD4(row(0), row(1), row(2), row(3)))
+                    // Fewer than four queries left: the last one's row stands in for the missing ones.
+                    let rows = SIMD4(0, 1, 2, 3).clamped(lowerBound: SIMD4(repeating: 0), upperBound: SIMD4(repeating: count - 1))
+                    @inline(__always) func weights(_ r: Int) -> UnsafePointer<Float> { UnsafePointer(pattern + rows[r] * wide) }
+                    @inline(__always) func output(_ r: Int) -> UnsafeMutablePointer<Float> { pz + ((bi * nq + i0 + rows[r]) * h + hh) * e }
+                    mixRows4(weights(0), weights(1), weights(2), weights(3), keys: keys, values, e: e,
+                             output(0), output(1), output(2), output(3),
+                             scales: SIMD4(inverse[rows[0]], inverse[rows[1]], inverse[rows[2]], inverse[rows[3]]))
                     i0 += 4
                 }
             }
@@ -465,18 +468,17 @@ private func exponentialsOfRow(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePo
 }
 
 /// Four queries' mixes of packed values [keys, e]: `out_r[d] = scales[r]·Σ_j w_r[j]·v[j, d]`
-/// over keys `0..<keys`, with `w_r` the row `rows[r]` of weights `rowStride`
-/// apart; 32 floats of each output at a time in registers (each value row
+/// over keys `0..<keys`; 32 floats of each output at a time in registers (each value row
 /// loaded once for the four: sixteen 8-float sums), one `multiplyAdd` per
 /// query, key and dimension; the last `e mod 32` one by one.
 @inline(__always)
-private func mixRows4(_ w: UnsafePointer<Float>, rowStride: Int, keys: Int, _ v: UnsafePointer<Float>, e: Int,
+private func mixRows4(_ w0: UnsafePointer<Float>, _ w1: UnsafePointer<Float>, _ w2: UnsafePointer<Float>, _ w3: UnsafePointer<Float>,
+                      keys: Int, _ v: UnsafePointer<Float>, e: Int,
                       _ out0: UnsafeMutablePointer<Float>, _ out1: UnsafeMutablePointer<Float>, _ out2: UnsafeMutablePointer<Float>,
-                      _ out3: UnsafeMutablePointer<Float>, scales: SIMD4<Float>, rows: SIMD4<Int>) {
+                      _ out3: UnsafeMutablePointer<Float>, scales: SIMD4<Float>) {
     typealias V = SIMD8<Float>
     @inline(__always) func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
     @inline(__always) func store(_ v: V, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self) }
-    let (w0, w1, w2, w3) = (w + rows[0] * rowStride, w + rows[1] * rowStride, w + rows[2] * rowStride, w + rows[3] * rowStride)
     var d = 0
     while d + 32 <= e {
         var (a0, a1, a2, a3) = (V(), V(), V(), V()), (b0, b1, b2, b3) = (V(), V(), V(), V())
