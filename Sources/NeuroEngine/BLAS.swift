@@ -51,7 +51,7 @@ private func splitGemm<T>(threads: Int, transA: Bool, transB: Bool, m: Int, n: I
     }
     let chunks = Swift.min(threads, extent / 16)
     let size = ((extent + chunks - 1) / chunks + 15) / 16 * 16       // chunks · size ≥ extent
-    DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+    WorkerPool.shared.run(parts: chunks) { chunk in
         let start = chunk * size
         let end = Swift.min(start + size, extent)
         guard start < end else { return }

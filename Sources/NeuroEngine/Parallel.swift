@@ -23,7 +23,7 @@ enum Parallel {
         }
         let chunks = Swift.min(threads, count)
         let size = (count + chunks - 1) / chunks
-        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+        WorkerPool.shared.run(parts: chunks) { chunk in
             let start = chunk * size
             let end = Swift.min(start + size, count)
             if start < end { body(start..<end) }
