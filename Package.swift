@@ -10,8 +10,9 @@ import Foundation
 // registers instead of 16 and 512-bit vectors (GELU a further 15% faster).
 // Their results are the same: Swift never fuses a multiply and an add on its
 // own, and the order of every sum is the code's. Only the kernels of attention
-// over long sequences ask for fused multiply-adds (NEUROMAP_FMA, `multiplyAdd`
-// in the engine), so their last bits differ from a baseline build's.
+// over long sequences and of exact GELU ask for fused multiply-adds
+// (NEUROMAP_FMA, `multiplyAdd` in the engine), so their last bits differ from
+// a baseline build's.
 // Elsewhere, or with NEUROMAP_PORTABLE=1 (a binary for another machine), the
 // baseline instruction set.
 let vectorSettings: [SwiftSetting] = {

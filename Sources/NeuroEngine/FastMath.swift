@@ -48,24 +48,6 @@ extension Float {
         let scale = Float(bitPattern: (shifted.bitPattern &- 0x4B40_0000 &+ 127) &<< 23)
         return p * scale
     }
-
-    /// The standard normal distribution function Φ(x) = (1 + erf(x/√2))/2
-    /// to about 2.5e-7 absolute, with one formula for every x (Abramowitz
-    /// and Stegun 7.1.26 for erfc, PyTorch's vectorised erf uses it too):
-    /// h = t·P(t)·e^(−x²/2)/2 with t = 1/(1 + 0.3275911·|x|/√2) is the tail
-    /// beyond |x|, so Φ = h for x < 0 and 1 − h above. Computing the lower
-    /// tail directly, not as 1 + erf, keeps its relative error small (7e-7
-    /// above x = −1, 5e-5 above −3) where the subtraction would lose it.
-    @inline(__always)
-    static func fastNormalCDF(_ x: Float) -> Float {
-        let a = (x < 0 ? -x : x) * 0.70710678118654752
-        let t = 1 / (1 + 0.3275911 * a)
-        let poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
-        let z = a * a
-        // Beyond |x| = 13.2 the tail is below 1e-38: e^-z is held at the smallest normal float.
-        let h = 0.5 * poly * fastExpInRange(z > 87.33654 ? -87.33654 : -z)
-        return x >= 0 ? 1 - h : h                                               // NaN: h is NaN
-    }
 }
 
 extension SIMD8 where Scalar == Float {
@@ -98,6 +80,31 @@ extension SIMD8 where Scalar == Float {
         let low = Self(repeating: -87.33654)
         let below = x .< low
         return fastExpInRange(x.replacing(with: low, where: below)).replacing(with: 0, where: below)
+    }
+
+    /// The standard normal distribution function Φ(x) = (1 + erf(x/√2))/2
+    /// of eight floats, to about 2.5e-7 absolute, with one formula for every
+    /// x (Abramowitz and Stegun 7.1.26 for erfc; PyTorch's vectorised erf
+    /// uses it too): h = t·P(t)·e^(−x²/2)/2 with t = 1/(1 + 0.3275911·|x|/√2)
+    /// is the tail beyond |x|, so Φ = h for x < 0 and 1 − h above. Computing
+    /// the lower tail directly, not as 1 + erf, keeps its relative error
+    /// small (7e-7 above x = −1, 5e-5 above −3) where the subtraction would
+    /// lose it. Each lane's arithmetic is the same whatever its position, so
+    /// a value's result never depends on where it sits in a loop.
+    @inline(__always)
+    static func fastNormalCDF(_ x: Self) -> Self {
+        let a = x.replacing(with: -x, where: x .< 0) * Self(repeating: 0.70710678118654752)
+        let t = 1 / multiplyAdd(Self(repeating: 1), Self(repeating: 0.3275911), a)
+        var poly = Self(repeating: 1.061405429)
+        poly = multiplyAdd(Self(repeating: -1.453152027), poly, t)
+        poly = multiplyAdd(Self(repeating: 1.421413741), poly, t)
+        poly = multiplyAdd(Self(repeating: -0.284496736), poly, t)
+        poly = multiplyAdd(Self(repeating: 0.254829592), poly, t)
+        // Beyond |x| = 13.2 the tail is below 1e-38: e^-z is held at the smallest normal float.
+        let z = a * a
+        let low = Self(repeating: -87.33654)
+        let h = Self(repeating: 0.5) * (poly * t) * fastExpInRange((-z).replacing(with: low, where: -z .< low))
+        return h.replacing(with: 1 - h, where: x .>= 0)                       // NaN: h is NaN
     }
 }
 
