@@ -1,5 +1,4 @@
 import CBLAS
-import Dispatch
 
 // Every call into OpenBLAS and LAPACK lives in this file.
 
@@ -27,9 +26,9 @@ extension Double {
 
 /// Runs a row-major `C[m×n] = op(A)·op(B)` as up to `threads`
 /// single-threaded BLAS calls on disjoint blocks of C's rows (or of its
-/// columns when C has more columns than rows), one per thread. Each
-/// element of C is summed by one call over the same k, nothing is reduced
-/// across threads. `call(rows, cols, a, b, c)` runs one block.
+/// columns when C has more columns than rows), shared among the engine's
+/// threads (`WorkerPool`). Each element of C is summed by one call over the
+/// same k, nothing is reduced across threads. `call(rows, cols, a, b, c)` runs one block.
 @inline(__always)
 private func splitGemm<T>(threads: Int, transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
                           a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int, c: UnsafeMutablePointer<T>, ldc: Int,

@@ -1,11 +1,10 @@
-import Dispatch
-
 /// Splits large elementwise and row-wise loops across the threads the engine
 /// may use (`BLASThreads.current`, which matrix products use too), so a
 /// trainer that gives each of its two threads one engine thread keeps these
-/// loops on one core each. Every chunk writes its own part of the output and
-/// reduces nothing across chunks, so the results are the same bits whatever
-/// the number of threads.
+/// loops on one core each. The chunks run on the calling thread and the
+/// engine's workers (`WorkerPool`). Every chunk writes its own part of the
+/// output and reduces nothing across chunks, so the results are the same
+/// bits whatever the number of threads.
 enum Parallel {
     /// Below this many elements of work a loop runs on the calling thread:
     /// waking a second thread costs about as much as this much work.
