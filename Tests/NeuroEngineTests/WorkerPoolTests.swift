@@ -36,10 +36,10 @@ final class WorkerPoolTests: XCTestCase {
     }
 
     func testLongPartsShareTheCores() throws {
-        // Eight parts of 5 ms: the worker, woken at the start, takes some of them.
+        // Eight parts of 10 ms: the worker, woken at the start, takes some of them.
         let cores = ProcessInfo.processInfo.activeProcessorCount
         guard cores > 1 else { throw XCTSkip("one core: every part runs on the calling thread") }
-        let (counts, threads) = loop(8) { _ in usleep(5_000) }
+        let (counts, threads) = loop(8) { _ in usleep(10_000) }
         XCTAssertEqual(counts, [Int](repeating: 1, count: 8))
         XCTAssertGreaterThan(Set(threads.map { $0! }).count, 1)
     }
