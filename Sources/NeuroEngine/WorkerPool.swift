@@ -34,7 +34,7 @@ final class WorkerPool: @unchecked Sendable {
     /// taken (bits 0–15). A part is taken by compare-and-exchange, which
     /// fails for a thread that holds an earlier loop's count.
     private let next = Atomic<Int>(0)
-    /// Parts of the current loop done.
+    /// Parts of the current loop the workers have finished (the caller counts its own).
     private let done = Atomic<Int>(0)
     /// Workers asleep on `wake`, or about to be.
     private let sleepers = Atomic<Int>(0)
