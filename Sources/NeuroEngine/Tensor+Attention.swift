@@ -322,6 +322,10 @@ extension Tensor {
         guard !(GradMode.isEnabled && [q, k, v].contains(where: \.requiresGrad)) else {
             throw EngineError(.argument, "attention by head computes values only; run it without gradients (no_grad) or use the separate operations")
         }
+        // Its softmax takes scale · (largest score) as the row's largest scaled score, true only for scale > 0.
+        guard scale > 0, scale.isFinite else {
+            throw EngineError(.argument, "attention by head needs a positive, finite scale, got \(scale)")
+        }
         guard q.rank == 4, k.rank == 4, v.shape == k.shape, q.shape[0] == k.shape[0], q.shape[2] == k.shape[2], q.shape[3] == k.shape[3],
               q.shape[1] <= k.shape[1] else {
             throw EngineError.shape("attention", "q \(formatShape(q.shape)), k \(formatShape(k.shape)) and v \(formatShape(v.shape)) must be [batch, pos, head, d_head] with q's positions the last of k's")

@@ -188,6 +188,11 @@ final class TensorAttentionTests: XCTestCase {
         XCTAssertThrowsError(try Tensor.attentionByHead(q: Tensor.zeros([1, 41, 2, 8]), k: x.detached(), v: x.detached(), scale: 1, causal: true)) { error in
             XCTAssertTrue("\(error)".contains("q's positions the last of k's"), "\(error)")
         }
+        for scale in [0, -0.3, Double.nan, .infinity] {
+            XCTAssertThrowsError(try Tensor.attentionByHead(q: x.detached(), k: x.detached(), v: x.detached(), scale: scale, causal: false)) { error in
+                XCTAssertTrue("\(error)".contains("positive, finite scale"), "\(error)")
+            }
+        }
     }
 
     func testKeyRowsReadTablesLikeGatheredKeys() throws {
